@@ -1,0 +1,36 @@
+//! `feedrank-debug`: inspect one user: their ties (`friends`) and their scored feed (`feed`).
+#[path = "../support/common.rs"]
+mod common;
+
+mod friends;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "feedrank-debug",
+    version,
+    about = "Inspect one user's ties and scored feed"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// A user's friends with tie strength and dispersion, sorted by recursive dispersion.
+    Friends(friends::Args),
+}
+
+fn main() {
+    common::init_logging();
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Friends(a) => friends::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,14 @@
+//! `feedrank bench ...`: reproducible benchmarks that print figures (medians, CPU and wall).
+use clap::Subcommand;
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Every graph signal on a graph (default: ego-Facebook) and a synthetic 100k-user graph.
+    Graph(crate::graph_features::BenchArgs),
+}
+
+pub fn run(cmd: Cmd) -> anyhow::Result<()> {
+    match cmd {
+        Cmd::Graph(a) => crate::graph_features::bench(a),
+    }
+}

@@ -1,0 +1,7 @@
+//! `feedrank eval` (placeholder until its issue lands).
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<()> {
+    anyhow::bail!("`eval` is not built yet")
+}

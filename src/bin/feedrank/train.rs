@@ -1,0 +1,7 @@
+//! `feedrank train` (placeholder until its issue lands).
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<()> {
+    anyhow::bail!("`train` is not built yet")
+}

@@ -1,0 +1,185 @@
+//! Compressed sparse row storage of the undirected friendship graph.
+//!
+//! Nodes are dense `u32` indices `0..n`; every undirected edge is stored in both directions;
+//! each node's neighbour slice is sorted and free of duplicates and self-loops. Per-edge
+//! signals elsewhere in the crate are arrays aligned with the *edge slots* of this structure:
+//! slot `i` in `offsets[u]..offsets[u + 1]` is the ordered pair `(u, targets[i])`.
+
+use std::ops::Range;
+
+/// Counts reported when a graph is built from a raw edge list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BuildStats {
+    /// Raw edge rows seen.
+    pub rows: usize,
+    /// Rows dropped because both ends were the same user.
+    pub self_loops: usize,
+    /// Rows dropped because the undirected edge was already present (either direction).
+    pub duplicates: usize,
+    /// Undirected edges kept.
+    pub edges: usize,
+}
+
+/// An undirected simple graph in CSR form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Graph {
+    offsets: Vec<usize>,
+    targets: Vec<u32>,
+}
+
+impl Graph {
+    /// Builds the graph on `n` nodes from raw rows `(a, b)`: both directions are stored,
+    /// duplicates (in either direction) merged, self-loops dropped.
+    ///
+    /// # Panics
+    /// Panics (debug) if an endpoint is `>= n`; callers validate ids at the io boundary.
+    ///
+    /// # Complexity
+    /// O(E log E) time (one sort of 2E slots), O(n + E) memory.
+    pub fn from_edges(n: usize, rows: &[(u32, u32)]) -> (Graph, BuildStats) {
+        let mut stats = BuildStats {
+            rows: rows.len(),
+            ..BuildStats::default()
+        };
+        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(rows.len());
+        for &(a, b) in rows {
+            debug_assert!((a as usize) < n && (b as usize) < n);
+            if a == b {
+                stats.self_loops += 1;
+                continue;
+            }
+            pairs.push(if a < b { (a, b) } else { (b, a) });
+        }
+        pairs.sort_unstable();
+        let before = pairs.len();
+        pairs.dedup();
+        stats.duplicates = before - pairs.len();
+        stats.edges = pairs.len();
+        let mut degree = vec![0usize; n];
+        for &(a, b) in &pairs {
+            degree[a as usize] += 1;
+            degree[b as usize] += 1;
+        }
+        let mut offsets = Vec::with_capacity(n + 1);
+        offsets.push(0usize);
+        for d in &degree {
+            let last = *offsets.last().unwrap_or(&0);
+            offsets.push(last + d);
+        }
+        let mut fill = offsets.clone();
+        let mut targets = vec![0u32; 2 * pairs.len()];
+        // Pairs are sorted by (a, b) with a < b: pushing (a -> b) in that order and (b -> a)
+        // in that order leaves each slice sorted only after a final per-node sort.
+        for &(a, b) in &pairs {
+            targets[fill[a as usize]] = b;
+            fill[a as usize] += 1;
+            targets[fill[b as usize]] = a;
+            fill[b as usize] += 1;
+        }
+        for u in 0..n {
+            targets[offsets[u]..offsets[u + 1]].sort_unstable();
+        }
+        (Graph { offsets, targets }, stats)
+    }
+
+    /// Number of nodes.
+    pub fn num_nodes(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Number of undirected edges.
+    pub fn num_edges(&self) -> usize {
+        self.targets.len() / 2
+    }
+
+    /// Number of edge slots (ordered adjacent pairs) = 2 * edges.
+    pub fn num_slots(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Sorted neighbour slice of `u`.
+    #[inline]
+    pub fn neighbors(&self, u: u32) -> &[u32] {
+        &self.targets[self.offsets[u as usize]..self.offsets[u as usize + 1]]
+    }
+
+    /// Degree of `u`.
+    #[inline]
+    pub fn degree(&self, u: u32) -> usize {
+        self.offsets[u as usize + 1] - self.offsets[u as usize]
+    }
+
+    /// Edge-slot range of `u`: slot `i` is the ordered pair `(u, self.target(i))`.
+    #[inline]
+    pub fn slot_range(&self, u: u32) -> Range<usize> {
+        self.offsets[u as usize]..self.offsets[u as usize + 1]
+    }
+
+    /// Target node of edge slot `i`.
+    #[inline]
+    pub fn target(&self, slot: usize) -> u32 {
+        self.targets[slot]
+    }
+
+    /// Edge slot of the ordered pair `(u, v)`, or `None` if they are not friends.
+    ///
+    /// # Complexity
+    /// O(log deg(u)).
+    #[inline]
+    pub fn edge_slot(&self, u: u32, v: u32) -> Option<usize> {
+        let start = self.offsets[u as usize];
+        self.neighbors(u).binary_search(&v).ok().map(|i| start + i)
+    }
+
+    /// Whether `u` and `v` are friends.
+    #[inline]
+    pub fn has_edge(&self, u: u32, v: u32) -> bool {
+        self.edge_slot(u, v).is_some()
+    }
+
+    /// The CSR offsets (length n + 1) and targets (length 2E), for code that needs raw arrays.
+    pub fn raw(&self) -> (&[usize], &[u32]) {
+        (&self.offsets, &self.targets)
+    }
+
+    /// The same graph as a `petgraph::csr::Csr`, for use with petgraph's algorithms.
+    pub fn to_petgraph(&self) -> petgraph::csr::Csr<(), (), petgraph::Undirected, u32> {
+        let mut edges = Vec::with_capacity(self.targets.len());
+        for u in 0..self.num_nodes() as u32 {
+            for &v in self.neighbors(u) {
+                edges.push((u, v));
+            }
+        }
+        let mut g = petgraph::csr::Csr::from_sorted_edges(&edges)
+            .expect("invariant: CSR edges are sorted by construction");
+        while g.node_count() < self.num_nodes() {
+            g.add_node(());
+        }
+        g
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_sorted_dedup_both_directions() {
+        let (g, s) = Graph::from_edges(5, &[(0, 1), (1, 0), (2, 2), (3, 1), (0, 3), (0, 1)]);
+        assert_eq!(s.rows, 6);
+        assert_eq!(s.self_loops, 1);
+        assert_eq!(s.duplicates, 2);
+        assert_eq!(s.edges, 3);
+        assert_eq!(g.neighbors(0), &[1, 3]);
+        assert_eq!(g.neighbors(1), &[0, 3]);
+        assert_eq!(g.neighbors(3), &[0, 1]);
+        assert_eq!(g.neighbors(4), &[] as &[u32]);
+        assert_eq!(g.num_edges(), 3);
+        assert_eq!(g.edge_slot(1, 3), Some(3));
+        assert_eq!(g.target(3), 3);
+        assert!(!g.has_edge(0, 2));
+        let pg = g.to_petgraph();
+        assert_eq!(pg.node_count(), 5);
+        assert_eq!(pg.neighbors_slice(0), &[1, 3]);
+    }
+}

@@ -1,0 +1,15 @@
+//! The friendship graph (CSR) and every graph signal computed on it: embeddedness, Jaccard,
+//! Adamic-Adar, dispersion (absolute, normalised, recursive; Backstrom & Kleinberg 2014),
+//! per-node degree, triangles and clustering.
+pub mod csr;
+pub mod signals;
+
+pub use csr::{BuildStats, Graph};
+pub use signals::{EdgeSignals, NodeSignals, SignalParams};
+
+/// Errors from building or querying a graph.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    #[error("unknown user id {0:?}")]
+    UnknownUser(String),
+}

@@ -1,0 +1,1 @@
+//! Reading a world directory (see the README).

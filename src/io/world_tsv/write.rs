@@ -1,0 +1,1 @@
+//! Writing a world directory (see the README).
