@@ -21,6 +21,18 @@ pub enum Error {
     Io(#[from] crate::io::IoError),
     #[error(transparent)]
     Graph(#[from] crate::graph::GraphError),
+    #[error(transparent)]
+    Feature(#[from] crate::features::FeatureError),
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
+    #[error(transparent)]
+    Mf(#[from] crate::mf::MfError),
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimError),
+    #[error(transparent)]
+    Rank(#[from] crate::rank::RankError),
+    #[error(transparent)]
+    Eval(#[from] crate::eval::EvalError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -3,6 +3,15 @@
 //! Data flows one way: `io -> graph -> features -> model -> rank`, and the binaries in
 //! `src/bin/` write the output. See the README for the architecture map.
 pub mod error;
+pub mod eval;
+pub mod features;
 pub mod graph;
 pub mod io;
+pub mod metrics;
+pub mod mf;
+pub mod model;
+pub mod rank;
+pub mod sim;
 pub mod world;
+
+pub use error::{Error, Result};

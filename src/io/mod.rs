@@ -1,5 +1,7 @@
 //! File formats: TSV/CSV/JSONL readers and writers, atomic writes. Knows formats, never ranking.
 pub mod atomic;
+pub mod graph_file;
+pub mod import;
 pub mod world_tsv;
 
 use std::path::PathBuf;

@@ -1,0 +1,1 @@
+//! Importers of real datasets into the world format: ciao, lastfm, snap.

@@ -1,0 +1,8 @@
+//! The engagement model: one logistic-regression head per action (linfa-logistic), a value score, model files.
+
+/// Errors from this module.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("invalid parameter {name}: {message}")]
+    InvalidParam { name: &'static str, message: String },
+}
