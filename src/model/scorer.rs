@@ -1,0 +1,71 @@
+//! The scoring contract between the engagement model and its callers (the ranker, the batch
+//! job, the debug binary, the evaluation). The ranker and the evaluation are generic over
+//! [`Scorer`], so they are tested with simple scorers and run with the trained model.
+//!
+//! Feature names used by explanations (the schema may add more; these names are fixed):
+//! graph: `is_friend embeddedness jaccard adamic_adar dispersion disp_norm disp_norm_paper
+//! recursive_dispersion viewer_degree author_degree`; tie strength: `aff_click aff_like
+//! aff_comment aff_share aff_hide` (decayed viewer -> author actions), `recip_engagement`
+//! (author -> viewer), `direct_interactions`, `days_since_interaction`; story: `age_hours
+//! author_engagement_rate story_engagements friends_engaged structural_diversity`; viewer:
+//! `viewer_engagement_rate viewer_kind_rate`; matrix factorisation: `mf_author_affinity
+//! mf_topic_affinity`.
+
+use crate::world::Action;
+
+/// Head probabilities and the value score of one candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Score {
+    /// P(action) for [`Action::ENGAGEMENTS`] in order (click, like, comment, share, hide);
+    /// 0 for heads the model does not have.
+    pub p: [f64; 5],
+    /// The value score `V = sum_k w_k * P_k`.
+    pub value: f64,
+}
+
+/// One named contribution to a candidate's value score.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Contribution {
+    /// Feature name (see the module docs) or `"bias"`/`"personalisation"`.
+    pub feature: String,
+    /// The feature's raw (unstandardised) value.
+    pub value: f64,
+    /// Its contribution to V: `sum_k w_k * P_k * (1 - P_k) * beta_k * z` (a first-order,
+    /// per-head-logit attribution), so larger means "pushed this story up".
+    pub contribution: f64,
+}
+
+/// Why a candidate scored as it did: every feature's value and contribution, largest first.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct Explanation {
+    pub contributions: Vec<Contribution>,
+}
+
+impl Explanation {
+    /// The raw value of a named feature, if present.
+    pub fn feature(&self, name: &str) -> Option<f64> {
+        self.contributions
+            .iter()
+            .find(|c| c.feature == name)
+            .map(|c| c.value)
+    }
+}
+
+/// Scores candidate stories for one viewer at one time.
+pub trait Scorer: Sync {
+    /// Per-viewer state (precomputed context plus scratch buffers), built once per viewer.
+    type Viewer: Send;
+
+    /// The heads this scorer has, in [`Action::ENGAGEMENTS`] order.
+    fn heads(&self) -> Vec<Action>;
+
+    /// Prepares the per-viewer state for ranking at `as_of` (only data strictly before
+    /// `as_of` may be used).
+    fn viewer(&self, viewer: u32, as_of: i64) -> Self::Viewer;
+
+    /// Scores one candidate story. The hot path: must not allocate.
+    fn score(&self, viewer: &mut Self::Viewer, story: u32) -> Score;
+
+    /// Explains one candidate's score (allocates; for the debug binary and reports).
+    fn explain(&self, viewer: &mut Self::Viewer, story: u32) -> Explanation;
+}
