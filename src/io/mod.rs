@@ -28,3 +28,33 @@ pub enum IoError {
         message: String,
     },
 }
+
+/// Opens a text file for buffered reading; a name ending in `.gz` is decompressed on the fly.
+///
+/// # Errors
+/// [`IoError::Open`] naming the path when the file cannot be opened.
+pub fn open_text(path: &std::path::Path) -> Result<Box<dyn std::io::BufRead + Send>, IoError> {
+    let file = std::fs::File::open(path).map_err(|source| IoError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    Ok(if gz {
+        Box::new(std::io::BufReader::with_capacity(
+            1 << 20,
+            flate2::read::MultiGzDecoder::new(file),
+        ))
+    } else {
+        Box::new(std::io::BufReader::with_capacity(1 << 20, file))
+    })
+}
+
+/// `dir/name` if it exists, else `dir/name.gz` if that exists, else `None`.
+pub fn find_table(dir: &std::path::Path, name: &str) -> Option<PathBuf> {
+    let plain = dir.join(name);
+    if plain.exists() {
+        return Some(plain);
+    }
+    let gz = dir.join(format!("{name}.gz"));
+    gz.exists().then_some(gz)
+}
