@@ -5,10 +5,13 @@ use clap::Subcommand;
 pub enum Cmd {
     /// Every graph signal on a graph (default: ego-Facebook) and a synthetic 100k-user graph.
     Graph(crate::graph_features::BenchArgs),
+    /// Seconds per implicit-ALS iteration on a seeded synthetic power-law matrix.
+    Als(crate::bench_als::Args),
 }
 
 pub fn run(cmd: Cmd) -> anyhow::Result<()> {
     match cmd {
         Cmd::Graph(a) => crate::graph_features::bench(a),
+        Cmd::Als(a) => crate::bench_als::run(a),
     }
 }
