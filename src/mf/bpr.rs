@@ -147,7 +147,7 @@ pub fn fit_bpr(data: &Interactions, params: &BprValidParams) -> Factors {
     // Row of every stored entry, so positives are drawn uniformly over entries.
     let mut row_of = Vec::with_capacity(nnz);
     for r in 0..data.rows() {
-        row_of.extend(std::iter::repeat(r as u32).take(indptr[r + 1] - indptr[r]));
+        row_of.extend(std::iter::repeat_n(r as u32, indptr[r + 1] - indptr[r]));
     }
     let lr = params.learning_rate();
     let reg = params.lambda();

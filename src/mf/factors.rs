@@ -160,7 +160,7 @@ impl Factors {
     ///
     /// # Errors
     /// [`MfError::OutOfRange`] for an unknown column; [`MfError::BadCount`] for a negative or
-    /// non-finite count.
+    /// non-finite count (its `row` is `u32::MAX`: the folded-in row has no index).
     ///
     /// # Complexity
     /// `O(k^3 + nnz k^2)`, plus `O(n_cols k^2)` once per `Factors` for `Y^T Y` (cached).

@@ -173,7 +173,7 @@ fn cg_row_impl(
             axpy(alpha * n * dot(y, p), y, ap);
         }
         let pap = dot(p, ap);
-        if !(pap > 0.0) {
+        if pap.is_nan() || pap <= 0.0 {
             break;
         }
         let step = rsold / pap;
@@ -234,7 +234,7 @@ pub(crate) fn cholesky_row(
         for t in 0..j {
             d -= a[j * k + t] * a[j * k + t];
         }
-        if !(d > 0.0) || !d.is_finite() {
+        if d.is_nan() || d <= 0.0 || !d.is_finite() {
             x.iter_mut().for_each(|v| *v = 0.0);
             return false;
         }
