@@ -11,9 +11,9 @@ pub struct Args {
     /// World directory.
     #[arg(long)]
     pub world: PathBuf,
-    /// Start of the test period, unix seconds (default: start of the UTC day at 80% of the
-    /// world's time span).
-    #[arg(long)]
+    /// Start of the test period: unix seconds or a UTC date `YYYY-MM-DD` (default: start of
+    /// the UTC day at 80% of the world's time span).
+    #[arg(long, value_parser = parse_time)]
     pub split_at: Option<i64>,
     /// Cut-off of the feed metrics.
     #[arg(long, default_value_t = 10)]
@@ -27,6 +27,10 @@ pub struct Args {
     /// Binary gain in nDCG instead of graded `2^rel - 1`.
     #[arg(long)]
     pub binary_gain: bool,
+    /// Retrain without a feature group and report the nDCG drop (repeatable), e.g. `graph`,
+    /// `dispersion`, `tie_strength`, `mf`, `personalisation`.
+    #[arg(long)]
+    pub ablate: Vec<String>,
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -48,6 +52,44 @@ fn load_world(dir: &Path) -> anyhow::Result<World> {
 /// training call here; `Ok(None)` runs the baselines only (with a note in the output).
 fn train_scorer(_world: &World, _split_at: i64) -> anyhow::Result<Option<TrainedScorer>> {
     Ok(None)
+}
+
+/// Trains the model without the feature group `group`. LEAD: wire the ablation training
+/// here; `Ok(None)` means "not available" and `--ablate` fails with a clear message.
+fn train_scorer_without(
+    _world: &World,
+    _split_at: i64,
+    _group: &str,
+) -> anyhow::Result<Option<TrainedScorer>> {
+    Ok(None)
+}
+
+/// Parses unix seconds or a UTC date `YYYY-MM-DD` (its 00:00 UTC).
+fn parse_time(s: &str) -> Result<i64, String> {
+    if let Ok(t) = s.parse::<i64>() {
+        return Ok(t);
+    }
+    let bad = || format!("expected unix seconds or YYYY-MM-DD, found {s:?}");
+    let parts: Vec<&str> = s.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let (y, m, d): (i64, i64, i64) = (
+        y.parse().map_err(|_| bad())?,
+        m.parse().map_err(|_| bad())?,
+        d.parse().map_err(|_| bad())?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    // Days from the civil date (H. Hinnant's algorithm), proleptic Gregorian.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Ok((era * 146_097 + doe - 719_468) * eval::DAY)
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -77,7 +119,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if model.is_none() {
         eprintln!("note: the model's training is not wired into `eval` yet: baselines only");
     }
-    let result = eval::evaluate(&world, model.as_ref(), &params)?;
+    let lists = eval::EvalLists::build(&world, split_at, &params.grades)?;
+    let mut result = eval::evaluate_lists(&world, &lists, model.as_ref(), &params)?;
+    for group in &args.ablate {
+        let scorer = train_scorer_without(&world, split_at, group)
+            .with_context(|| format!("training without {group}"))?
+            .ok_or_else(|| {
+                anyhow::anyhow!("--ablate {group}: ablation training is not wired into `eval` yet")
+            })?;
+        let without = eval::evaluate_scorer(group, &lists, &scorer, &params)?;
+        result.add_ablation(group, &without);
+    }
     print!("{result}");
     if let Some(path) = &args.json {
         let json = result.to_json()?;
@@ -85,4 +137,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn parses_seconds_and_dates() {
+        assert_eq!(parse_time("86400"), Ok(86_400));
+        assert_eq!(parse_time("1970-01-02"), Ok(86_400));
+        assert_eq!(parse_time("2000-03-01"), Ok(951_868_800));
+        assert_eq!(parse_time("2026-11-28"), Ok(1_795_824_000));
+        assert!(parse_time("2026-13-01").is_err());
+        assert!(parse_time("yesterday").is_err());
+    }
 }
