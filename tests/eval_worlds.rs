@@ -407,18 +407,22 @@ fn json_has_the_issue_shape() {
     let model = r.method("model").expect("model").ndcg;
     assert!((ab["delta"].as_f64().expect("delta") - (model - without.ndcg)).abs() < 1e-12);
     assert!(ab["ndcg"].is_number());
-    // The table names every method.
+    // The tables name every method.
     let table = r.to_string();
-    for name in [
+    let md = r.to_markdown();
+    let names = [
         "model",
         "chronological",
         "popularity",
         "edgerank",
         "random",
         "oracle",
-    ] {
+    ];
+    for name in names {
         assert!(table.contains(name), "{table}");
+        assert!(md.contains(&format!("| {name} |")), "{md}");
     }
+    assert!(md.contains("| mf |"), "{md}");
 }
 
 #[test]
@@ -447,4 +451,43 @@ fn bad_params_and_empty_worlds_are_errors() {
         EvalLists::build(&bad, D0, &DEFAULT_GRADES),
         Err(eval::EvalError::UnknownStory { story: 99, .. })
     ));
+}
+
+#[test]
+fn edgerank_hides_push_down_and_interactions_pull_up() {
+    // Viewer 0, friends 1 and 2; on the test day stories 0 (author 1) and 1 (author 2), both
+    // created at the same time. The positive is story 1 (author 2).
+    let t = D0 + 500;
+    let stories = [(1, D0 - 100), (2, D0 - 100), (1, D0 - DAY), (2, D0 - DAY)];
+    let base = vec![
+        (t, 0, 0, Action::Impression),
+        (t, 0, 1, Action::Impression),
+        (t + 1, 0, 1, Action::Like),
+    ];
+    let edges = [(0, 1), (0, 2)];
+    let p = params(D0, 1);
+    let rr = |w: &World| {
+        let r = baselines(w, &p);
+        r.method("edgerank").expect("edgerank").per_list[0].rr
+    };
+    // Equal affinity: tie broken by story id -> story 0 first.
+    let w = world(3, &edges, &stories, &base, Exposure::Logged);
+    assert_eq!(rr(&w), 0.5);
+    // The viewer hid author 1's older story: author 1's affinity drops -> story 1 first.
+    let mut ev = base.clone();
+    ev.push((D0 - DAY + 10, 0, 2, Action::Hide));
+    assert_eq!(rr(&world(3, &edges, &stories, &ev, Exposure::Logged)), 1.0);
+    // Direct interactions with author 2 (before as_of) also lift story 1.
+    let mut w = world(3, &edges, &stories, &base, Exposure::Logged);
+    w.interaction_kinds.intern("message");
+    w.interactions.push(feedrank::world::Interaction {
+        ts: D0 - 3600,
+        from: 0,
+        to: 2,
+        kind: 0,
+    });
+    assert_eq!(rr(&w), 1.0);
+    // ... but not when they happen after as_of.
+    w.interactions[0].ts = D0 + 10;
+    assert_eq!(rr(&w), 0.5);
 }

@@ -130,6 +130,71 @@ impl EvalResult {
         );
     }
 
+    /// The same tables as [`std::fmt::Display`], in Markdown (feed metrics; head metrics for
+    /// methods with probabilities; ablations when present).
+    pub fn to_markdown(&self) -> String {
+        use std::fmt::Write;
+        let k = self.k;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "World `{}`, test period from {} (unix s), k = {}, {} lists with a positive \
+             ({} skipped), {} test impressions.\n",
+            self.world,
+            self.split_at,
+            k,
+            self.lists,
+            self.stats.lists_skipped,
+            self.stats.candidates
+        );
+        let _ = writeln!(
+            out,
+            "| method | nDCG@{k} | P@{k} | R@{k} | MAP@{k} | MRR |\n|---|---:|---:|---:|---:|---:|"
+        );
+        for m in &self.methods {
+            let _ = writeln!(
+                out,
+                "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |",
+                m.name, m.ndcg, m.precision, m.recall, m.map, m.mrr
+            );
+        }
+        if self.methods.iter().any(|m| m.heads.is_some()) {
+            let _ = writeln!(
+                out,
+                "\n| method | head | AUC | PR-AUC | log loss | NE | calibration |\n\
+                 |---|---|---:|---:|---:|---:|---:|"
+            );
+            for m in &self.methods {
+                for (head, hm) in m.heads.iter().flatten() {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {} | {} | {} | {} | {} |",
+                        m.name,
+                        head,
+                        fmt_opt(hm.auc),
+                        fmt_opt(hm.pr_auc),
+                        fmt_opt(hm.logloss),
+                        fmt_opt(hm.ne),
+                        fmt_opt(hm.calibration)
+                    );
+                }
+            }
+        }
+        if let Some(ab) = &self.ablations {
+            let _ = writeln!(
+                out,
+                "\n| ablation | nDCG@{k} without | delta |\n|---|---:|---:|"
+            );
+            for (g, a) in ab {
+                let _ = writeln!(out, "| {} | {:.4} | {:+.4} |", g, a.ndcg, a.delta);
+            }
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "\nNote: {n}.");
+        }
+        out
+    }
+
     /// Pretty JSON of the issue-4 shape.
     ///
     /// # Errors
