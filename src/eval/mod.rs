@@ -1,8 +1,468 @@
-//! Evaluation: time split, per-(viewer, day) lists, the model against baselines and the oracle, ablations, reports.
+//! Evaluation: time split, per-(viewer, day) lists, the model against baselines and the
+//! oracle, ablations, confidence intervals.
+//!
+//! Takes a [`World`] and, optionally, a [`Scorer`] already trained on the events before the
+//! split (training is the caller's business); hands on an [`EvalResult`] whose JSON is the
+//! shape of issue 4. Protocol: the test period starts at `split_at` (default: the start of
+//! the UTC day at 80% of the world's time span); every (viewer, UTC day) of the test period
+//! is a list whose candidates are that day's impressions (see [`lists`]); each method ranks
+//! each list as of the start of its day (ties by story id); feed metrics at k are averaged
+//! over the lists holding a positive; per-head metrics (model and oracle) are computed over
+//! all test impressions. Lists are processed in parallel (rayon) and collected in list
+//! order, so results do not depend on the thread count.
+
+pub mod lists;
+pub mod methods;
+pub mod result;
+
+pub use lists::{day_start, default_split_at, Candidate, EvalList, EvalLists, DAY, DEFAULT_GRADES};
+pub use methods::{Baseline, EdgeRankParams};
+pub use result::{
+    bootstrap_ci, paired_diff_ci, Ablation, EvalResult, HeadCurves, ListStats, MethodResult,
+};
+
+use crate::metrics::{
+    calibration_curve, ndcg_with_ideal, roc_curve, Gain, HeadMetrics, ListMetrics,
+};
+use crate::model::{Explanation, Score, Scorer};
+use crate::world::{Action, World};
+use methods::{score_baseline, BaselineCtx, BaselineIndex, TruthIndex};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
 
 /// Errors from this module.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
     #[error("invalid parameter {name}: {message}")]
     InvalidParam { name: &'static str, message: String },
+    #[error("the world has no events and no stories: nothing to evaluate")]
+    EmptyWorld,
+    #[error("an event refers to story index {story}, but the world has {stories} stories")]
+    UnknownStory { story: u32, stories: usize },
+    #[error("an event refers to user index {user}, but the world has {users} users")]
+    UnknownUser { user: u32, users: usize },
+    #[error(
+        "method {method} gave a non-finite score {value} to story {story} for viewer {viewer}"
+    )]
+    NonFiniteScore {
+        method: String,
+        viewer: u32,
+        story: u32,
+        value: f64,
+    },
+}
+
+/// Evaluation settings. Defaults: split at 80% of the time span, k = 10, seed 0, graded gain,
+/// [`DEFAULT_GRADES`], oracle value weights `[1, 2, 4, 6, -10]`, default EdgeRank, nDCG curve
+/// up to k = 50.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalParams {
+    /// Start of the test period (unix seconds); `None` = [`default_split_at`].
+    pub split_at: Option<i64>,
+    pub k: usize,
+    /// Seed of the random baseline (and of nothing else).
+    pub seed: u64,
+    pub gain: Gain,
+    /// Relevance grade per action (click, like, comment, share, hide-ignored).
+    pub grades: [f64; 5],
+    /// Value weights of the oracle `V = sum_k w_k p_k` (click, like, comment, share, hide);
+    /// set them to the model's configured weights.
+    pub oracle_weights: [f64; 5],
+    pub edgerank: EdgeRankParams,
+    /// The nDCG@j curve is computed for j = 1..=curve_max_k.
+    pub curve_max_k: usize,
+}
+
+impl Default for EvalParams {
+    fn default() -> Self {
+        Self {
+            split_at: None,
+            k: 10,
+            seed: 0,
+            gain: Gain::Graded,
+            grades: DEFAULT_GRADES,
+            oracle_weights: [1.0, 2.0, 4.0, 6.0, -10.0],
+            edgerank: EdgeRankParams::default(),
+            curve_max_k: 50,
+        }
+    }
+}
+
+impl EvalParams {
+    /// Validates the settings.
+    ///
+    /// # Errors
+    /// [`EvalError::InvalidParam`] naming the bad field.
+    pub fn check(&self) -> Result<(), EvalError> {
+        let bad = |name, message: &str| {
+            Err(EvalError::InvalidParam {
+                name,
+                message: message.to_string(),
+            })
+        };
+        if self.k == 0 {
+            return bad("k", "must be at least 1");
+        }
+        if self.curve_max_k == 0 {
+            return bad("curve_max_k", "must be at least 1");
+        }
+        if self.grades.iter().any(|g| !g.is_finite() || *g < 0.0) {
+            return bad("grades", "must be finite and >= 0");
+        }
+        if self.oracle_weights.iter().any(|w| !w.is_finite()) {
+            return bad("oracle_weights", "must be finite");
+        }
+        let e = &self.edgerank;
+        if !(e.affinity_half_life > 0.0 && e.story_half_life > 0.0) {
+            return bad("edgerank", "half-lives must be > 0");
+        }
+        if e.action_weights.iter().any(|w| !w.is_finite())
+            || !e.interaction_weight.is_finite()
+            || !e.friend_prior.is_finite()
+        {
+            return bad("edgerank", "weights must be finite");
+        }
+        Ok(())
+    }
+}
+
+/// A scorer that is never called: the type parameter of [`evaluate`] when no model is given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoModel;
+
+impl Scorer for NoModel {
+    type Viewer = ();
+    fn heads(&self) -> Vec<Action> {
+        Vec::new()
+    }
+    fn viewer(&self, _viewer: u32, _as_of: i64) -> Self::Viewer {}
+    fn score(&self, _viewer: &mut Self::Viewer, _story: u32) -> Score {
+        Score::default()
+    }
+    fn explain(&self, _viewer: &mut Self::Viewer, _story: u32) -> Explanation {
+        Explanation::default()
+    }
+}
+
+/// Per-list output of one method.
+struct ListOut {
+    metrics: Option<ListMetrics>,
+    curve: Vec<f64>,
+    probs: Vec<[f64; 5]>,
+}
+
+/// Ranks every list with `score_fn` (which fills one score, and optionally head
+/// probabilities, per candidate) and computes the method's metrics.
+fn run_method<F>(
+    name: &str,
+    lists: &EvalLists,
+    params: &EvalParams,
+    heads: &[Action],
+    score_fn: F,
+) -> Result<MethodResult, EvalError>
+where
+    F: Fn(&EvalList, &[Candidate], &mut Vec<f64>, &mut Vec<[f64; 5]>) + Sync,
+{
+    let want_probs = !heads.is_empty();
+    let outs: Vec<ListOut> = lists
+        .lists
+        .par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+            |(scores, probs, order, ranked, ideal), list| {
+                let cands = lists.candidates_of(list);
+                scores.clear();
+                probs.clear();
+                score_fn(list, cands, scores, probs);
+                if scores.len() != cands.len() {
+                    return Err(EvalError::InvalidParam {
+                        name: "scorer",
+                        message: format!(
+                            "method {name} gave {} scores for {} candidates",
+                            scores.len(),
+                            cands.len()
+                        ),
+                    });
+                }
+                if let Some(i) = scores.iter().position(|s: &f64| !s.is_finite()) {
+                    return Err(EvalError::NonFiniteScore {
+                        method: name.to_string(),
+                        viewer: list.viewer,
+                        story: cands[i].story,
+                        value: scores[i],
+                    });
+                }
+                // Rank: score descending, ties by story id ascending.
+                order.clear();
+                order.extend(0..cands.len());
+                order.sort_by(|&a, &b| {
+                    let (a, b): (usize, usize) = (a, b);
+                    scores[b]
+                        .total_cmp(&scores[a])
+                        .then(cands[a].story.cmp(&cands[b].story))
+                });
+                ranked.clear();
+                ranked.extend(order.iter().map(|&i: &usize| cands[i].rel));
+                ideal.clear();
+                ideal.extend_from_slice(ranked);
+                ideal.sort_by(|a: &f64, b: &f64| b.total_cmp(a));
+                let metrics = ListMetrics::compute(ranked, params.k, params.gain);
+                let curve = if metrics.is_some() {
+                    (1..=params.curve_max_k)
+                        .map(|j| ndcg_with_ideal(ranked, ideal, j, params.gain).unwrap_or(0.0))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let probs = if want_probs {
+                    std::mem::take(probs)
+                } else {
+                    Vec::new()
+                };
+                Ok(ListOut {
+                    metrics,
+                    curve,
+                    probs,
+                })
+            },
+        )
+        .collect::<Result<_, _>>()?;
+
+    let mut feed = crate::metrics::FeedMetrics::new(params.k, params.gain);
+    let mut curve = vec![0.0; params.curve_max_k];
+    for o in &outs {
+        feed.push(o.metrics);
+        for (c, v) in curve.iter_mut().zip(&o.curve) {
+            *c += v;
+        }
+    }
+    let n = feed.per_list().len();
+    if n > 0 {
+        curve.iter_mut().for_each(|c| *c /= n as f64);
+    }
+    let s = feed.summary();
+    let (heads_map, head_curves) = if want_probs {
+        head_metrics(lists, heads, &outs)
+    } else {
+        (None, BTreeMap::new())
+    };
+    Ok(MethodResult {
+        name: name.to_string(),
+        ndcg: s.ndcg,
+        precision: s.precision,
+        recall: s.recall,
+        map: s.map,
+        mrr: s.mrr,
+        heads: heads_map,
+        per_list: feed.per_list().to_vec(),
+        ndcg_curve: curve,
+        head_curves,
+    })
+}
+
+type HeadsOut = (
+    Option<BTreeMap<String, HeadMetrics>>,
+    BTreeMap<String, HeadCurves>,
+);
+
+fn head_metrics(lists: &EvalLists, heads: &[Action], outs: &[ListOut]) -> HeadsOut {
+    let mut map = BTreeMap::new();
+    let mut curves = BTreeMap::new();
+    for &h in heads {
+        let Some(slot) = h.index().checked_sub(1) else {
+            continue;
+        };
+        let mut p = Vec::with_capacity(lists.candidates.len());
+        let mut y = Vec::with_capacity(lists.candidates.len());
+        for (list, o) in lists.lists.iter().zip(outs) {
+            for (c, pr) in lists.candidates_of(list).iter().zip(&o.probs) {
+                p.push(pr[slot]);
+                y.push(c.did(h));
+            }
+        }
+        map.insert(h.as_str().to_string(), HeadMetrics::compute(&p, &y));
+        curves.insert(
+            h.as_str().to_string(),
+            HeadCurves {
+                calibration: calibration_curve(&p, &y, 10),
+                roc: roc_curve(&p, &y, 200),
+            },
+        );
+    }
+    (Some(map), curves)
+}
+
+/// Evaluates a trained scorer on prepared lists (also the entry point for ablations: the
+/// result goes to [`EvalResult::add_ablation`]).
+///
+/// # Errors
+/// [`EvalError::NonFiniteScore`] when the scorer returns NaN or an infinity.
+pub fn evaluate_scorer<S: Scorer>(
+    name: &str,
+    lists: &EvalLists,
+    scorer: &S,
+    params: &EvalParams,
+) -> Result<MethodResult, EvalError> {
+    let heads = scorer.heads();
+    run_method(name, lists, params, &heads, |list, cands, scores, probs| {
+        let mut v = scorer.viewer(list.viewer, list.day);
+        for c in cands {
+            let s = scorer.score(&mut v, c.story);
+            scores.push(s.value);
+            probs.push(s.p);
+        }
+    })
+}
+
+/// Evaluates one baseline on prepared lists.
+///
+/// # Errors
+/// [`EvalError::InvalidParam`] for bad parameters.
+pub fn evaluate_baseline(
+    world: &World,
+    lists: &EvalLists,
+    baseline: Baseline,
+    params: &EvalParams,
+) -> Result<MethodResult, EvalError> {
+    params.check()?;
+    let index = BaselineIndex::new(world);
+    evaluate_baseline_with(world, &index, lists, baseline, params)
+}
+
+fn evaluate_baseline_with(
+    world: &World,
+    index: &BaselineIndex,
+    lists: &EvalLists,
+    baseline: Baseline,
+    params: &EvalParams,
+) -> Result<MethodResult, EvalError> {
+    let ctx = BaselineCtx {
+        world,
+        index,
+        params: &params.edgerank,
+        seed: params.seed,
+    };
+    run_method(
+        baseline.name(),
+        lists,
+        params,
+        &[],
+        |list, cands, scores, _| score_baseline(&ctx, baseline, list, cands, scores),
+    )
+}
+
+/// Evaluates the oracle (true probabilities, value weights `params.oracle_weights`), or
+/// `None` when the world has no truth. Candidates without a truth row score 0 with all
+/// probabilities 0 (counted in a `tracing` warning).
+///
+/// # Errors
+/// As [`evaluate_baseline`].
+pub fn evaluate_oracle(
+    world: &World,
+    lists: &EvalLists,
+    params: &EvalParams,
+) -> Result<Option<MethodResult>, EvalError> {
+    let truth = TruthIndex::new(world);
+    if truth.is_empty() {
+        return Ok(None);
+    }
+    let missing = std::sync::atomic::AtomicUsize::new(0);
+    let w = params.oracle_weights;
+    let r = run_method(
+        "oracle",
+        lists,
+        params,
+        &Action::ENGAGEMENTS,
+        |list, cands, scores, probs| {
+            for c in cands {
+                let p = truth.lookup(list.viewer, c.story, c.ts).unwrap_or_else(|| {
+                    missing.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    [0.0; 5]
+                });
+                scores.push(w.iter().zip(&p).map(|(a, b)| a * b).sum());
+                probs.push(p);
+            }
+        },
+    )?;
+    let missing = missing.into_inner();
+    if missing > 0 {
+        tracing::warn!(
+            missing,
+            "oracle: test impressions without a truth row scored 0"
+        );
+    }
+    Ok(Some(r))
+}
+
+/// The whole evaluation: builds the lists, then ranks them with `model` (when given, as
+/// method `model`), the four baselines and, when the world has truth, the oracle.
+///
+/// # Errors
+/// [`EvalError::InvalidParam`] for bad parameters, [`EvalError::EmptyWorld`] for an empty
+/// world, [`EvalError::UnknownStory`]/[`EvalError::UnknownUser`] for dangling ids and
+/// [`EvalError::NonFiniteScore`] for a scorer returning NaN.
+///
+/// # Complexity
+/// List building O(C log C); each method O(sum over lists of n log n) plus the scorer's cost.
+pub fn evaluate<S: Scorer>(
+    world: &World,
+    model: Option<&S>,
+    params: &EvalParams,
+) -> Result<EvalResult, EvalError> {
+    params.check()?;
+    let split_at = match params.split_at {
+        Some(t) => t,
+        None => default_split_at(world)?,
+    };
+    let lists = EvalLists::build(world, split_at, &params.grades)?;
+    evaluate_lists(world, &lists, model, params)
+}
+
+/// [`evaluate`] on lists already built (so that ablations reuse them).
+///
+/// # Errors
+/// As [`evaluate`].
+pub fn evaluate_lists<S: Scorer>(
+    world: &World,
+    lists: &EvalLists,
+    model: Option<&S>,
+    params: &EvalParams,
+) -> Result<EvalResult, EvalError> {
+    params.check()?;
+    let mut methods = Vec::new();
+    let mut notes = Vec::new();
+    match model {
+        Some(m) => methods.push(evaluate_scorer("model", lists, m, params)?),
+        None => notes.push("no trained model given: baselines only".to_string()),
+    }
+    let index = BaselineIndex::new(world);
+    for b in Baseline::ALL {
+        methods.push(evaluate_baseline_with(world, &index, lists, b, params)?);
+    }
+    match evaluate_oracle(world, lists, params)? {
+        Some(o) => methods.push(o),
+        None => notes.push("no truth in this world: no oracle".to_string()),
+    }
+    let with_pos = methods
+        .first()
+        .map_or_else(|| lists.lists_with_positive(), |m| m.per_list.len());
+    if with_pos == 0 {
+        notes.push("no test list holds a positive: feed metrics are 0".to_string());
+    }
+    Ok(EvalResult {
+        world: world.meta.name.clone(),
+        split_at: lists.split_at,
+        k: params.k,
+        lists: with_pos,
+        methods,
+        ablations: None,
+        stats: ListStats {
+            lists_total: lists.lists.len(),
+            lists_skipped: lists.lists.len() - with_pos,
+            candidates: lists.candidates.len(),
+            implied_impressions: lists.implied_impressions,
+            unattributed_engagements: lists.unattributed_engagements,
+        },
+        notes,
+    })
 }

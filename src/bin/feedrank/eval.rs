@@ -1,7 +1,155 @@
-//! `feedrank eval` (placeholder until its issue lands).
-#[derive(clap::Args, Debug)]
-pub struct Args {}
+//! `feedrank eval`: trains the model on the events before the split (once wired), ranks every
+//! (viewer, day) list of the test period with the model, the baselines and (on simulated
+//! worlds) the oracle, prints the table and optionally writes the JSON.
+use anyhow::Context;
+use feedrank::eval::{self, EvalParams};
+use feedrank::world::World;
+use std::path::{Path, PathBuf};
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`eval` is not built yet")
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// World directory.
+    #[arg(long)]
+    pub world: PathBuf,
+    /// Start of the test period: unix seconds or a UTC date `YYYY-MM-DD` (default: start of
+    /// the UTC day at 80% of the world's time span).
+    #[arg(long, value_parser = parse_time)]
+    pub split_at: Option<i64>,
+    /// Cut-off of the feed metrics.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Write the results as JSON to this file (atomically).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Seed of the random baseline.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Binary gain in nDCG instead of graded `2^rel - 1`.
+    #[arg(long)]
+    pub binary_gain: bool,
+    /// Retrain without a feature group and report the nDCG drop (repeatable), e.g. `graph`,
+    /// `dispersion`, `tie_strength`, `mf`, `personalisation`.
+    #[arg(long)]
+    pub ablate: Vec<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// The scorer type `train_scorer` returns. LEAD: replace with the trained model's type.
+type TrainedScorer = eval::NoModel;
+
+/// Loads a world directory. LEAD: wire the world reader here
+/// (`feedrank::io::world_tsv::read::...`) when it lands.
+fn load_world(dir: &Path) -> anyhow::Result<World> {
+    anyhow::bail!(
+        "cannot read {}: the world reader is not merged into this build yet",
+        dir.display()
+    )
+}
+
+/// Trains the model on the events strictly before `split_at`. LEAD: wire the model's
+/// training call here; `Ok(None)` runs the baselines only (with a note in the output).
+fn train_scorer(_world: &World, _split_at: i64) -> anyhow::Result<Option<TrainedScorer>> {
+    Ok(None)
+}
+
+/// Trains the model without the feature group `group`. LEAD: wire the ablation training
+/// here; `Ok(None)` means "not available" and `--ablate` fails with a clear message.
+fn train_scorer_without(
+    _world: &World,
+    _split_at: i64,
+    _group: &str,
+) -> anyhow::Result<Option<TrainedScorer>> {
+    Ok(None)
+}
+
+/// Parses unix seconds or a UTC date `YYYY-MM-DD` (its 00:00 UTC).
+fn parse_time(s: &str) -> Result<i64, String> {
+    if let Ok(t) = s.parse::<i64>() {
+        return Ok(t);
+    }
+    let bad = || format!("expected unix seconds or YYYY-MM-DD, found {s:?}");
+    let parts: Vec<&str> = s.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let (y, m, d): (i64, i64, i64) = (
+        y.parse().map_err(|_| bad())?,
+        m.parse().map_err(|_| bad())?,
+        d.parse().map_err(|_| bad())?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    // Days from the civil date (H. Hinnant's algorithm), proleptic Gregorian.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Ok((era * 146_097 + doe - 719_468) * eval::DAY)
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    crate::common::set_threads(args.threads)?;
+    let world = load_world(&args.world)?;
+    let params = EvalParams {
+        split_at: args.split_at,
+        k: args.k,
+        seed: args.seed,
+        gain: if args.binary_gain {
+            feedrank::metrics::Gain::Binary
+        } else {
+            feedrank::metrics::Gain::Graded
+        },
+        ..EvalParams::default()
+    };
+    params.check()?;
+    let split_at = match params.split_at {
+        Some(t) => t,
+        None => eval::default_split_at(&world)?,
+    };
+    let params = EvalParams {
+        split_at: Some(split_at),
+        ..params
+    };
+    let model = train_scorer(&world, split_at).context("training the model")?;
+    if model.is_none() {
+        eprintln!("note: the model's training is not wired into `eval` yet: baselines only");
+    }
+    let lists = eval::EvalLists::build(&world, split_at, &params.grades)?;
+    let mut result = eval::evaluate_lists(&world, &lists, model.as_ref(), &params)?;
+    for group in &args.ablate {
+        let scorer = train_scorer_without(&world, split_at, group)
+            .with_context(|| format!("training without {group}"))?
+            .ok_or_else(|| {
+                anyhow::anyhow!("--ablate {group}: ablation training is not wired into `eval` yet")
+            })?;
+        let without = eval::evaluate_scorer(group, &lists, &scorer, &params)?;
+        result.add_ablation(group, &without);
+    }
+    print!("{result}");
+    if let Some(path) = &args.json {
+        let json = result.to_json()?;
+        feedrank::io::atomic::write_atomic(path, json.as_bytes())?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn parses_seconds_and_dates() {
+        assert_eq!(parse_time("86400"), Ok(86_400));
+        assert_eq!(parse_time("1970-01-02"), Ok(86_400));
+        assert_eq!(parse_time("2000-03-01"), Ok(951_868_800));
+        assert_eq!(parse_time("2026-11-28"), Ok(1_795_824_000));
+        assert!(parse_time("2026-13-01").is_err());
+        assert!(parse_time("yesterday").is_err());
+    }
 }
