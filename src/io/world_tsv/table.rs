@@ -24,6 +24,11 @@ pub enum Sep {
     Tab,
     /// Runs of spaces or tabs (no empty fields).
     Whitespace,
+    /// Commas (no quoting).
+    Comma,
+    /// Decided by the header line: tab if it holds a tab, else comma if it holds a comma,
+    /// else whitespace.
+    Auto,
 }
 
 impl Table {
@@ -48,6 +53,17 @@ impl Table {
                 path: path.to_path_buf(),
                 expected: format!("a header line ({expected})"),
             });
+        }
+        if t.sep == Sep::Auto {
+            let line = t.buf.trim_end_matches(['\n', '\r']);
+            t.sep = if line.contains('\t') {
+                Sep::Tab
+            } else if line.contains(',') {
+                Sep::Comma
+            } else {
+                Sep::Whitespace
+            };
+            t.split();
         }
         t.header = (0..t.ranges.len())
             .map(|i| t.field(i).trim_start_matches('\u{feff}').to_string())
@@ -99,38 +115,44 @@ impl Table {
             if line.trim().is_empty() {
                 continue;
             }
-            self.ranges.clear();
-            let bytes = line.as_bytes();
-            match self.sep {
-                Sep::Tab => {
-                    let mut start = 0;
-                    for (i, &b) in bytes.iter().enumerate() {
-                        if b == b'\t' {
-                            self.ranges.push((start, i));
-                            start = i + 1;
-                        }
+            self.split();
+            return Ok(true);
+        }
+    }
+
+    fn split(&mut self) {
+        let line = self.buf.trim_end_matches(['\n', '\r']);
+        self.ranges.clear();
+        let bytes = line.as_bytes();
+        match self.sep {
+            Sep::Tab | Sep::Comma | Sep::Auto => {
+                let sep = if self.sep == Sep::Comma { b',' } else { b'\t' };
+                let mut start = 0;
+                for (i, &b) in bytes.iter().enumerate() {
+                    if b == sep {
+                        self.ranges.push((start, i));
+                        start = i + 1;
                     }
-                    self.ranges.push((start, bytes.len()));
                 }
-                Sep::Whitespace => {
-                    let mut start = None;
-                    for (i, &b) in bytes.iter().enumerate() {
-                        let ws = b == b' ' || b == b'\t';
-                        match (ws, start) {
-                            (true, Some(s)) => {
-                                self.ranges.push((s, i));
-                                start = None;
-                            }
-                            (false, None) => start = Some(i),
-                            _ => {}
+                self.ranges.push((start, bytes.len()));
+            }
+            Sep::Whitespace => {
+                let mut start = None;
+                for (i, &b) in bytes.iter().enumerate() {
+                    let ws = b == b' ' || b == b'\t';
+                    match (ws, start) {
+                        (true, Some(s)) => {
+                            self.ranges.push((s, i));
+                            start = None;
                         }
+                        (false, None) => start = Some(i),
+                        _ => {}
                     }
-                    if let Some(s) = start {
-                        self.ranges.push((s, bytes.len()));
-                    }
+                }
+                if let Some(s) = start {
+                    self.ranges.push((s, bytes.len()));
                 }
             }
-            return Ok(true);
         }
     }
 
