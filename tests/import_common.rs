@@ -78,7 +78,11 @@ fn review_site_with_other_columns() {
     )
     .unwrap();
     assert_eq!(r.friendships.edges, 1);
-    assert_eq!(w.events.len(), 1, "carol is not mutual; horizon 15 keeps bob");
+    assert_eq!(
+        w.events.len(),
+        1,
+        "carol is not mutual; horizon 15 keeps bob"
+    );
 
     // The imported world round-trips through the world format.
     let out = tempfile::tempdir().unwrap();

@@ -163,7 +163,7 @@ pub(crate) fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -634,9 +634,7 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
                 world.truth.push(t);
             }
         }
-        world
-            .truth
-            .sort_by(|a, b| (a.ts, a.user, a.story).cmp(&(b.ts, b.user, b.story)));
+        world.truth.sort_by_key(|t| (t.ts, t.user, t.story));
     }
 
     report.users = world.users.len();
