@@ -429,6 +429,7 @@ pub fn simulate_checked(p: &CheckedSimParams) -> World {
 
     // Graph signals, once, on the final graph.
     let sig = EdgeSignals::compute(g, &SignalParams::default());
+    tracing::info!("graph signals computed");
     let emb = sig.embeddedness;
     let dispn = sig.disp_norm_paper;
     drop(sig.jaccard);
@@ -463,7 +464,9 @@ pub fn simulate_checked(p: &CheckedSimParams) -> World {
     }
     drop(fill);
 
+    tracing::info!(stories = stories.len(), "stories generated");
     let interactions = gen_interactions(p, &s);
+    tracing::info!(interactions = interactions.len(), "interactions generated");
     let mut tie = vec![0.0f64; g.num_slots()];
     let day_of = |ts: i64| (ts - p.start).div_euclid(DAY);
     let mut next_inter = 0usize;
