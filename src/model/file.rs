@@ -40,6 +40,12 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// model fails its own checks (a bad model is never written).
 pub fn encode(model: &TrainedModel) -> Result<Vec<u8>, ModelError> {
     check(model, Path::new("<in memory>"))?;
+    encode_unchecked(model)
+}
+
+/// [`encode`] without the model checks: for tests that need files with bad contents.
+#[doc(hidden)]
+pub fn encode_unchecked(model: &TrainedModel) -> Result<Vec<u8>, ModelError> {
     let payload =
         bincode::serde::encode_to_vec(model, bincode::config::standard()).map_err(|e| {
             ModelError::Corrupt {

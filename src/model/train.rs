@@ -8,7 +8,7 @@ use super::ModelError;
 use crate::config::Config;
 use crate::features::{schema, FeatureSpace, NUM_FEATURES};
 use crate::world::{Action, World};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, Axis, ShapeBuilder};
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
@@ -139,16 +139,34 @@ pub fn train_with(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Result<Trained
     Ok(model)
 }
 
-/// Standardised copy of the rows.
+/// Standardised copy of the rows, in column-major (Fortran) layout: linfa-logistic's gradient
+/// `x.t().dot(r)` then reads contiguous columns (about 3x faster than row-major here).
 fn standardise(rows: &Rows, scaler: &Scaler) -> Array2<f64> {
     let n = rows.len();
-    let mut z = Array2::<f64>::zeros((n, NUM_FEATURES));
-    if let Some(zs) = z.as_slice_mut() {
-        zs.par_chunks_exact_mut(NUM_FEATURES)
-            .zip(rows.x.par_chunks_exact(NUM_FEATURES))
-            .for_each(|(zr, raw)| scaler.apply(raw, zr));
+    let mut z = Array2::<f64>::zeros((n, NUM_FEATURES).f());
+    if let Some(zs) = z.as_slice_memory_order_mut() {
+        zs.par_chunks_mut(n.max(1))
+            .enumerate()
+            .for_each(|(j, col)| {
+                let (t, m, sd) = (scaler.transforms[j], scaler.mean[j], scaler.scale[j]);
+                for (i, c) in col.iter_mut().enumerate() {
+                    *c = (t.apply(rows.x[i * NUM_FEATURES + j] as f64) - m) / sd;
+                }
+            });
     }
     z
+}
+
+/// Rows `idx` of `z`, column-major.
+fn select_f(z: &Array2<f64>, idx: &[usize]) -> Array2<f64> {
+    let mut out = Array2::<f64>::zeros((idx.len(), z.ncols()).f());
+    for (j, mut col) in out.axis_iter_mut(Axis(1)).enumerate() {
+        let src = z.column(j);
+        for (o, &i) in col.iter_mut().zip(idx) {
+            *o = src[i];
+        }
+    }
+    out
 }
 
 /// A seeded sample of at most `max` of `idx` (kept in order).
@@ -265,8 +283,8 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
         let both = |y: &[bool]| y.iter().any(|&b| b) && y.iter().any(|&b| !b);
         let mut init: Option<Linear> = None;
         if both(&ytr) && both(&yva) {
-            let ztr = z.select(Axis(0), &tr);
-            let zva = z.select(Axis(0), &va);
+            let ztr = select_f(&z, &tr);
+            let zva = select_f(&z, &va);
             let mut lls = vec![f64::NAN; mc.l2_grid.len()];
             let mut best: Option<(f64, f64, Linear, f64)> = None; // (ll, l2, fit, auc)
             for &(gi, l2) in &grid {
@@ -296,7 +314,7 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
         } else {
             let idx: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
             yall = idx.iter().map(|&i| rows.label(i, k)).collect();
-            let zs = z.select(Axis(0), &idx);
+            let zs = select_f(&z, &idx);
             fit::fit_logistic(name, zs.view(), &yall, &params(meta.l2), init.as_ref())?
         };
         tracing::info!(head = name, l2 = meta.l2, auc = ?meta.valid_auc, "head fitted");

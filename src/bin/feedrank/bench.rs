@@ -5,10 +5,13 @@ use clap::Subcommand;
 pub enum Cmd {
     /// Every graph signal on a graph (default: ego-Facebook) and a synthetic 100k-user graph.
     Graph(crate::graph_features::BenchArgs),
+    /// Logistic-regression training speed on a synthetic problem (default 1M x 30 per head).
+    Train(crate::bench_train::Args),
 }
 
 pub fn run(cmd: Cmd) -> anyhow::Result<()> {
     match cmd {
         Cmd::Graph(a) => crate::graph_features::bench(a),
+        Cmd::Train(a) => crate::bench_train::run(a),
     }
 }

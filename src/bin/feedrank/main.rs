@@ -4,6 +4,7 @@
 mod common;
 
 mod bench;
+mod bench_train;
 mod eval;
 mod generate;
 mod graph_features;
