@@ -117,9 +117,7 @@ fn scorer_scores_and_explains_consistently() {
         let wts = cfg.value.as_array();
         let val: f64 = (0..5).map(|k| wts[k] * score.p[k]).sum();
         assert!((val - score.value).abs() < 1e-12);
-        for a in [Action::Share] {
-            assert_eq!(score.p[a.index() - 1], 0.0, "no head, P = 0");
-        }
+        assert_eq!(score.p[Action::Share.index() - 1], 0.0, "no head, P = 0");
         if s % 7 == 0 {
             let e = sc.explain(&mut v, s);
             assert_eq!(e.contributions.len(), NUM_FEATURES + 1);

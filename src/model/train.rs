@@ -241,7 +241,7 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
             continue;
         }
         let name = action.as_str();
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(mc.seed ^ (k as u64 + 1) * 0x9E37);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(mc.seed ^ ((k as u64 + 1) * 0x9E37));
         let keep: Vec<bool> = (0..n)
             .map(|i| rows.label(i, k) || w >= 1.0 || rng.gen::<f64>() < w)
             .collect();

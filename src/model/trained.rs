@@ -18,7 +18,7 @@ pub struct Scaler {
 impl Scaler {
     /// Fits on row-major raw rows of width `d`.
     pub fn fit(rows: &[f32], d: usize, transforms: Vec<Transform>) -> Scaler {
-        let n = if d == 0 { 0 } else { rows.len() / d };
+        let n = rows.len().checked_div(d).unwrap_or(0);
         let mut mean = vec![0.0; d];
         let mut m2 = vec![0.0; d];
         for (i, row) in rows.chunks_exact(d).enumerate() {

@@ -1,5 +1,5 @@
 //! A small hand-made world generator shared by the model and feature tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::needless_range_loop)]
 use feedrank::graph::Graph;
 use feedrank::world::{Action, Event, Exposure, Interaction, Interner, Story, World, WorldMeta};
 use rand::{Rng, SeedableRng};
