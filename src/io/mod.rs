@@ -27,6 +27,9 @@ pub enum IoError {
         line: usize,
         message: String,
     },
+    /// A validation error in a world directory (file, line, expected vs found).
+    #[error(transparent)]
+    World(#[from] world_tsv::WorldError),
 }
 
 /// Opens a text file for buffered reading; a name ending in `.gz` is decompressed on the fly.
