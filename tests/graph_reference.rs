@@ -229,10 +229,16 @@ fn harder_graph_spot_check_against_naive() {
     assert_eq!(auto, dense);
     let nonzero = auto.dispersion.iter().filter(|&&d| d > 0).count();
     assert!(nonzero > 10_000, "only {nonzero} non-zero dispersions");
-    // Spot-check 40 egos spread over the id range, every friend.
-    let n = g.num_nodes() as u32;
-    for k in 0..40u32 {
-        let u = (k * 997 + 13) % n;
+    // Spot-check 12 egos with degree 10..=80 and some dispersion (the naive oracle is cubic),
+    // spread over the id range, every friend.
+    let candidates: Vec<u32> = (0..g.num_nodes() as u32)
+        .filter(|&u| (10..=80).contains(&g.degree(u)))
+        .filter(|&u| g.slot_range(u).any(|s| auto.dispersion[s] > 0))
+        .collect();
+    assert!(candidates.len() >= 12);
+    let step = candidates.len() / 12;
+    for k in 0..12 {
+        let u = candidates[k * step];
         let rec = naive::recursive_for_ego(&g, u, p.rounds);
         for (i, &v) in g.neighbors(u).iter().enumerate() {
             let slot = g.slot_range(u).start + i;
