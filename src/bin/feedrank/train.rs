@@ -24,14 +24,12 @@ pub struct Args {
     config: Option<PathBuf>,
 }
 
-/// Reads a world directory.
+/// Reads a world directory (strict: the first bad row is an error).
 fn load_world(dir: &Path) -> anyhow::Result<World> {
-    // The world reader lands on branch `world` (feedrank::io::world_tsv::read::read_world);
-    // this is its single call site in `train`.
-    anyhow::bail!(
-        "cannot read {}: this build has no world reader yet (branch `world`)",
-        dir.display()
-    )
+    let opts = feedrank::io::world_tsv::read::ReadOptions::default();
+    let (world, _report) = feedrank::io::world_tsv::read::read_world(dir, &opts)
+        .with_context(|| format!("reading world {}", dir.display()))?;
+    Ok(world)
 }
 
 /// The training summary printed by `feedrank train`.
