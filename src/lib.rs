@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: `io -> graph -> features -> model -> rank`, and the binaries in
 //! `src/bin/` write the output. See the README for the architecture map.
+pub mod config;
 pub mod error;
 pub mod eval;
 pub mod features;

@@ -1,10 +1,76 @@
-//! The engagement model: one logistic-regression head per action (linfa-logistic), a value score, model files.
+//! The engagement model: one logistic-regression head per engagement action (linfa-logistic)
+//! on standardised features, a value score `V = sum_k w_k * P_k`, and model files.
+//!
+//! Takes a [`crate::features::FeatureSpace`] (or a world) and a [`crate::config::Config`];
+//! hands on a [`TrainedModel`] (parameters + training metadata), a [`ModelScorer`] that
+//! implements the [`Scorer`] contract for the ranker and the evaluation, and
+//! [`file::save`]/[`file::load`] for model files.
+pub mod apply;
+pub mod file;
+pub mod fit;
 pub mod scorer;
+pub mod train;
+pub mod trained;
+
+pub use apply::{ModelScorer, ModelViewer};
+pub use file::{load, save};
 pub use scorer::{Contribution, Explanation, Score, Scorer};
+pub use train::{build_rows, day_start, default_as_of, train, train_with, Rows};
+pub use trained::{Head, HeadMeta, Scaler, TrainedModel, TrainingMeta};
+
+use std::path::PathBuf;
 
 /// Errors from this module.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     #[error("invalid parameter {name}: {message}")]
     InvalidParam { name: &'static str, message: String },
+    #[error("configuration {origin}: {message}")]
+    Config { origin: String, message: String },
+    #[error(transparent)]
+    Feature(#[from] crate::features::FeatureError),
+    #[error(transparent)]
+    Write(#[from] crate::io::IoError),
+    #[error("no training rows: the world has no exposures before as_of {as_of}")]
+    NoRows { as_of: i64 },
+    #[error("fitting the {head} head failed: {message}")]
+    Fit { head: &'static str, message: String },
+    #[error("cannot read model file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a feedrank model file (bad magic bytes)")]
+    NotAModel { path: PathBuf },
+    #[error("{path}: truncated model file: expected {expected} bytes, found {found}")]
+    Truncated {
+        path: PathBuf,
+        expected: u64,
+        found: u64,
+    },
+    #[error("{path}: model file format version {found}, this build reads version {expected}")]
+    FormatVersion {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
+    #[error("{path}: corrupt model file: {message}")]
+    Corrupt { path: PathBuf, message: String },
+    #[error(
+        "{path}: feature schema mismatch: the model has schema version {found_version}, this build \
+         has {expected_version} ({message}); retrain the model"
+    )]
+    SchemaMismatch {
+        path: PathBuf,
+        found_version: u32,
+        expected_version: u32,
+        message: String,
+    },
+    #[error("{path}: non-finite model parameter: {what}")]
+    NonFinite { path: PathBuf, what: String },
+    #[error(
+        "the feature space was built with other feature settings than the model was trained \
+         with ({message})"
+    )]
+    FeatureConfigMismatch { message: String },
 }

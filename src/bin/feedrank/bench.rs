@@ -7,11 +7,14 @@ pub enum Cmd {
     Graph(crate::graph_features::BenchArgs),
     /// Seconds per implicit-ALS iteration on a seeded synthetic power-law matrix.
     Als(crate::bench_als::Args),
+    /// Logistic-regression training speed on a synthetic problem (default 1M x 30 per head).
+    Train(crate::bench_train::Args),
 }
 
 pub fn run(cmd: Cmd) -> anyhow::Result<()> {
     match cmd {
         Cmd::Graph(a) => crate::graph_features::bench(a),
         Cmd::Als(a) => crate::bench_als::run(a),
+        Cmd::Train(a) => crate::bench_train::run(a),
     }
 }

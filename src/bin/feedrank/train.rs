@@ -1,7 +1,74 @@
-//! `feedrank train` (placeholder until its issue lands).
-#[derive(clap::Args, Debug)]
-pub struct Args {}
+//! `feedrank train --world DIR --model FILE [--as-of T] [--config FILE]`: trains the
+//! engagement model on the exposures before `as_of` (default: the start of the world's last
+//! day, which is held out), saves it atomically, and prints a summary to stderr.
+use anyhow::Context;
+use feedrank::config::Config;
+use feedrank::model::{default_as_of, save, train, TrainedModel};
+use feedrank::world::World;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`train` is not built yet")
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// World directory.
+    #[arg(long)]
+    world: PathBuf,
+    /// Output model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// Training cut-off (unix seconds); default: the start of the world's last day.
+    #[arg(long)]
+    as_of: Option<i64>,
+    /// TOML configuration (`[features]`, `[model]`, `[value]` sections).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// Reads a world directory (strict: the first bad row is an error).
+fn load_world(dir: &Path) -> anyhow::Result<World> {
+    let opts = feedrank::io::world_tsv::read::ReadOptions::default();
+    let (world, _report) = feedrank::io::world_tsv::read::read_world(dir, &opts)
+        .with_context(|| format!("reading world {}", dir.display()))?;
+    Ok(world)
+}
+
+/// The training summary printed by `feedrank train`.
+pub fn summary(m: &TrainedModel, elapsed_s: f64) -> String {
+    let mut s = format!(
+        "trained on world `{}` before as_of {}: {} rows ({} train / {} validation from {:?}), {:.1} s\n",
+        m.meta.world, m.meta.as_of, m.meta.rows, m.meta.train_rows, m.meta.valid_rows,
+        m.meta.valid_from, elapsed_s
+    );
+    s.push_str("head\tpositives\trate\tl2\tvalid_auc\tvalid_logloss\n");
+    for h in &m.meta.heads {
+        let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
+        s.push_str(&format!(
+            "{}\t{}\t{:.4}\t{:e}\t{}\t{}\n",
+            h.action.as_str(),
+            h.positives,
+            h.positives as f64 / h.rows.max(1) as f64,
+            h.l2,
+            f(h.valid_auc),
+            f(h.valid_logloss)
+        ));
+    }
+    s
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    let cfg = match &a.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let world = load_world(&a.world)?;
+    let as_of = match a.as_of {
+        Some(t) => t,
+        None => default_as_of(&world).context("the world has no events or stories")?,
+    };
+    let model = train(&world, as_of, &cfg)?;
+    save(&model, &a.model)?;
+    eprint!("{}", summary(&model, t0.elapsed().as_secs_f64()));
+    eprintln!("model written to {}", a.model.display());
+    Ok(())
 }

@@ -1,0 +1,176 @@
+//! The feature schema: names, order, version and the fixed transform applied before
+//! standardisation. Bump [`SCHEMA_VERSION`] whenever a name, order or definition changes;
+//! saved models carry the version and the names and refuse to load against another schema.
+
+/// Version of the feature schema (names, order and definitions).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Number of features in a row.
+pub const NUM_FEATURES: usize = 27;
+
+/// Every feature, in row order. Definitions (all from data strictly before `as_of`):
+///
+/// - graph (viewer u -> author a; Backstrom & Kleinberg 2014, field notes section 2):
+///   `is_friend`, `embeddedness` |N(u)∩N(a)|, `jaccard`, `adamic_adar`, `dispersion`,
+///   `disp_norm` (configured alpha/b/c), `disp_norm_paper` (0.61/0/5), `recursive_dispersion`
+///   (dispersion-type signals are 0 when u and a are not friends; embeddedness, Jaccard and
+///   Adamic-Adar are computed for any pair), `viewer_degree`, `author_degree`.
+/// - tie strength (Twitter RealGraph-style decay `decay_per_day^days`): `aff_click` ..
+///   `aff_hide` decayed counts of u's actions on a's stories, `recip_engagement` decayed
+///   positive actions of a on u's stories, `direct_interactions` decayed direct interactions
+///   between u and a in either direction, `days_since_interaction` days since the latest of
+///   these (capped at `max_days_since`, which is also the value for "never").
+/// - story: `age_hours` (0 if not yet created), `author_engagement_rate` positive engagements
+///   on a's stories / (exposures of a's stories + 1) in the last `author_rate_window_days`,
+///   `story_engagements` positive engagement events on the story, `friends_engaged` distinct
+///   friends of u with a positive engagement on it, `structural_diversity` connected
+///   components of the friendship graph among those friends (Ugander et al., PNAS 2012).
+/// - viewer: `viewer_engagement_rate` u's positive engagements / (u's exposures + 1),
+///   `viewer_kind_rate` the same restricted to stories of the candidate's kind (LinkedIn's
+///   viewer-type affinity).
+/// - matrix factorisation: `mf_author_affinity`, `mf_topic_affinity` from a pluggable
+///   [`crate::features::MfAffinity`] provider (0 when none is installed or the story has no
+///   topic).
+pub const NAMES: [&str; NUM_FEATURES] = [
+    "is_friend",
+    "embeddedness",
+    "jaccard",
+    "adamic_adar",
+    "dispersion",
+    "disp_norm",
+    "disp_norm_paper",
+    "recursive_dispersion",
+    "viewer_degree",
+    "author_degree",
+    "aff_click",
+    "aff_like",
+    "aff_comment",
+    "aff_share",
+    "aff_hide",
+    "recip_engagement",
+    "direct_interactions",
+    "days_since_interaction",
+    "age_hours",
+    "author_engagement_rate",
+    "story_engagements",
+    "friends_engaged",
+    "structural_diversity",
+    "viewer_engagement_rate",
+    "viewer_kind_rate",
+    "mf_author_affinity",
+    "mf_topic_affinity",
+];
+
+/// Row index of each feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Feature {
+    IsFriend = 0,
+    Embeddedness,
+    Jaccard,
+    AdamicAdar,
+    Dispersion,
+    DispNorm,
+    DispNormPaper,
+    RecursiveDispersion,
+    ViewerDegree,
+    AuthorDegree,
+    AffClick,
+    AffLike,
+    AffComment,
+    AffShare,
+    AffHide,
+    RecipEngagement,
+    DirectInteractions,
+    DaysSinceInteraction,
+    AgeHours,
+    AuthorEngagementRate,
+    StoryEngagements,
+    FriendsEngaged,
+    StructuralDiversity,
+    ViewerEngagementRate,
+    ViewerKindRate,
+    MfAuthorAffinity,
+    MfTopicAffinity,
+}
+
+impl Feature {
+    pub const fn idx(self) -> usize {
+        self as usize
+    }
+}
+
+/// The fixed transform applied to a raw value before standardisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Transform {
+    /// The value as is.
+    Identity,
+    /// `ln(1 + max(x, 0))`, for heavy-tailed counts.
+    Log1p,
+}
+
+/// The transform of each feature (counts and degrees are log-compressed).
+pub fn transforms() -> [Transform; NUM_FEATURES] {
+    use Transform::*;
+    let mut t = [Identity; NUM_FEATURES];
+    for f in [
+        Feature::Embeddedness,
+        Feature::AdamicAdar,
+        Feature::Dispersion,
+        Feature::DispNorm,
+        Feature::DispNormPaper,
+        Feature::RecursiveDispersion,
+        Feature::ViewerDegree,
+        Feature::AuthorDegree,
+        Feature::AffClick,
+        Feature::AffLike,
+        Feature::AffComment,
+        Feature::AffShare,
+        Feature::AffHide,
+        Feature::RecipEngagement,
+        Feature::DirectInteractions,
+        Feature::AgeHours,
+        Feature::StoryEngagements,
+        Feature::FriendsEngaged,
+        Feature::StructuralDiversity,
+    ] {
+        t[f.idx()] = Log1p;
+    }
+    t
+}
+
+impl Transform {
+    #[inline]
+    pub fn apply(self, x: f64) -> f64 {
+        match self {
+            Transform::Identity => x,
+            Transform::Log1p => x.max(0.0).ln_1p(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_cover_the_scorer_contract() {
+        let mut v = NAMES.to_vec();
+        v.sort();
+        v.dedup();
+        assert_eq!(v.len(), NUM_FEATURES);
+        assert_eq!(NAMES[Feature::MfTopicAffinity.idx()], "mf_topic_affinity");
+        assert_eq!(NAMES[Feature::AgeHours.idx()], "age_hours");
+        // every name the scorer contract documents is in the schema
+        let doc =
+            "is_friend embeddedness jaccard adamic_adar dispersion disp_norm disp_norm_paper \
+            recursive_dispersion viewer_degree author_degree aff_click aff_like aff_comment \
+            aff_share aff_hide recip_engagement direct_interactions days_since_interaction \
+            age_hours author_engagement_rate story_engagements friends_engaged \
+            structural_diversity viewer_engagement_rate viewer_kind_rate mf_author_affinity \
+            mf_topic_affinity";
+        for n in doc.split_whitespace() {
+            assert!(NAMES.contains(&n), "{n} missing");
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! A trained model's parameters (schema, scaler, heads, value weights) and its training
+//! metadata, and the per-row scoring arithmetic shared by [`super::ModelScorer`] and training.
+use super::fit::sigmoid;
+use super::scorer::Score;
+use crate::config::{FeatureConfig, ValueWeights};
+use crate::features::schema::{self, Transform};
+use crate::world::Action;
+
+/// Per-feature transform and standardisation: `z = (t(x) - mean) / scale`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Scaler {
+    pub transforms: Vec<Transform>,
+    pub mean: Vec<f64>,
+    /// Standard deviation of the transformed value (1 when it is 0).
+    pub scale: Vec<f64>,
+}
+
+impl Scaler {
+    /// Fits on row-major raw rows of width `d`.
+    pub fn fit(rows: &[f32], d: usize, transforms: Vec<Transform>) -> Scaler {
+        let n = rows.len().checked_div(d).unwrap_or(0);
+        let mut mean = vec![0.0; d];
+        let mut m2 = vec![0.0; d];
+        for (i, row) in rows.chunks_exact(d).enumerate() {
+            for j in 0..d {
+                let x = transforms[j].apply(row[j] as f64);
+                let delta = x - mean[j];
+                mean[j] += delta / (i + 1) as f64;
+                m2[j] += delta * (x - mean[j]);
+            }
+        }
+        let scale = m2
+            .iter()
+            .map(|&s| {
+                let sd = if n > 1 { (s / n as f64).sqrt() } else { 0.0 };
+                if sd > 1e-12 && sd.is_finite() {
+                    sd
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        Scaler {
+            transforms,
+            mean,
+            scale,
+        }
+    }
+
+    /// Standardises one raw row into `z` (same length).
+    #[inline]
+    pub fn apply(&self, raw: &[f32], z: &mut [f64]) {
+        for j in 0..z.len() {
+            z[j] = (self.transforms[j].apply(raw[j] as f64) - self.mean[j]) / self.scale[j];
+        }
+    }
+}
+
+/// One engagement head: `P(action) = sigmoid(intercept + coef . z)`; when negatives were
+/// downsampled at rate `w`, `ln(w)` is already added to the intercept (the recalibration
+/// `q = p / (p + (1 - p) / w)` of He et al., 2014, in logit form).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Head {
+    pub action: Action,
+    pub coef: Vec<f64>,
+    pub intercept: f64,
+}
+
+impl Head {
+    #[inline]
+    pub fn prob(&self, z: &[f64]) -> f64 {
+        sigmoid(self.intercept + self.coef.iter().zip(z).map(|(b, x)| b * x).sum::<f64>())
+    }
+}
+
+/// What training saw and measured for one head.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HeadMeta {
+    pub action: Action,
+    /// Training rows and positives among them.
+    pub rows: usize,
+    pub positives: usize,
+    /// Rows in the final fit (after negative downsampling).
+    pub fitted_rows: usize,
+    /// Chosen per-row L2 strength.
+    pub l2: f64,
+    /// Negative downsampling rate used (1 = none).
+    pub downsampling: f64,
+    /// On the time-based validation split (fit on the earlier part), if it had both classes.
+    pub valid_auc: Option<f64>,
+    pub valid_logloss: Option<f64>,
+    /// Validation log loss per grid value, in `l2_grid` order.
+    pub grid_logloss: Vec<f64>,
+}
+
+/// Training metadata kept in the model file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainingMeta {
+    pub world: String,
+    /// Training used exposures and labels strictly before this time.
+    pub as_of: i64,
+    /// Start of the validation period (rows at or after it validate the L2 choice).
+    pub valid_from: Option<i64>,
+    pub rows: usize,
+    pub train_rows: usize,
+    pub valid_rows: usize,
+    pub heads: Vec<HeadMeta>,
+}
+
+/// A trained engagement model: everything needed to score, and how it was trained.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainedModel {
+    pub schema_version: u32,
+    pub feature_names: Vec<String>,
+    pub feature_config: FeatureConfig,
+    pub scaler: Scaler,
+    /// Heads in [`Action::ENGAGEMENTS`] order (only actions present in training data).
+    pub heads: Vec<Head>,
+    pub weights: ValueWeights,
+    pub meta: TrainingMeta,
+}
+
+impl TrainedModel {
+    /// The head of an action, if the model has one.
+    pub fn head(&self, a: Action) -> Option<&Head> {
+        self.heads.iter().find(|h| h.action == a)
+    }
+
+    /// The actions the model has heads for.
+    pub fn actions(&self) -> Vec<Action> {
+        self.heads.iter().map(|h| h.action).collect()
+    }
+
+    /// Scores a standardised row with the given weights (in `Action::ENGAGEMENTS` order).
+    #[inline]
+    pub fn score_z(&self, z: &[f64], weights: &[f64; 5]) -> Score {
+        let mut s = Score::default();
+        for h in &self.heads {
+            let k = h.action.index() - 1;
+            if k < 5 {
+                let p = h.prob(z);
+                s.p[k] = p;
+                s.value += weights[k] * p;
+            }
+        }
+        s
+    }
+
+    /// Checks internal consistency: this build's schema, dimensions, finiteness.
+    /// Returns (kind, message) where kind is "schema", "nonfinite" or "corrupt".
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let d = schema::NUM_FEATURES;
+        if self.schema_version != schema::SCHEMA_VERSION {
+            return Err(("schema", "different schema version".into()));
+        }
+        if self.feature_names.len() != d
+            || self
+                .feature_names
+                .iter()
+                .zip(schema::NAMES.iter())
+                .any(|(a, b)| a != b)
+        {
+            let diff = self
+                .feature_names
+                .iter()
+                .zip(schema::NAMES.iter())
+                .position(|(a, b)| a != b)
+                .map(|i| {
+                    format!(
+                        "feature {i} is `{}`, this build has `{}`",
+                        self.feature_names[i],
+                        schema::NAMES[i]
+                    )
+                })
+                .unwrap_or_else(|| {
+                    format!("{} features, this build has {d}", self.feature_names.len())
+                });
+            return Err(("schema", diff));
+        }
+        let s = &self.scaler;
+        if s.transforms.len() != d || s.mean.len() != d || s.scale.len() != d {
+            return Err((
+                "corrupt",
+                "scaler dimensions do not match the schema".into(),
+            ));
+        }
+        if s.mean.iter().any(|x| !x.is_finite()) {
+            return Err(("nonfinite", "scaler mean".into()));
+        }
+        if s.scale.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
+            return Err(("nonfinite", "scaler scale (must be finite and > 0)".into()));
+        }
+        let mut prev = 0usize;
+        for h in &self.heads {
+            if h.action == Action::Impression || h.action.index() <= prev {
+                return Err((
+                    "corrupt",
+                    "heads are not distinct engagement actions in order".into(),
+                ));
+            }
+            prev = h.action.index();
+            if h.coef.len() != d {
+                return Err((
+                    "corrupt",
+                    format!(
+                        "{} head has {} coefficients",
+                        h.action.as_str(),
+                        h.coef.len()
+                    ),
+                ));
+            }
+            if !h.intercept.is_finite() || h.coef.iter().any(|b| !b.is_finite()) {
+                return Err((
+                    "nonfinite",
+                    format!("{} head parameters", h.action.as_str()),
+                ));
+            }
+        }
+        if self.weights.as_array().iter().any(|w| !w.is_finite()) {
+            return Err(("nonfinite", "value weights".into()));
+        }
+        Ok(())
+    }
+}

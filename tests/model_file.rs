@@ -1,0 +1,103 @@
+//! Model files: round trip, and a clear error (never a panic) for every kind of bad file.
+mod model_world;
+use feedrank::config::Config;
+use feedrank::model::file::{decode, encode, encode_unchecked, FORMAT_VERSION};
+use feedrank::model::{default_as_of, load, save, train, ModelError, TrainedModel};
+use model_world::toy_world;
+use std::path::Path;
+
+fn model() -> TrainedModel {
+    let w = toy_world(30, 5, 9);
+    train(&w, default_as_of(&w).unwrap(), &Config::default()).unwrap()
+}
+
+#[test]
+fn round_trip_and_atomic_overwrite() {
+    let m = model();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sub/m.frm");
+    save(&m, &p).unwrap();
+    assert_eq!(load(&p).unwrap(), m);
+    save(&m, &p).unwrap();
+    assert_eq!(load(&p).unwrap(), m);
+    let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().collect();
+    assert_eq!(names.len(), 1, "no temporary files left behind");
+    let e = load(&dir.path().join("missing.frm")).unwrap_err();
+    assert!(matches!(e, ModelError::Read { .. }), "{e}");
+}
+
+#[test]
+fn every_truncation_and_every_byte_flip_is_an_error() {
+    let bytes = encode(&model()).unwrap();
+    let p = Path::new("m.frm");
+    for len in 0..bytes.len() {
+        let e = decode(&bytes[..len], p).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ModelError::Truncated { .. } | ModelError::NotAModel { .. }
+            ),
+            "length {len}: {e}"
+        );
+    }
+    let step = (bytes.len() / 300).max(1);
+    for i in (0..bytes.len()).step_by(step) {
+        let mut b = bytes.clone();
+        b[i] ^= 0x5a;
+        assert!(decode(&b, p).is_err(), "flip at {i} went unnoticed");
+    }
+    let mut extra = bytes.clone();
+    extra.push(0);
+    assert!(matches!(decode(&extra, p), Err(ModelError::Corrupt { .. })));
+}
+
+#[test]
+fn bad_magic_and_other_version() {
+    let bytes = encode(&model()).unwrap();
+    let p = Path::new("m.frm");
+    let mut b = bytes.clone();
+    b[0] = b'X';
+    assert!(matches!(decode(&b, p), Err(ModelError::NotAModel { .. })));
+    let mut b = bytes.clone();
+    b[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    let e = decode(&b, p).unwrap_err();
+    assert!(matches!(e, ModelError::FormatVersion { found, .. } if found == FORMAT_VERSION + 1));
+    assert!(e.to_string().contains("version"));
+    assert!(matches!(
+        decode(b"not a model at all, just text", p),
+        Err(ModelError::NotAModel { .. })
+    ));
+}
+
+#[test]
+fn schema_mismatch_is_named() {
+    let mut m = model();
+    m.feature_names[3] = "renamed".into();
+    let e = decode(&encode_unchecked(&m).unwrap(), Path::new("m.frm")).unwrap_err();
+    assert!(matches!(e, ModelError::SchemaMismatch { .. }), "{e}");
+    assert!(e.to_string().contains("renamed"), "{e}");
+    let mut m = model();
+    m.schema_version += 1;
+    let e = decode(&encode_unchecked(&m).unwrap(), Path::new("m.frm")).unwrap_err();
+    assert!(matches!(e, ModelError::SchemaMismatch { .. }), "{e}");
+    let mut m = model();
+    m.feature_names.pop();
+    assert!(encode(&m).is_err(), "a bad model is never written");
+}
+
+#[test]
+fn non_finite_parameters_are_rejected() {
+    let mut m = model();
+    m.heads[0].coef[2] = f64::NAN;
+    let e = decode(&encode_unchecked(&m).unwrap(), Path::new("m.frm")).unwrap_err();
+    assert!(matches!(e, ModelError::NonFinite { .. }), "{e}");
+    assert!(save(&m, &tempfile::tempdir().unwrap().path().join("x")).is_err());
+    let mut m = model();
+    m.scaler.scale[0] = 0.0;
+    let e = decode(&encode_unchecked(&m).unwrap(), Path::new("m.frm")).unwrap_err();
+    assert!(matches!(e, ModelError::NonFinite { .. }), "{e}");
+    let mut m = model();
+    m.heads[0].coef.pop();
+    let e = decode(&encode_unchecked(&m).unwrap(), Path::new("m.frm")).unwrap_err();
+    assert!(matches!(e, ModelError::Corrupt { .. }), "{e}");
+}
