@@ -4,15 +4,18 @@
 use feedrank::rank::batch::{head_mask, write_jsonl, FeedJson};
 use feedrank::rank::testkit::{random_world, FnScorer};
 use feedrank::rank::{
-    explain_user, generate_feeds, rank_user, BatchOptions, OutputFormat, RankConfig,
-    RankContext, RankIndex, RankStats, Shard, Worker,
+    explain_user, generate_feeds, rank_user, BatchOptions, OutputFormat, RankConfig, RankContext,
+    RankIndex, RankStats, Shard, Worker,
 };
 use feedrank::world::World;
 
 fn scorer() -> FnScorer<impl Fn(u32, u32) -> f64 + Sync> {
     // deterministic pseudo-random values with many exact ties (ties must break by story id)
     FnScorer::new(|v: u32, s: u32| {
-        let h = (v as u64).wrapping_mul(0x9e37_79b9).wrapping_add(s as u64 * 7919) % 97;
+        let h = (v as u64)
+            .wrapping_mul(0x9e37_79b9)
+            .wrapping_add(s as u64 * 7919)
+            % 97;
         (h % 13) as f64 / 4.0 - 1.0
     })
 }
@@ -21,11 +24,7 @@ fn world() -> World {
     random_world(42, 600, 14, 6000, 40_000)
 }
 
-fn run(
-    world: &World,
-    threads: usize,
-    opts: BatchOptions,
-) -> (Vec<u8>, RankStats) {
+fn run(world: &World, threads: usize, opts: BatchOptions) -> (Vec<u8>, RankStats) {
     let idx = RankIndex::new(world);
     let params = RankConfig {
         k: 20,
@@ -97,7 +96,9 @@ fn output_is_identical_for_one_and_many_threads() {
     let (t1, t3) = (tsv(1), tsv(3));
     assert_eq!(t1, t3);
     let t = String::from_utf8(t1).unwrap();
-    assert!(t.starts_with("user\tas_of\tfallback\trank\tstory\tauthor\tsource\tscore\tp_click\tp_like\tp_hide\n"));
+    assert!(t.starts_with(
+        "user\tas_of\tfallback\trank\tstory\tauthor\tsource\tscore\tp_click\tp_like\tp_hide\n"
+    ));
     assert_eq!(t.lines().count() as u64, 1 + sa.items + sa.empty_feeds);
 }
 

@@ -385,7 +385,11 @@ pub fn generate_feeds<S: Scorer, W: Write>(
         }
     }
     stats.elapsed = start.elapsed();
-    tracing::info!(users = stats.users, scored = stats.scored, "feeds generated");
+    tracing::info!(
+        users = stats.users,
+        scored = stats.scored,
+        "feeds generated"
+    );
     Ok(stats)
 }
 

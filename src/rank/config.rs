@@ -96,7 +96,7 @@ impl Default for RankParams {
 }
 
 fn hours(name: &'static str, h: f64) -> Result<i64, RankError> {
-    if !(h.is_finite() && h >= 0.0 && h <= 1e7) {
+    if !(h.is_finite() && (0.0..=1e7).contains(&h)) {
         return Err(RankError::InvalidParam {
             name,
             message: format!("expected a number of hours in 0..=1e7, found {h}"),
@@ -212,7 +212,10 @@ mod tests {
             k: 0,
             ..RankConfig::default()
         };
-        assert!(matches!(bad.check(), Err(RankError::InvalidParam { name: "k", .. })));
+        assert!(matches!(
+            bad.check(),
+            Err(RankError::InvalidParam { name: "k", .. })
+        ));
         let bad = RankConfig {
             hide_discount_days: 1.0,
             ..RankConfig::default()

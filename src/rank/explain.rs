@@ -122,13 +122,12 @@ fn plural(s: &str) -> String {
 }
 
 /// A phrase for one feature (with a key so that features saying the same thing appear once).
-fn phrase(
-    world: &World,
-    item: &FeedItem,
-    feature: &str,
-    v: f64,
-) -> Option<(&'static str, String)> {
-    let a = world.users.names().get(item.author as usize).map_or("?", |s| s.as_str());
+fn phrase(world: &World, item: &FeedItem, feature: &str, v: f64) -> Option<(&'static str, String)> {
+    let a = world
+        .users
+        .names()
+        .get(item.author as usize)
+        .map_or("?", |s| s.as_str());
     let story = world.stories.get(item.story as usize);
     let kind = story
         .and_then(|s| world.kinds.names().get(s.kind as usize))
@@ -172,7 +171,10 @@ fn phrase(
             ),
         ),
         "story_engagements" => ("popular", "it is popular".to_string()),
-        "author_engagement_rate" => ("author_rate", format!("{a}'s posts get a lot of engagement")),
+        "author_engagement_rate" => (
+            "author_rate",
+            format!("{a}'s posts get a lot of engagement"),
+        ),
         "age_hours" => ("age", "it is recent".to_string()),
         "viewer_kind_rate" => ("kind", format!("you often engage with {kind}")),
         "mf_author_affinity" => (
@@ -200,10 +202,7 @@ pub fn why_line(world: &World, item: &FeedItem, expl: &Explanation) -> String {
     match item.source {
         Source::OutOfNetwork => out.push((
             "friends",
-            format!(
-                "{} of your friends engaged with it",
-                item.friends_engaged
-            ),
+            format!("{} of your friends engaged with it", item.friends_engaged),
         )),
         Source::Popular => out.push((
             "popular",
@@ -232,10 +231,20 @@ pub fn why_line(world: &World, item: &FeedItem, expl: &Explanation) -> String {
         }
     }
     if out.is_empty() {
-        let a = world.users.names().get(item.author as usize).map_or("?", |s| s.as_str());
-        out.push(("friend", format!("{a} is your friend and posted it recently")));
+        let a = world
+            .users
+            .names()
+            .get(item.author as usize)
+            .map_or("?", |s| s.as_str());
+        out.push((
+            "friend",
+            format!("{a} is your friend and posted it recently"),
+        ));
     }
-    out.into_iter().map(|(_, t)| t).collect::<Vec<_>>().join("; ")
+    out.into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// One of the viewer's ties.

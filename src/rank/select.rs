@@ -248,8 +248,10 @@ mod tests {
             let k = rng.gen_range(1..50);
             let (decay, floor) = (rng.gen_range(0.0..1.0), rng.gen_range(0.0..1.0));
             select_top_k(&it, k, decay, floor, &mut sc, &mut out);
-            let got: Vec<(u32, f64)> =
-                out.iter().map(|p| (it[p.idx as usize].story, p.score)).collect();
+            let got: Vec<(u32, f64)> = out
+                .iter()
+                .map(|p| (it[p.idx as usize].story, p.score))
+                .collect();
             assert_eq!(got, naive(&it, k, decay, floor));
         }
     }

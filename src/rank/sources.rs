@@ -104,8 +104,7 @@ pub fn in_network(
     let start = out.len();
     let from = ctx.as_of.saturating_sub(ctx.params.in_network_window);
     for &f in ctx.world.graph.neighbors(viewer) {
-        for &(created_at, story) in time_range(ctx.index.stories_by(f), |e| e.0, from, ctx.as_of)
-        {
+        for &(created_at, story) in time_range(ctx.index.stories_by(f), |e| e.0, from, ctx.as_of) {
             out.push(Candidate {
                 story,
                 author: f,

@@ -78,7 +78,13 @@ impl WorldBuilder {
 
 /// A random world: `users` users with about `degree` friends each, `stories` stories spread
 /// over 10 days, and `events` impressions/engagements. Deterministic for a seed.
-pub fn random_world(seed: u64, users: usize, degree: usize, stories: usize, events: usize) -> World {
+pub fn random_world(
+    seed: u64,
+    users: usize,
+    degree: usize,
+    stories: usize,
+    events: usize,
+) -> World {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut w = World::default();
     for i in 0..users {

@@ -338,7 +338,10 @@ fn why_line_falls_back_to_the_friendship() {
             contribution: 0.1,
         }],
     };
-    assert_eq!(why_line(&w, &item, &ex), "you and bob have 4 friends in common");
+    assert_eq!(
+        why_line(&w, &item, &ex),
+        "you and bob have 4 friends in common"
+    );
     let none = crate::model::Explanation::default();
     assert_eq!(
         why_line(&w, &item, &none),
