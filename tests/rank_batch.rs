@@ -1,7 +1,7 @@
 //! Batch-loop properties on a random world: byte-identical output for 1 and N threads,
 //! the union of shards equals the full run, every user's batch line equals the debug path's
 //! serialisation, and the stats add up.
-use feedrank::rank::batch::{head_mask, write_jsonl, FeedJson};
+use feedrank::rank::batch::{head_mask, write_jsonl};
 use feedrank::rank::testkit::{random_world, FnScorer};
 use feedrank::rank::{
     explain_user, generate_feeds, rank_user, BatchOptions, OutputFormat, RankConfig, RankContext,
@@ -159,10 +159,6 @@ fn debug_path_serialises_exactly_the_batch_line() {
         let mut buf = Vec::new();
         write_jsonl(&w, &mask, &ex.feed, &mut buf);
         assert_eq!(std::str::from_utf8(&buf).unwrap(), format!("{line}\n"));
-        // the debug binary's --json embeds the same FeedJson
-        let items = serde_json::to_string(&FeedJson::new(&w, &mask, &ex.feed).items).unwrap();
-        let (_, batch_items) = line.split_once("\"items\":").unwrap();
-        assert_eq!(format!("{items}}}"), batch_items);
         assert_eq!(ex.feed, rank_user(&ctx, &s, &mut worker, u).unwrap());
         assert!(ex.candidates.iter().all(|c| !c.why.is_empty()));
     }

@@ -2,7 +2,7 @@
 //! written in user order as JSON Lines or TSV, so that the output is byte-identical for any
 //! thread count and the shards' union equals the full run. Per-worker [`RankStats`] are
 //! merged with `+=`.
-use super::ranker::{items_of, rank_into, FeedItem, UserFeed, Worker};
+use super::ranker::{items_of, rank_into, UserFeed, Worker};
 use super::{FilterReason, RankContext, RankError};
 use crate::model::Scorer;
 use crate::world::{Action, World};
@@ -187,7 +187,7 @@ pub fn head_mask(heads: &[Action]) -> [bool; 5] {
     m
 }
 
-/// Head probabilities as written (only the scorer's heads).
+/// Head probabilities as written (only the scorer's heads), for JSON built with serde.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct HeadsJson {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -202,67 +202,85 @@ pub struct HeadsJson {
     pub hide: Option<f64>,
 }
 
-/// One feed item as written.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ItemJson<'a> {
-    pub rank: usize,
-    pub story: &'a str,
-    pub author: &'a str,
-    pub source: &'static str,
-    pub score: f64,
-    pub p: HeadsJson,
-}
-
-/// One user's line as written: the single serialisation used by the batch output and by
-/// `feedrank-debug feed --json`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct FeedJson<'a> {
-    pub user: &'a str,
-    pub as_of: i64,
-    pub fallback: bool,
-    pub items: Vec<ItemJson<'a>>,
-}
-
-impl<'a> FeedJson<'a> {
-    /// The serialisable view of `feed`, with the world's external ids.
-    pub fn new(world: &'a World, mask: &[bool; 5], feed: &UserFeed) -> FeedJson<'a> {
-        FeedJson {
-            user: world.users.name(feed.user),
-            as_of: feed.as_of,
-            fallback: feed.fallback,
-            items: feed
-                .items
-                .iter()
-                .enumerate()
-                .map(|(i, it)| item_json(world, mask, i + 1, it))
-                .collect(),
-        }
-    }
-}
-
-fn item_json<'a>(world: &'a World, mask: &[bool; 5], rank: usize, it: &FeedItem) -> ItemJson<'a> {
-    let h = |i: usize| mask[i].then_some(it.p[i]);
-    ItemJson {
-        rank,
-        story: world.story_ids.name(it.story),
-        author: world.users.name(it.author),
-        source: it.source.as_str(),
-        score: it.score,
-        p: HeadsJson {
+impl HeadsJson {
+    /// The heads in `mask` of `p`.
+    pub fn new(mask: &[bool; 5], p: &[f64; 5]) -> HeadsJson {
+        let h = |i: usize| mask[i].then_some(p[i]);
+        HeadsJson {
             click: h(0),
             like: h(1),
             comment: h(2),
             share: h(3),
             hide: h(4),
-        },
+        }
     }
 }
 
-/// Appends `feed` as one JSON line (with the newline) to `out`.
+/// Appends `s` as a JSON string exactly as serde_json writes it (fast path when nothing
+/// needs escaping).
+#[inline]
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing a &str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+/// Appends a float exactly as serde_json writes it (shortest round-trip; `null` if not finite).
+#[inline]
+fn push_json_f64(out: &mut Vec<u8>, x: f64) {
+    let _ = serde_json::to_writer(&mut *out, &x);
+}
+
+/// Appends `feed` as one JSON line (with the newline) to `out`:
+/// `{"user":..,"as_of":..,"fallback":..,"items":[{"rank":1,"story":..,"author":..,
+/// "source":..,"score":..,"p":{"click":..,..}}]}` with the world's external ids and only the
+/// heads in `mask`. The single serialisation of a feed: the batch output and
+/// `feedrank-debug feed --json` both call it. Byte-identical to serde_json's output for the
+/// same fields (a test checks).
 pub fn write_jsonl(world: &World, mask: &[bool; 5], feed: &UserFeed, out: &mut Vec<u8>) {
-    // Serialising plain structs of strings and finite floats into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, &FeedJson::new(world, mask, feed));
-    out.push(b'\n');
+    out.extend_from_slice(b"{\"user\":");
+    push_json_str(out, world.users.name(feed.user));
+    out.extend_from_slice(b",\"as_of\":");
+    let _ = write!(out, "{}", feed.as_of);
+    out.extend_from_slice(if feed.fallback {
+        b",\"fallback\":true,\"items\":["
+    } else {
+        b",\"fallback\":false,\"items\":["
+    });
+    for (i, it) in feed.items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let _ = write!(out, "{{\"rank\":{},\"story\":", i + 1);
+        push_json_str(out, world.story_ids.name(it.story));
+        out.extend_from_slice(b",\"author\":");
+        push_json_str(out, world.users.name(it.author));
+        out.extend_from_slice(b",\"source\":\"");
+        out.extend_from_slice(it.source.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"score\":");
+        push_json_f64(out, it.score);
+        out.extend_from_slice(b",\"p\":{");
+        let mut first = true;
+        for (k, a) in Action::ENGAGEMENTS.iter().enumerate() {
+            if mask[k] {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                out.push(b'"');
+                out.extend_from_slice(a.as_str().as_bytes());
+                out.extend_from_slice(b"\":");
+                push_json_f64(out, it.p[k]);
+            }
+        }
+        out.extend_from_slice(b"}}");
+    }
+    out.extend_from_slice(b"]}\n");
 }
 
 /// The TSV header line (with the newline) for a scorer with heads `mask`.
@@ -431,6 +449,107 @@ mod tests {
         let s = a.to_string();
         assert!(s.contains("already_seen 2"), "{s}");
         assert!(s.contains("scored 14"), "{s}");
+    }
+
+    /// The serde reference for [`write_jsonl`].
+    #[derive(serde::Serialize)]
+    struct ItemRef<'a> {
+        rank: usize,
+        story: &'a str,
+        author: &'a str,
+        source: &'static str,
+        score: f64,
+        p: HeadsJson,
+    }
+    #[derive(serde::Serialize)]
+    struct FeedRef<'a> {
+        user: &'a str,
+        as_of: i64,
+        fallback: bool,
+        items: Vec<ItemRef<'a>>,
+    }
+
+    #[test]
+    fn write_jsonl_matches_serde_json_byte_for_byte() {
+        use crate::rank::{FeedItem, Multipliers, Source};
+        let mut w = World::default();
+        for u in [
+            "plain",
+            "quo\"te",
+            "back\\slash",
+            "tab\there",
+            "ünïcode ✓",
+            "ctl\u{1}\u{7f}",
+        ] {
+            w.users.intern(u);
+            w.story_ids.intern(&format!("s/{u}"));
+        }
+        let mk = |story: u32, score: f64, p: [f64; 5]| FeedItem {
+            story,
+            author: (story + 1) % 6,
+            source: if story.is_multiple_of(2) {
+                Source::InNetwork
+            } else {
+                Source::OutOfNetwork
+            },
+            friends_engaged: 0,
+            score,
+            value: score,
+            p,
+            multipliers: Multipliers {
+                diversity: 1.0,
+                out_of_network: 1.0,
+                fatigue: 1.0,
+            },
+        };
+        let feeds = [
+            UserFeed {
+                user: 1,
+                as_of: -5,
+                fallback: true,
+                items: vec![],
+            },
+            UserFeed {
+                user: 4,
+                as_of: 1_700_000_000,
+                fallback: false,
+                items: (0..6)
+                    .map(|s| {
+                        mk(
+                            s,
+                            [1.0, -0.0, 1e-300, 0.1 + 0.2, -123456.789, 2.5e21][s as usize],
+                            [0.1, 1.0 / 3.0, 0.0, 1e-9, 0.999],
+                        )
+                    })
+                    .collect(),
+            },
+        ];
+        for mask in [[true; 5], [true, true, false, false, true], [false; 5]] {
+            for f in &feeds {
+                let mut got = Vec::new();
+                write_jsonl(&w, &mask, f, &mut got);
+                let r = FeedRef {
+                    user: w.users.name(f.user),
+                    as_of: f.as_of,
+                    fallback: f.fallback,
+                    items: f
+                        .items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, it)| ItemRef {
+                            rank: i + 1,
+                            story: w.story_ids.name(it.story),
+                            author: w.users.name(it.author),
+                            source: it.source.as_str(),
+                            score: it.score,
+                            p: HeadsJson::new(&mask, &it.p),
+                        })
+                        .collect(),
+                };
+                let want = serde_json::to_string(&r).unwrap() + "\n";
+                assert_eq!(String::from_utf8(got).unwrap(), want);
+            }
+        }
     }
 
     #[test]

@@ -20,8 +20,8 @@ pub struct Candidate {
 /// Per-worker scratch for counting friends' engagements (stamped arrays, reset in O(1)).
 #[derive(Debug, Clone)]
 pub struct SourceScratch {
-    count: Vec<u32>,
-    stamp: Vec<u32>,
+    /// `(stamp, count)` per story, together for locality.
+    slot: Vec<(u32, u32)>,
     epoch: u32,
     touched: Vec<u32>,
 }
@@ -30,8 +30,7 @@ impl SourceScratch {
     /// Scratch for a world with `num_stories` stories.
     pub fn new(num_stories: usize) -> Self {
         Self {
-            count: vec![0; num_stories],
-            stamp: vec![0; num_stories],
+            slot: vec![(0, 0); num_stories],
             epoch: 0,
             touched: Vec::new(),
         }
@@ -40,7 +39,7 @@ impl SourceScratch {
     fn next_epoch(&mut self) {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
-            self.stamp.fill(0);
+            self.slot.fill((0, 0));
             self.epoch = 1;
         }
         self.touched.clear();
@@ -49,9 +48,8 @@ impl SourceScratch {
     /// Distinct friends' engagements counted by [`count_friend_engagements`] (0 if none).
     #[inline]
     pub fn friends_engaged(&self, story: u32) -> u32 {
-        let s = story as usize;
-        match self.stamp.get(s) {
-            Some(&e) if e == self.epoch => self.count[s],
+        match self.slot.get(story as usize) {
+            Some(&(e, n)) if e == self.epoch => n,
             _ => 0,
         }
     }
@@ -67,13 +65,14 @@ pub fn count_friend_engagements(ctx: &RankContext<'_>, viewer: u32, scratch: &mu
     let from = ctx.as_of.saturating_sub(ctx.params.oon_window);
     for &f in ctx.world.graph.neighbors(viewer) {
         for &(_, story) in time_range(ctx.index.positive_of(f), |e| e.0, from, ctx.as_of) {
-            let s = story as usize;
-            if scratch.stamp[s] != scratch.epoch {
-                scratch.stamp[s] = scratch.epoch;
-                scratch.count[s] = 0;
+            let Some(slot) = scratch.slot.get_mut(story as usize) else {
+                continue;
+            };
+            if slot.0 != scratch.epoch {
+                *slot = (scratch.epoch, 0);
                 scratch.touched.push(story);
             }
-            scratch.count[s] += 1;
+            slot.1 += 1;
         }
     }
 }
@@ -132,7 +131,7 @@ pub fn out_of_network(
     let start = out.len();
     let g = &ctx.world.graph;
     for &story in &scratch.touched {
-        let n = scratch.count[story as usize];
+        let n = scratch.friends_engaged(story);
         if n < ctx.params.oon_min_friends {
             continue;
         }

@@ -1,10 +1,11 @@
 //! `feedrank-debug feed`: one user's feed with everything behind it: a profile of their ties,
 //! every candidate in final order (source, features, head probabilities, value, multipliers,
 //! final score, rank, a "why you are seeing this" line), then the filtered candidates with
-//! reasons. `--json` prints one object whose `user`/`as_of`/`fallback`/`items` are exactly
-//! the batch output's line for this user (the same serialisation).
+//! reasons. `--json` prints one object whose `feed` is byte for byte the batch output's line
+//! for this user (the same serialisation function), beside `friends`, `candidates` (every
+//! candidate with features, heads, multipliers, why-line) and `filtered`.
 use feedrank::model::{Contribution, Scorer};
-use feedrank::rank::batch::{head_mask, FeedJson, HeadsJson};
+use feedrank::rank::batch::{head_mask, write_jsonl, HeadsJson};
 use feedrank::rank::explain::{profile, Profile};
 use feedrank::rank::{explain_user, Multipliers, RankContext, RankIndex, Worker};
 use feedrank::world::{Action, World};
@@ -61,10 +62,9 @@ struct FilteredJson<'a> {
     reason: &'static str,
 }
 
+/// Everything but the feed line (which is spliced in verbatim as `"feed"`).
 #[derive(serde::Serialize)]
 struct DebugJson<'a> {
-    #[serde(flatten)]
-    feed: FeedJson<'a>,
     friends: usize,
     candidates: Vec<CandidateJson<'a>>,
     filtered: Vec<FilteredJson<'a>>,
@@ -74,17 +74,6 @@ struct Feed<'a> {
     ctx: &'a RankContext<'a>,
     user: u32,
     json: bool,
-}
-
-fn heads_json(mask: &[bool; 5], p: &[f64; 5]) -> HeadsJson {
-    let h = |i: usize| mask[i].then_some(p[i]);
-    HeadsJson {
-        click: h(0),
-        like: h(1),
-        comment: h(2),
-        share: h(3),
-        hide: h(4),
-    }
 }
 
 fn print_profile(world: &World, pr: &Profile) {
@@ -145,7 +134,6 @@ impl generate::WithScorer for Feed<'_> {
         let uname = |u: u32| world.users.name(u);
         if self.json {
             let out = DebugJson {
-                feed: FeedJson::new(world, &mask, &ex.feed),
                 friends: pr.friends,
                 candidates: ex
                     .candidates
@@ -157,7 +145,7 @@ impl generate::WithScorer for Feed<'_> {
                         source: c.item.source.as_str(),
                         friends_engaged: c.item.friends_engaged,
                         value: c.item.value,
-                        p: heads_json(&mask, &c.item.p),
+                        p: HeadsJson::new(&mask, &c.item.p),
                         multipliers: c.item.multipliers,
                         score: c.item.score,
                         why: &c.why,
@@ -175,7 +163,12 @@ impl generate::WithScorer for Feed<'_> {
                     })
                     .collect(),
             };
-            println!("{}", serde_json::to_string(&out)?);
+            // {"feed": <exactly the batch line>, "friends": .., "candidates": .., "filtered": ..}
+            let mut line = Vec::new();
+            write_jsonl(world, &mask, &ex.feed, &mut line);
+            let line = String::from_utf8(line)?;
+            let rest = serde_json::to_string(&out)?;
+            println!("{{\"feed\":{},{}", line.trim_end(), &rest[1..]);
             return Ok(());
         }
         println!(
