@@ -24,26 +24,28 @@ pub struct RankIndex {
     pub skipped: usize,
 }
 
-/// Groups `(key, item)` pairs into CSR form over `n` keys, keeping the input order per key.
-fn group<T: Copy>(n: usize, rows: &[(u32, T)]) -> (Vec<usize>, Vec<T>) {
+/// Groups `(key, item)` pairs into CSR form over `n` keys by a counting sort, keeping the
+/// input order within each key (so input sorted by time stays sorted by time per key).
+fn group<T: Copy>(n: usize, rows: impl Iterator<Item = (u32, T)> + Clone) -> (Vec<usize>, Vec<T>) {
     let mut off = vec![0usize; n + 1];
-    for &(k, _) in rows {
+    let mut filler = None;
+    for (k, item) in rows.clone() {
         off[k as usize + 1] += 1;
+        filler.get_or_insert(item);
     }
     for i in 0..n {
         off[i + 1] += off[i];
     }
+    let Some(filler) = filler else {
+        return (off, Vec::new());
+    };
     let mut next = off.clone();
-    let mut out: Vec<Option<T>> = vec![None; rows.len()];
-    for &(k, item) in rows {
+    let mut out: Vec<T> = vec![filler; off[n]];
+    for (k, item) in rows {
         let slot = &mut next[k as usize];
-        out[*slot] = Some(item);
+        out[*slot] = item;
         *slot += 1;
     }
-    let out = out
-        .into_iter()
-        .map(|x| x.expect("invariant: every slot is filled once"))
-        .collect();
     (off, out)
 }
 
@@ -65,42 +67,56 @@ impl RankIndex {
         let ns = world.stories.len();
         let mut skipped = 0;
 
-        let mut by_author: Vec<(u32, (i64, u32))> = Vec::with_capacity(ns);
+        let mut by_author: Vec<(u32, i64, u32)> = Vec::with_capacity(ns);
         for (id, s) in world.stories.iter().enumerate() {
             if (s.author as usize) < nu {
-                by_author.push((s.author, (s.created_at, id as u32)));
+                by_author.push((s.author, s.created_at, id as u32));
             } else {
                 skipped += 1;
             }
         }
         by_author.sort_unstable();
-        let (author_off, author_stories) = group(nu, &by_author);
+        let (author_off, author_stories) =
+            group(nu, by_author.iter().map(|&(a, t, s)| (a, (t, s))));
 
-        // first positive engagement per (user, story)
-        let mut pos: Vec<(u32, u32, i64)> = Vec::new();
-        let mut hist: Vec<(u32, (i64, u32, Action))> = Vec::with_capacity(world.events.len());
-        for e in &world.events {
-            if (e.user as usize) >= nu || (e.story as usize) >= ns {
-                skipped += 1;
-                continue;
-            }
-            hist.push((e.user, (e.ts, e.story, e.action)));
-            if e.action.is_positive() {
-                pos.push((e.user, e.story, e.ts));
+        // Events in (ts, user, story, action) order (the world's invariant; re-sorted if not).
+        let sorted;
+        let events: &[crate::world::Event] = if world.events.is_sorted() {
+            &world.events
+        } else {
+            tracing::warn!("rank index: events were not sorted; sorting a copy");
+            let mut e = world.events.clone();
+            e.sort_unstable();
+            sorted = e;
+            &sorted
+        };
+        let valid = |e: &&crate::world::Event| (e.user as usize) < nu && (e.story as usize) < ns;
+        skipped += events.iter().filter(|e| !valid(e)).count();
+        let (user_hist_off, user_history) = group(
+            nu,
+            events
+                .iter()
+                .filter(valid)
+                .map(|e| (e.user, (e.ts, e.story, e.action))),
+        );
+        // First positive engagement per (user, story): walk each user's history in time order
+        // with a per-story stamp.
+        let mut keep_user: Vec<(u32, (i64, u32))> = Vec::new();
+        let mut stamp = vec![u32::MAX; ns];
+        for u in 0..nu {
+            for &(ts, story, action) in &user_history[user_hist_off[u]..user_hist_off[u + 1]] {
+                if action.is_positive() && stamp[story as usize] != u as u32 {
+                    stamp[story as usize] = u as u32;
+                    keep_user.push((u as u32, (ts, story)));
+                }
             }
         }
-        pos.sort_unstable();
-        pos.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
-        let mut user_rows: Vec<(u32, (i64, u32))> =
-            pos.iter().map(|&(u, s, t)| (u, (t, s))).collect();
-        user_rows.sort_unstable();
-        let (user_pos_off, user_positive) = group(nu, &user_rows);
-        let mut story_rows: Vec<(u32, (i64, u32))> =
-            pos.iter().map(|&(u, s, t)| (s, (t, u))).collect();
-        story_rows.sort_unstable();
-        let (story_off, story_engagers) = group(ns, &story_rows);
-        hist.sort_unstable_by_key(|&(u, (t, s, a))| (u, t, s, a));
-        let (user_hist_off, user_history) = group(nu, &hist);
+        let (user_pos_off, user_positive) = group(nu, keep_user.iter().copied());
+        // Per story in (ts, user) order.
+        let mut by_story: Vec<(u32, i64, u32)> =
+            keep_user.iter().map(|&(u, (t, s))| (s, t, u)).collect();
+        by_story.sort_unstable();
+        let (story_off, story_engagers) = group(ns, by_story.iter().map(|&(s, t, u)| (s, (t, u))));
         if skipped > 0 {
             tracing::warn!(skipped, "rank index: rows with out-of-range ids skipped");
         }
