@@ -73,9 +73,9 @@ fn naive(
         let st = &w.stories[s as usize];
         st.author != v
             && !seen.contains(&s)
-            && !last_hide
+            && last_hide
                 .get(&st.author)
-                .is_some_and(|&t| t >= as_of - p.hide_filter)
+                .is_none_or(|&t| t < as_of - p.hide_filter)
             && st.created_at >= as_of - p.max_age
     };
     let mut cands: Vec<(u32, Source)> = inn
