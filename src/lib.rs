@@ -11,6 +11,7 @@ pub mod io;
 pub mod metrics;
 pub mod mf;
 pub mod model;
+pub mod pipeline;
 pub mod rank;
 pub mod sim;
 pub mod world;

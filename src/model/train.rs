@@ -19,9 +19,11 @@ pub fn day_start(ts: i64) -> i64 {
     ts.div_euclid(DAY) * DAY
 }
 
-/// Default training cut-off: the start of the world's last day (that day is held out).
+/// Default training cut-off: the last 24 hours of the world are held out, rounded back to a
+/// UTC day boundary (so a world whose last events spill a few seconds past midnight still
+/// holds out a whole day, not those few seconds).
 pub fn default_as_of(world: &World) -> Option<i64> {
-    world.time_span().map(|(_, last)| day_start(last))
+    world.time_span().map(|(_, last)| day_start(last - DAY + 1))
 }
 
 /// Training rows: raw features (row-major, [`NUM_FEATURES`] wide), exposure time, label bits

@@ -51,25 +51,48 @@ pub trait WithScorer {
     fn run<S: Scorer>(self, world: &World, scorer: &S) -> anyhow::Result<Self::Out>;
 }
 
-/// Wiring point: loads the world directory.
-pub fn load_world(dir: &Path) -> anyhow::Result<World> {
-    anyhow::bail!(
-        "world reader support not merged yet: cannot load {}",
-        dir.display()
-    )
+/// Ranks the feeds of `users` users (for the progress bar) into `out` atomically, with a
+/// progress bar and the summary on stderr.
+pub fn write_feeds<S: Scorer>(
+    ctx: &RankContext<'_>,
+    scorer: &S,
+    opts: &BatchOptions,
+    out: &Path,
+    users: usize,
+) -> anyhow::Result<feedrank::rank::RankStats> {
+    let pb = common::progress(users as u64, "ranking");
+    let mut file = AtomicFile::create(out)?;
+    let stats = generate_feeds(ctx, scorer, opts, file.writer(), &|n| pb.inc(n))
+        .with_context(|| format!("generating {}", out.display()))?;
+    file.commit()?;
+    pb.finish_and_clear();
+    eprintln!("{stats}");
+    let cpu = common::cpu_seconds().map_or("?".into(), |c| format!("{c:.2}"));
+    let rss = common::peak_rss_mib().map_or("?".into(), |m| format!("{m:.0}"));
+    eprintln!(
+        "cpu {cpu} s, peak memory {rss} MiB; wrote {}",
+        out.display()
+    );
+    Ok(stats)
 }
 
-/// Wiring point: loads the model at `model_path` for `world` and runs `f` with its scorer.
+/// Loads the world directory (strict), printing the load summary on stderr.
+pub fn load_world(dir: &Path) -> anyhow::Result<World> {
+    let (world, report) = feedrank::pipeline::load_world(dir, false)
+        .with_context(|| format!("reading world {}", dir.display()))?;
+    eprintln!("{report}");
+    Ok(world)
+}
+
+/// Loads the model at `model_path`, binds it to `world` and runs `f` with its scorer.
 pub fn with_scorer<F: WithScorer>(
     world: &World,
     model_path: &Path,
     f: F,
 ) -> anyhow::Result<F::Out> {
-    let _ = (world, f);
-    anyhow::bail!(
-        "model support not merged yet: cannot load {}",
-        model_path.display()
-    )
+    let model = feedrank::model::load(model_path)
+        .with_context(|| format!("loading model {}", model_path.display()))?;
+    feedrank::pipeline::with_model_scorer(world, &model, |scorer| f.run(world, scorer))?
 }
 
 /// The checked ranking parameters: defaults, then the config file's `[rank]` section, then
@@ -108,19 +131,7 @@ impl WithScorer for Generate<'_> {
             Some(s) => world.users.names().iter().filter(|n| s.contains(n)).count(),
             None => world.num_users(),
         };
-        let pb = common::progress(users as u64, "ranking");
-        let mut file = AtomicFile::create(self.out)?;
-        let stats = generate_feeds(self.ctx, scorer, &self.opts, file.writer(), &|n| pb.inc(n))
-            .with_context(|| format!("generating {}", self.out.display()))?;
-        file.commit()?;
-        pb.finish_and_clear();
-        eprintln!("{stats}");
-        let cpu = common::cpu_seconds().map_or("?".into(), |c| format!("{c:.2}"));
-        let rss = common::peak_rss_mib().map_or("?".into(), |m| format!("{m:.0}"));
-        eprintln!(
-            "cpu {cpu} s, peak memory {rss} MiB; wrote {}",
-            self.out.display()
-        );
+        write_feeds(self.ctx, scorer, &self.opts, self.out, users)?;
         Ok(())
     }
 }

@@ -1,0 +1,132 @@
+//! The library facade that both binaries and the integration tests call, so that the batch
+//! job, the debug binary, the evaluation and the main command cannot disagree: load a world,
+//! bind a trained model to it, and decide whether a saved model is current for a world.
+
+use crate::config::Config;
+use crate::features::FeatureSpace;
+use crate::io::world_tsv::{read_world, LoadReport, ReadOptions};
+use crate::model::{ModelScorer, TrainedModel};
+use crate::world::World;
+use crate::Error;
+use std::path::Path;
+
+/// Reads a world directory (strict unless `lenient`), returning the world and its load report.
+///
+/// # Errors
+/// Any [`crate::io::IoError`] from the reader, naming the file and line.
+pub fn load_world(dir: &Path, lenient: bool) -> Result<(World, LoadReport), Error> {
+    Ok(read_world(dir, &ReadOptions { lenient })?)
+}
+
+/// Builds the feature space for `world` with the model's feature settings, binds the model to
+/// it and runs `f` with the resulting scorer.
+///
+/// # Errors
+/// [`crate::features::FeatureError`] when the feature space cannot be built, and
+/// [`crate::model::ModelError`] when the model does not fit it.
+pub fn with_model_scorer<R>(
+    world: &World,
+    model: &TrainedModel,
+    f: impl FnOnce(&ModelScorer<'_>) -> R,
+) -> Result<R, Error> {
+    let fs = FeatureSpace::new(world, &model.feature_config)?;
+    let scorer = ModelScorer::new(&fs, model)?;
+    Ok(f(&scorer))
+}
+
+/// A 64-bit FNV-1a fingerprint of a world's content (ids, graph, stories, events,
+/// interactions), so a saved model can tell whether it was trained on this exact world.
+///
+/// # Complexity
+/// O(size of the world), one pass, no allocation.
+pub fn world_fingerprint(world: &World) -> u64 {
+    let mut h = Fnv::default();
+    h.str(&world.meta.name);
+    for name in world.users.names() {
+        h.str(name);
+    }
+    let (offsets, targets) = world.graph.raw();
+    h.u64(offsets.len() as u64);
+    for &t in targets {
+        h.u64(u64::from(t));
+    }
+    for (i, s) in world.stories.iter().enumerate() {
+        h.str(world.story_ids.name(i as u32));
+        h.u64(u64::from(s.author));
+        h.u64(s.created_at as u64);
+        h.str(world.kinds.name(s.kind));
+        h.u64(s.topic.map_or(u64::MAX, u64::from));
+    }
+    for e in &world.events {
+        h.u64(e.ts as u64);
+        h.u64(u64::from(e.user) << 32 | u64::from(e.story));
+        h.u64(e.action as u64);
+    }
+    for x in &world.interactions {
+        h.u64(x.ts as u64);
+        h.u64(u64::from(x.from) << 32 | u64::from(x.to));
+        h.u64(u64::from(x.kind));
+    }
+    h.0
+}
+
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn bytes(&mut self, b: &[u8]) {
+        for &x in b {
+            self.0 ^= u64::from(x);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn u64(&mut self, x: u64) {
+        self.bytes(&x.to_le_bytes());
+    }
+    fn str(&mut self, s: &str) {
+        self.u64(s.len() as u64);
+        self.bytes(s.as_bytes());
+    }
+}
+
+/// Trains the engagement model on `world` before `as_of` with `cfg`.
+///
+/// # Errors
+/// [`crate::model::ModelError`] from training.
+pub fn train_for(world: &World, as_of: i64, cfg: &Config) -> Result<TrainedModel, Error> {
+    Ok(crate::model::train(world, as_of, cfg)?)
+}
+
+/// Why a saved model is not current for `world` (trained before `as_of` with `cfg`), or
+/// `None` when it is.
+pub fn model_staleness(
+    model: &TrainedModel,
+    world: &World,
+    as_of: i64,
+    cfg: &Config,
+) -> Option<String> {
+    if model.meta.world != world.meta.name {
+        return Some(format!(
+            "trained on world {:?}, not {:?}",
+            model.meta.world, world.meta.name
+        ));
+    }
+    if model.meta.as_of != as_of {
+        return Some(format!(
+            "trained before {}, expected {as_of}",
+            model.meta.as_of
+        ));
+    }
+    if model.feature_config != cfg.features {
+        return Some("feature settings differ from the configuration".into());
+    }
+    if model.weights != cfg.value {
+        return Some("value weights differ from the configuration".into());
+    }
+    None
+}
