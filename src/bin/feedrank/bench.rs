@@ -3,6 +3,8 @@ use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
+    /// End-to-end batch ranking speed on a world with a trained model.
+    Generate(crate::generate::BenchArgs),
     /// Every graph signal on a graph (default: ego-Facebook) and a synthetic 100k-user graph.
     Graph(crate::graph_features::BenchArgs),
     /// Seconds per implicit-ALS iteration on a seeded synthetic power-law matrix.
@@ -13,6 +15,7 @@ pub enum Cmd {
 
 pub fn run(cmd: Cmd) -> anyhow::Result<()> {
     match cmd {
+        Cmd::Generate(a) => crate::generate::bench(a),
         Cmd::Graph(a) => crate::graph_features::bench(a),
         Cmd::Als(a) => crate::bench_als::run(a),
         Cmd::Train(a) => crate::bench_train::run(a),

@@ -163,47 +163,63 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     )
 }
 
-/// `feedrank bench generate` (to be wired by the lead): the batch loop on a synthetic world
-/// (`random_world(seed 1, users, degree 20, 30 stories per user, 50 events per user)`) with
-/// a constant-cost stand-in scorer, so the figure is the ranker's own throughput (sources,
-/// filters, heuristics, selection, serialisation) on top of which the model's cost adds.
-/// Prints the median of `runs` runs, CPU seconds beside wall seconds, and peak memory.
-pub fn bench_synthetic(users: usize, runs: usize) -> anyhow::Result<()> {
-    use feedrank::rank::testkit::{random_world, FnScorer};
-    let t = std::time::Instant::now();
-    let world = random_world(1, users, 20, users * 30, users * 50);
-    eprintln!(
-        "world: {} users, {} stories, {} events, {} edges (built in {:.1} s)",
-        world.num_users(),
-        world.stories.len(),
-        world.events.len(),
-        world.graph.num_edges(),
-        t.elapsed().as_secs_f64()
-    );
+/// `feedrank bench generate`: end-to-end batch ranking speed on a world with a trained model
+/// (features + scoring + heuristics + selection + serialisation, output to a sink).
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// World directory (e.g. made by `feedrank simulate --users 100000 --days 14`).
+    #[arg(long)]
+    pub world: PathBuf,
+    /// Model file; trained on the world (and saved here) when missing.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Timed runs; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
+    common::set_threads(a.threads)?;
+    let world = load_world(&a.world)?;
+    let model = if a.model.exists() {
+        feedrank::model::load(&a.model)?
+    } else {
+        let as_of =
+            feedrank::model::default_as_of(&world).context("the world has no events or stories")?;
+        let m = feedrank::pipeline::train_for(&world, as_of, &feedrank::config::Config::default())?;
+        feedrank::model::save(&m, &a.model)?;
+        m
+    };
     let params = RankParams::default();
     let t = std::time::Instant::now();
     let index = RankIndex::new(&world);
-    let as_of = RankContext::default_as_of(&world) - 2 * 86400;
+    let as_of = RankContext::default_as_of(&world);
     let ctx = RankContext::new(&world, &index, &params, as_of);
-    eprintln!("index + context: {:.2} s", t.elapsed().as_secs_f64());
-    let scorer =
-        FnScorer::new(|v: u32, s: u32| ((v ^ s.wrapping_mul(2654435761)) % 1000) as f64 / 1000.0);
-    let mut rows = Vec::new();
-    for _ in 0..runs.max(1) {
-        let cpu0 = common::cpu_seconds().unwrap_or(0.0);
-        let mut sink = std::io::sink();
-        let stats = generate_feeds(&ctx, &scorer, &BatchOptions::default(), &mut sink, &|_| {})?;
-        let cpu = common::cpu_seconds().unwrap_or(0.0) - cpu0;
-        eprintln!("{stats}\ncpu {cpu:.2} s");
-        rows.push((stats.elapsed.as_secs_f64(), cpu, stats.scored));
-    }
-    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (wall, cpu, scored) = rows[rows.len() / 2];
-    println!(
-        "bench generate: {users} users, {} threads: median wall {wall:.3} s, cpu {cpu:.2} s, {scored} candidates, {:.0} candidates/s, peak memory {:.0} MiB",
-        rayon::current_num_threads(),
-        scored as f64 / wall,
-        common::peak_rss_mib().unwrap_or(f64::NAN)
-    );
-    Ok(())
+    let prep = t.elapsed().as_secs_f64();
+    feedrank::pipeline::with_model_scorer(&world, &model, |scorer| {
+        let mut rows = Vec::new();
+        for _ in 0..a.runs.max(1) {
+            let cpu0 = common::cpu_seconds().unwrap_or(0.0);
+            let mut sink = std::io::sink();
+            let stats = generate_feeds(&ctx, scorer, &BatchOptions::default(), &mut sink, &|_| {})?;
+            let cpu = common::cpu_seconds().unwrap_or(0.0) - cpu0;
+            eprintln!("{stats}\ncpu {cpu:.2} s");
+            rows.push((stats.elapsed.as_secs_f64(), cpu, stats.scored));
+        }
+        rows.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let (wall, cpu, scored) = rows[rows.len() / 2];
+        println!(
+            "bench generate: {} users, {} threads, index {prep:.2} s; median of {} runs: wall {wall:.3} s, cpu {cpu:.2} s, {scored} candidates scored, {:.0} candidates/s wall, {:.0} per CPU-second, peak memory {:.0} MiB",
+            world.num_users(),
+            rayon::current_num_threads(),
+            a.runs.max(1),
+            scored as f64 / wall,
+            scored as f64 / cpu.max(1e-9),
+            common::peak_rss_mib().unwrap_or(f64::NAN)
+        );
+        anyhow::Ok(())
+    })?
 }
