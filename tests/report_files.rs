@@ -139,7 +139,10 @@ fn report_files_sections_charts_and_json() {
 
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(!html.to_lowercase().contains("http"), "the page holds a URL");
+    assert!(
+        !html.to_lowercase().contains("http"),
+        "the page holds a URL"
+    );
     assert!(!html.contains("<script"));
     for id in [
         "overview",
@@ -185,7 +188,13 @@ fn report_files_sections_charts_and_json() {
     assert!(html.contains("synthetic &lt;test&gt;"));
     assert!(!html.contains("synthetic <test>"));
     assert!(html.contains("1,000 users &amp; 20,000 stories"));
-    for name in ["chronological", "popularity", "edgerank", "random", "oracle"] {
+    for name in [
+        "chronological",
+        "popularity",
+        "edgerank",
+        "random",
+        "oracle",
+    ] {
         assert!(html.contains(name), "{name}");
     }
     // Coefficients: the largest by absolute value comes first.

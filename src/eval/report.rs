@@ -164,13 +164,7 @@ pub fn report_stats(result: &EvalResult, opts: &ReportOptions) -> ReportStats {
                 opts.seed,
             )
         });
-        ablations.push((
-            g.clone(),
-            Estimate {
-                mean: ab.delta,
-                ci,
-            },
-        ));
+        ablations.push((g.clone(), Estimate { mean: ab.delta, ci }));
     }
     ReportStats {
         methods,
@@ -219,7 +213,11 @@ where
     }
     Ok(buf
         .replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")
-        .replacen("<svg ", &format!("<svg role=\"img\" data-chart=\"{name}\" "), 1))
+        .replacen(
+            "<svg ",
+            &format!("<svg role=\"img\" data-chart=\"{name}\" "),
+            1,
+        ))
 }
 
 /// A colour per series index (plotters' 99-colour palette, stable).
@@ -293,23 +291,31 @@ fn bar_chart(
             .y_label_formatter(&|v| format!("{:.3}", if v.abs() < 1e-12 { 0.0 } else { *v }))
             .y_desc(y_desc)
             .draw()?;
-        chart.draw_series(bars.iter().enumerate().filter(|(_, (_, e))| e.mean.is_finite()).map(
-            |(i, (_, e))| {
-                let mut r = Rectangle::new(
-                    [
-                        (SegmentValue::Exact(i), 0.0),
-                        (SegmentValue::Exact(i + 1), e.mean),
-                    ],
-                    color(colors.get(i).copied().unwrap_or(i)).mix(0.75).filled(),
-                );
-                r.set_margin(0, 0, 12, 12);
-                r
-            },
-        ))?;
+        chart.draw_series(
+            bars.iter()
+                .enumerate()
+                .filter(|(_, (_, e))| e.mean.is_finite())
+                .map(|(i, (_, e))| {
+                    let mut r = Rectangle::new(
+                        [
+                            (SegmentValue::Exact(i), 0.0),
+                            (SegmentValue::Exact(i + 1), e.mean),
+                        ],
+                        color(colors.get(i).copied().unwrap_or(i))
+                            .mix(0.75)
+                            .filled(),
+                    );
+                    r.set_margin(0, 0, 12, 12);
+                    r
+                }),
+        )?;
         chart.draw_series(bars.iter().enumerate().filter_map(|(i, (_, e))| {
             let (a, b) = e.ci?;
             Some(PathElement::new(
-                vec![(SegmentValue::CenterOf(i), a), (SegmentValue::CenterOf(i), b)],
+                vec![
+                    (SegmentValue::CenterOf(i), a),
+                    (SegmentValue::CenterOf(i), b),
+                ],
                 BLACK.stroke_width(2),
             ))
         }))?;
@@ -396,7 +402,9 @@ fn line_chart(
             chart
                 .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?
                 .label(label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
+                });
             if points {
                 chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
             }
@@ -448,25 +456,28 @@ fn hbar_chart(name: &str, title: &str, bars: &[(String, f64)]) -> Result<String,
             })
             .x_desc("standardised coefficient (log-odds per standard deviation)")
             .draw()?;
-        chart.draw_series(bars.iter().enumerate().filter(|(_, (_, v))| v.is_finite()).map(
-            |(i, (_, v))| {
-                let row = n - 1 - i;
-                let c = if *v >= 0.0 {
-                    RGBColor(44, 120, 200)
-                } else {
-                    RGBColor(210, 80, 60)
-                };
-                let mut r = Rectangle::new(
-                    [
-                        (0.0, SegmentValue::Exact(row)),
-                        (*v, SegmentValue::Exact(row + 1)),
-                    ],
-                    c.filled(),
-                );
-                r.set_margin(3, 3, 0, 0);
-                r
-            },
-        ))?;
+        chart.draw_series(
+            bars.iter()
+                .enumerate()
+                .filter(|(_, (_, v))| v.is_finite())
+                .map(|(i, (_, v))| {
+                    let row = n - 1 - i;
+                    let c = if *v >= 0.0 {
+                        RGBColor(44, 120, 200)
+                    } else {
+                        RGBColor(210, 80, 60)
+                    };
+                    let mut r = Rectangle::new(
+                        [
+                            (0.0, SegmentValue::Exact(row)),
+                            (*v, SegmentValue::Exact(row + 1)),
+                        ],
+                        c.filled(),
+                    );
+                    r.set_margin(3, 3, 0, 0);
+                    r
+                }),
+        )?;
         Ok(())
     })
 }
@@ -639,7 +650,13 @@ fn curve_heads(result: &EvalResult) -> Vec<String> {
 
 fn attr_safe(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -771,8 +788,11 @@ pub fn report_html(
     }
 
     // Head metrics, calibration and ROC.
-    let with_heads: Vec<&MethodResult> =
-        result.methods.iter().filter(|m| m.heads.is_some()).collect();
+    let with_heads: Vec<&MethodResult> = result
+        .methods
+        .iter()
+        .filter(|m| m.heads.is_some())
+        .collect();
     if !with_heads.is_empty() {
         let fo = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |x| format!("{x:.4}"));
         let mut rows = Vec::new();
@@ -971,12 +991,7 @@ pub fn report_html(
         css = REPORT_CSS
     );
     for s in &sections {
-        let _ = write!(
-            html,
-            "<a href=\"#{}\">{}</a> ",
-            s.id,
-            html_escape(&s.title)
-        );
+        let _ = write!(html, "<a href=\"#{}\">{}</a> ", s.id, html_escape(&s.title));
     }
     html.push_str("</nav>\n");
     for s in &sections {
@@ -992,7 +1007,8 @@ pub fn report_html(
     Ok(html)
 }
 
-const REPORT_CSS: &str = "body{font-family:sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}\n\
+const REPORT_CSS: &str =
+    "body{font-family:sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}\n\
 nav a{margin-right:1em}\n\
 table{border-collapse:collapse;margin:1em 0}\n\
 th,td{border:1px solid #ccc;padding:4px 8px}\n\
