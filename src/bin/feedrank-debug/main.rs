@@ -2,6 +2,7 @@
 #[path = "../support/common.rs"]
 mod common;
 
+mod feed;
 mod friends;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,9 @@ struct Cli {
 enum Cmd {
     /// A user's friends with tie strength and dispersion, sorted by recursive dispersion.
     Friends(friends::Args),
+    /// One user's ranked feed: profile, every candidate with features, heads, multipliers
+    /// and a why-line, then the filtered candidates with reasons.
+    Feed(feed::Args),
 }
 
 fn main() {
@@ -28,6 +32,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Friends(a) => friends::run(a),
+        Cmd::Feed(a) => feed::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

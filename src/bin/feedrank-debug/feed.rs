@@ -1,0 +1,269 @@
+//! `feedrank-debug feed`: one user's feed with everything behind it: a profile of their ties,
+//! every candidate in final order (source, features, head probabilities, value, multipliers,
+//! final score, rank, a "why you are seeing this" line), then the filtered candidates with
+//! reasons. `--json` prints one object whose `feed` is byte for byte the batch output's line
+//! for this user (the same serialisation function), beside `friends`, `candidates` (every
+//! candidate with features, heads, multipliers, why-line) and `filtered`.
+use feedrank::model::{Contribution, Scorer};
+use feedrank::rank::batch::{head_mask, write_jsonl, HeadsJson};
+use feedrank::rank::explain::{profile, Profile};
+use feedrank::rank::{explain_user, Multipliers, RankContext, RankIndex, Worker};
+use feedrank::world::{Action, World};
+use std::path::PathBuf;
+
+#[path = "../feedrank/generate.rs"]
+mod generate;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// World directory.
+    #[arg(long)]
+    pub world: PathBuf,
+    /// Trained model file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The user's id (as in the input).
+    #[arg(long)]
+    pub user: String,
+    /// Rank as of this unix time (seconds; default: one second after the world's last event).
+    #[arg(long)]
+    pub as_of: Option<i64>,
+    /// Feed length (default 50).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// One JSON object on stdout instead of the text view.
+    #[arg(long)]
+    pub json: bool,
+    /// TOML configuration file with a `[rank]` section.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(serde::Serialize)]
+struct CandidateJson<'a> {
+    rank: Option<usize>,
+    story: &'a str,
+    author: &'a str,
+    source: &'static str,
+    friends_engaged: u32,
+    value: f64,
+    p: HeadsJson,
+    multipliers: Multipliers,
+    score: f64,
+    why: &'a str,
+    features: &'a [Contribution],
+}
+
+#[derive(serde::Serialize)]
+struct FilteredJson<'a> {
+    story: &'a str,
+    author: &'a str,
+    source: &'static str,
+    reason: &'static str,
+}
+
+/// Everything but the feed line (which is spliced in verbatim as `"feed"`).
+#[derive(serde::Serialize)]
+struct DebugJson<'a> {
+    friends: usize,
+    candidates: Vec<CandidateJson<'a>>,
+    filtered: Vec<FilteredJson<'a>>,
+}
+
+struct Feed<'a> {
+    ctx: &'a RankContext<'a>,
+    user: u32,
+    json: bool,
+}
+
+fn print_profile(world: &World, pr: &Profile) {
+    let name = |u: u32| world.users.name(u);
+    println!("friends: {}", pr.friends);
+    let mut ties = pr.ties.clone();
+    ties.sort_by(|a, b| {
+        b.interactions
+            .cmp(&a.interactions)
+            .then(b.embeddedness.cmp(&a.embeddedness))
+            .then(a.friend.cmp(&b.friend))
+    });
+    let list: Vec<String> = ties
+        .iter()
+        .take(5)
+        .map(|t| {
+            format!(
+                "{} ({} interactions, {} mutual)",
+                name(t.friend),
+                t.interactions,
+                t.embeddedness
+            )
+        })
+        .collect();
+    println!("top ties by tie strength: {}", list.join(", "));
+    if ties.iter().any(|t| t.dispersion.is_some()) {
+        ties.sort_by(|a, b| {
+            b.dispersion
+                .cmp(&a.dispersion)
+                .then(a.friend.cmp(&b.friend))
+        });
+        let list: Vec<String> = ties
+            .iter()
+            .take(5)
+            .map(|t| {
+                format!(
+                    "{} (dispersion {}, {} mutual)",
+                    name(t.friend),
+                    t.dispersion.unwrap_or(0),
+                    t.embeddedness
+                )
+            })
+            .collect();
+        println!("top ties by dispersion: {}", list.join(", "));
+    }
+}
+
+impl generate::WithScorer for Feed<'_> {
+    type Out = ();
+
+    fn run<S: Scorer>(self, world: &World, scorer: &S) -> anyhow::Result<()> {
+        let ctx = self.ctx;
+        let mut worker = Worker::new(world);
+        let ex = explain_user(ctx, scorer, &mut worker, self.user)?;
+        let mask = head_mask(&scorer.heads());
+        let pr = profile(ctx, self.user);
+        let sname = |s: u32| world.story_ids.name(s);
+        let uname = |u: u32| world.users.name(u);
+        if self.json {
+            let out = DebugJson {
+                friends: pr.friends,
+                candidates: ex
+                    .candidates
+                    .iter()
+                    .map(|c| CandidateJson {
+                        rank: c.rank,
+                        story: sname(c.item.story),
+                        author: uname(c.item.author),
+                        source: c.item.source.as_str(),
+                        friends_engaged: c.item.friends_engaged,
+                        value: c.item.value,
+                        p: HeadsJson::new(&mask, &c.item.p),
+                        multipliers: c.item.multipliers,
+                        score: c.item.score,
+                        why: &c.why,
+                        features: &c.explanation.contributions,
+                    })
+                    .collect(),
+                filtered: ex
+                    .filtered
+                    .iter()
+                    .map(|(c, r)| FilteredJson {
+                        story: sname(c.story),
+                        author: uname(c.author),
+                        source: c.source.as_str(),
+                        reason: r.as_str(),
+                    })
+                    .collect(),
+            };
+            // {"feed": <exactly the batch line>, "friends": .., "candidates": .., "filtered": ..}
+            let mut line = Vec::new();
+            write_jsonl(world, &mask, &ex.feed, &mut line);
+            let line = String::from_utf8(line)?;
+            let rest = serde_json::to_string(&out)?;
+            println!("{{\"feed\":{},{}", line.trim_end(), &rest[1..]);
+            return Ok(());
+        }
+        println!(
+            "user {} as of {}: {} items{}",
+            uname(self.user),
+            ctx.as_of,
+            ex.feed.items.len(),
+            if ex.feed.fallback {
+                " (FALLBACK: no candidates; popular recent stories)"
+            } else {
+                ""
+            }
+        );
+        print_profile(world, &pr);
+        println!();
+        println!(
+            "candidates in final order ({}; score = value x multipliers):",
+            ex.candidates.len()
+        );
+        for c in &ex.candidates {
+            let it = &c.item;
+            let rank = c.rank.map_or("  -".to_string(), |r| format!("{r:>3}"));
+            println!(
+                "{rank} {} by {} [{}{}] score {:.4} = value {:.4} x diversity {:.4} x oon {:.2} x fatigue {:.2}",
+                sname(it.story),
+                uname(it.author),
+                it.source.as_str(),
+                if it.friends_engaged > 0 {
+                    format!(", {} friends engaged", it.friends_engaged)
+                } else {
+                    String::new()
+                },
+                it.score,
+                it.value,
+                it.multipliers.diversity,
+                it.multipliers.out_of_network,
+                it.multipliers.fatigue
+            );
+            let heads: Vec<String> = Action::ENGAGEMENTS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask[*i])
+                .map(|(i, a)| format!("{} {:.4}", a.as_str(), it.p[i]))
+                .collect();
+            println!("      p: {}", heads.join(", "));
+            println!("      why: {}", c.why);
+            let feats: Vec<String> = c
+                .explanation
+                .contributions
+                .iter()
+                .map(|f| format!("{}={:.3} ({:+.4})", f.feature, f.value, f.contribution))
+                .collect();
+            if !feats.is_empty() {
+                println!("      features: {}", feats.join(" "));
+            }
+        }
+        println!();
+        println!("filtered ({}):", ex.filtered.len());
+        for (c, r) in &ex.filtered {
+            println!(
+                "  {} by {} [{}]: {}",
+                sname(c.story),
+                uname(c.author),
+                c.source.as_str(),
+                r.as_str()
+            );
+        }
+        Ok(())
+    }
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let params = generate::rank_params(a.config.as_deref(), a.k)?;
+    let world = generate::load_world(&a.world)?;
+    let Some(user) = world.users.get(&a.user) else {
+        anyhow::bail!(
+            "unknown user {:?}: {} has {} users (e.g. {:?})",
+            a.user,
+            a.world.display(),
+            world.num_users(),
+            world.users.names().iter().take(3).collect::<Vec<_>>()
+        );
+    };
+    let as_of = a
+        .as_of
+        .unwrap_or_else(|| RankContext::default_as_of(&world));
+    let index = RankIndex::new(&world);
+    let ctx = RankContext::new(&world, &index, &params, as_of);
+    generate::with_scorer(
+        &world,
+        &a.model,
+        Feed {
+            ctx: &ctx,
+            user,
+            json: a.json,
+        },
+    )
+}

@@ -1,0 +1,214 @@
+//! Per-world indices built once before the per-user loop ([`RankIndex`]), and the per-run
+//! context ([`RankContext`]: world, index, checked parameters, `as_of`, and the popular
+//! stories the fallback draws from).
+use super::RankParams;
+use crate::world::{Action, World};
+
+/// Indices over a world that every viewer's ranking reads. All slices are CSR-style
+/// (`off[i]..off[i + 1]`), sorted by time then id, so a time window is two binary searches.
+#[derive(Debug, Clone, Default)]
+pub struct RankIndex {
+    author_off: Vec<usize>,
+    /// `(created_at, story)` of every story, grouped by author.
+    author_stories: Vec<(i64, u32)>,
+    story_off: Vec<usize>,
+    /// `(ts, user)` of each user's first positive engagement, grouped by story.
+    story_engagers: Vec<(i64, u32)>,
+    user_pos_off: Vec<usize>,
+    /// `(ts, story)` of each user's first positive engagement with each story, grouped by user.
+    user_positive: Vec<(i64, u32)>,
+    user_hist_off: Vec<usize>,
+    /// `(ts, story, action)` of every event of the user (impressions and actions).
+    user_history: Vec<(i64, u32, Action)>,
+    /// Events or stories skipped because an index was out of range (a validated world has 0).
+    pub skipped: usize,
+}
+
+/// Groups `(key, item)` pairs into CSR form over `n` keys by a counting sort, keeping the
+/// input order within each key (so input sorted by time stays sorted by time per key).
+fn group<T: Copy>(n: usize, rows: impl Iterator<Item = (u32, T)> + Clone) -> (Vec<usize>, Vec<T>) {
+    let mut off = vec![0usize; n + 1];
+    let mut filler = None;
+    for (k, item) in rows.clone() {
+        off[k as usize + 1] += 1;
+        filler.get_or_insert(item);
+    }
+    for i in 0..n {
+        off[i + 1] += off[i];
+    }
+    let Some(filler) = filler else {
+        return (off, Vec::new());
+    };
+    let mut next = off.clone();
+    let mut out: Vec<T> = vec![filler; off[n]];
+    for (k, item) in rows {
+        let slot = &mut next[k as usize];
+        out[*slot] = item;
+        *slot += 1;
+    }
+    (off, out)
+}
+
+/// The index range of `slice` (sorted by its time key) whose time lies in `[from, to)`.
+#[inline]
+pub(crate) fn time_range<T>(slice: &[T], ts: impl Fn(&T) -> i64, from: i64, to: i64) -> &[T] {
+    let a = slice.partition_point(|x| ts(x) < from);
+    let b = slice.partition_point(|x| ts(x) < to);
+    &slice[a..b.max(a)]
+}
+
+impl RankIndex {
+    /// Builds every index.
+    ///
+    /// # Complexity
+    /// O(S log S + E log E) time for S stories and E events, O(U + S + E) memory.
+    pub fn new(world: &World) -> RankIndex {
+        let nu = world.num_users();
+        let ns = world.stories.len();
+        let mut skipped = 0;
+
+        let mut by_author: Vec<(u32, i64, u32)> = Vec::with_capacity(ns);
+        for (id, s) in world.stories.iter().enumerate() {
+            if (s.author as usize) < nu {
+                by_author.push((s.author, s.created_at, id as u32));
+            } else {
+                skipped += 1;
+            }
+        }
+        by_author.sort_unstable();
+        let (author_off, author_stories) =
+            group(nu, by_author.iter().map(|&(a, t, s)| (a, (t, s))));
+
+        // Events in (ts, user, story, action) order (the world's invariant; re-sorted if not).
+        let sorted;
+        let events: &[crate::world::Event] = if world.events.is_sorted() {
+            &world.events
+        } else {
+            tracing::warn!("rank index: events were not sorted; sorting a copy");
+            let mut e = world.events.clone();
+            e.sort_unstable();
+            sorted = e;
+            &sorted
+        };
+        let valid = |e: &&crate::world::Event| (e.user as usize) < nu && (e.story as usize) < ns;
+        skipped += events.iter().filter(|e| !valid(e)).count();
+        let (user_hist_off, user_history) = group(
+            nu,
+            events
+                .iter()
+                .filter(valid)
+                .map(|e| (e.user, (e.ts, e.story, e.action))),
+        );
+        // First positive engagement per (user, story): walk each user's history in time order
+        // with a per-story stamp.
+        let mut keep_user: Vec<(u32, (i64, u32))> = Vec::new();
+        let mut stamp = vec![u32::MAX; ns];
+        for u in 0..nu {
+            for &(ts, story, action) in &user_history[user_hist_off[u]..user_hist_off[u + 1]] {
+                if action.is_positive() && stamp[story as usize] != u as u32 {
+                    stamp[story as usize] = u as u32;
+                    keep_user.push((u as u32, (ts, story)));
+                }
+            }
+        }
+        let (user_pos_off, user_positive) = group(nu, keep_user.iter().copied());
+        // Per story in (ts, user) order.
+        let mut by_story: Vec<(u32, i64, u32)> =
+            keep_user.iter().map(|&(u, (t, s))| (s, t, u)).collect();
+        by_story.sort_unstable();
+        let (story_off, story_engagers) = group(ns, by_story.iter().map(|&(s, t, u)| (s, (t, u))));
+        if skipped > 0 {
+            tracing::warn!(skipped, "rank index: rows with out-of-range ids skipped");
+        }
+        RankIndex {
+            author_off,
+            author_stories,
+            story_off,
+            story_engagers,
+            user_pos_off,
+            user_positive,
+            user_hist_off,
+            user_history,
+            skipped,
+        }
+    }
+
+    fn slice<'a, T>(off: &[usize], data: &'a [T], i: u32) -> &'a [T] {
+        let i = i as usize;
+        match (off.get(i), off.get(i + 1)) {
+            (Some(&a), Some(&b)) => &data[a..b],
+            _ => &[],
+        }
+    }
+
+    /// `(created_at, story)` of the author's stories, oldest first.
+    pub fn stories_by(&self, author: u32) -> &[(i64, u32)] {
+        Self::slice(&self.author_off, &self.author_stories, author)
+    }
+
+    /// `(ts, user)` of each user's first positive engagement with the story, earliest first.
+    pub fn engagers(&self, story: u32) -> &[(i64, u32)] {
+        Self::slice(&self.story_off, &self.story_engagers, story)
+    }
+
+    /// `(ts, story)` of the user's first positive engagement with each story, earliest first.
+    pub fn positive_of(&self, user: u32) -> &[(i64, u32)] {
+        Self::slice(&self.user_pos_off, &self.user_positive, user)
+    }
+
+    /// Every event of the user, earliest first.
+    pub fn history(&self, user: u32) -> &[(i64, u32, Action)] {
+        Self::slice(&self.user_hist_off, &self.user_history, user)
+    }
+}
+
+/// Everything candidate-independent for one ranking run at one `as_of`.
+#[derive(Debug, Clone)]
+pub struct RankContext<'a> {
+    pub world: &'a World,
+    pub index: &'a RankIndex,
+    pub params: &'a RankParams,
+    pub as_of: i64,
+    /// Recent stories (created within the fallback window) with their positive engagement
+    /// count within the window, most engaged first, then newest, then by id.
+    pub popular: Vec<(u32, u32)>,
+}
+
+impl<'a> RankContext<'a> {
+    /// Builds the context, including the popular list for the fallback.
+    ///
+    /// # Complexity
+    /// O(R log R) for the R stories created within the fallback window (binary searches over
+    /// each author's stories would not help: the scan is over all stories, O(S)).
+    pub fn new(
+        world: &'a World,
+        index: &'a RankIndex,
+        params: &'a RankParams,
+        as_of: i64,
+    ) -> RankContext<'a> {
+        let from = as_of.saturating_sub(params.fallback_window);
+        let mut popular: Vec<(u32, u32, i64)> = world
+            .stories
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.created_at >= from && s.created_at < as_of)
+            .map(|(id, s)| {
+                let n = time_range(index.engagers(id as u32), |e| e.0, from, as_of).len();
+                (id as u32, n as u32, s.created_at)
+            })
+            .collect();
+        popular.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+        RankContext {
+            world,
+            index,
+            params,
+            as_of,
+            popular: popular.into_iter().map(|(s, n, _)| (s, n)).collect(),
+        }
+    }
+
+    /// The default ranking time: one second after the last event (or story) of the world.
+    pub fn default_as_of(world: &World) -> i64 {
+        world.time_span().map_or(0, |(_, b)| b.saturating_add(1))
+    }
+}
