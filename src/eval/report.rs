@@ -338,12 +338,15 @@ fn bar_chart(
     })
 }
 
+/// One line of a line chart: label, colour index, points.
+type Series = (String, usize, Vec<(f64, f64)>);
+
 /// A line chart of several series; `diagonal` adds the y = x reference line.
 fn line_chart(
     name: &str,
     title: &str,
     (x_desc, y_desc): (&str, &str),
-    series: &[(String, usize, Vec<(f64, f64)>)],
+    series: &[Series],
     diagonal: bool,
     points: bool,
 ) -> Result<String, EvalError> {
@@ -827,7 +830,7 @@ pub fn report_html(
                 .iter()
                 .filter(|m| m.head_curves.contains_key(&h))
                 .collect();
-            let cal: Vec<(String, usize, Vec<(f64, f64)>)> = with
+            let cal: Vec<Series> = with
                 .iter()
                 .map(|m| {
                     (
@@ -841,7 +844,7 @@ pub fn report_html(
                     )
                 })
                 .collect();
-            let roc: Vec<(String, usize, Vec<(f64, f64)>)> = with
+            let roc: Vec<Series> = with
                 .iter()
                 .map(|m| {
                     (
@@ -879,7 +882,7 @@ pub fn report_html(
     }
 
     // nDCG@k curve.
-    let series: Vec<(String, usize, Vec<(f64, f64)>)> = result
+    let series: Vec<Series> = result
         .methods
         .iter()
         .enumerate()
