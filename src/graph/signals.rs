@@ -60,9 +60,35 @@ pub struct EdgeSignals {
 }
 
 impl EdgeSignals {
-    /// Computes every signal for every ordered adjacent pair.
+    /// Computes every signal for every ordered adjacent pair, by the fast path
+    /// ([`super::fast`]) on the current rayon pool. The result does not depend on the
+    /// number of threads.
+    ///
+    /// # Complexity
+    /// See [`super::fast`]: near-linear in the triangles and qualifying pairs per ego.
     pub fn compute(g: &Graph, params: &SignalParams) -> EdgeSignals {
-        naive::edge_signals(g, params)
+        super::fast::edge_signals(g, params, &super::fast::FastOptions::default(), None)
+    }
+
+    /// [`EdgeSignals::compute`] with explicit fast-path options and a progress callback
+    /// (called with the number of egos finished per batch, from worker threads).
+    pub fn compute_with(
+        g: &Graph,
+        params: &SignalParams,
+        opts: &super::fast::FastOptions,
+        progress: Option<&(dyn Fn(u64) + Sync)>,
+    ) -> EdgeSignals {
+        super::fast::edge_signals(g, params, opts, progress)
+    }
+
+    /// Number of edge slots covered.
+    pub fn len(&self) -> usize {
+        self.embeddedness.len()
+    }
+
+    /// Whether there are no edge slots.
+    pub fn is_empty(&self) -> bool {
+        self.embeddedness.is_empty()
     }
 }
 
@@ -76,8 +102,16 @@ pub struct NodeSignals {
 
 impl NodeSignals {
     /// Degree, triangle count and local clustering of every node.
+    ///
+    /// # Complexity
+    /// Parallel over nodes; `O(Σ_u Σ_{v∈N(u)} min(deg v, deg u · log deg v))` time.
     pub fn compute(g: &Graph) -> NodeSignals {
-        naive::node_signals(g)
+        super::fast::node_signals(g)
+    }
+
+    /// The same from already computed edge signals, in O(E).
+    pub fn from_edge_signals(g: &Graph, s: &EdgeSignals) -> NodeSignals {
+        super::fast::node_signals_from_edges(g, s)
     }
 }
 

@@ -9,12 +9,12 @@ use std::path::PathBuf;
 /// Errors from reading or writing files. Each names the file and, where it applies, the line.
 #[derive(Debug, thiserror::Error)]
 pub enum IoError {
-    #[error("cannot open {path}: {source}")]
+    #[error("cannot open {path}")]
     Open {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -27,6 +27,9 @@ pub enum IoError {
         line: usize,
         message: String,
     },
+    /// A validation error in a world directory (file, line, expected vs found).
+    #[error(transparent)]
+    World(#[from] world_tsv::WorldError),
 }
 
 /// Opens a text file for buffered reading; a name ending in `.gz` is decompressed on the fly.

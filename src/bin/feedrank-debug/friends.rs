@@ -1,7 +1,108 @@
-//! `feedrank-debug friends` (placeholder until the graph issue lands).
-#[derive(clap::Args, Debug)]
-pub struct Args {}
+//! `feedrank-debug friends`: one user's friends with tie strength and dispersion, sorted by
+//! recursive dispersion; the top one is the tie spanning the most separate parts of the
+//! user's circle (Backstrom & Kleinberg's "likely partner").
+use std::path::PathBuf;
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`friends` is not built yet")
+use anyhow::{ensure, Context};
+use feedrank::graph::{friend_ties, EdgeSignals, GraphError, SignalParams};
+use feedrank::io::graph_file::{load_graph, GraphFormat};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Friendship graph: SNAP edge list or TSV with a `user_a<TAB>user_b` header (`.gz` ok).
+    #[arg(long)]
+    pub graph: PathBuf,
+    /// Input format (default: tsv if the first line starts with `user_a`, else snap).
+    #[arg(long, value_enum)]
+    pub format: Option<GraphFormat>,
+    /// The user (an id as written in the graph file).
+    #[arg(long)]
+    pub user: String,
+    /// Rounds of recursive dispersion.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: u32,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(serde::Serialize)]
+struct JsonRow<'a> {
+    id: &'a str,
+    #[serde(flatten)]
+    row: &'a feedrank::graph::TieRow,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    ensure!(args.rounds <= 1000, "--rounds must be at most 1000");
+    let format = match args.format {
+        Some(f) => f,
+        None => GraphFormat::detect(&args.graph)?,
+    };
+    let lg = load_graph(&args.graph, format, None)?;
+    let u = lg
+        .users
+        .get(&args.user)
+        .ok_or_else(|| GraphError::UnknownUser(args.user.clone()))
+        .with_context(|| format!("user {:?} is not in {}", args.user, args.graph.display()))?;
+    let params = SignalParams {
+        rounds: args.rounds,
+        ..SignalParams::default()
+    };
+    let s = EdgeSignals::compute(&lg.graph, &params);
+    let rows = friend_ties(&lg.graph, &s, u)?;
+    if args.json {
+        let out: Vec<JsonRow> = rows
+            .iter()
+            .map(|r| JsonRow {
+                id: lg.users.name(r.friend),
+                row: r,
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!(
+        "user {} (degree {}): {} friends, sorted by recursive dispersion ({} rounds)",
+        args.user,
+        lg.graph.degree(u),
+        rows.len(),
+        args.rounds
+    );
+    println!(
+        "{:<2} {:>12} {:>7} {:>6} {:>6} {:>10} {:>10} {:>12} {:>8} {:>11}",
+        "",
+        "id",
+        "degree",
+        "emb",
+        "disp",
+        "disp_norm",
+        "disp_paper",
+        "recursive",
+        "jaccard",
+        "adamic_adar"
+    );
+    for r in &rows {
+        println!(
+            "{:<2} {:>12} {:>7} {:>6} {:>6} {:>10.4} {:>10.4} {:>12.4} {:>8.4} {:>11.4}",
+            if r.likely_partner { "*" } else { "" },
+            lg.users.name(r.friend),
+            r.degree,
+            r.embeddedness,
+            r.dispersion,
+            r.disp_norm,
+            r.disp_norm_paper,
+            r.recursive,
+            r.jaccard,
+            r.adamic_adar
+        );
+    }
+    if let Some(top) = rows.first() {
+        println!(
+            "* likely partner: {} (the tie spanning the most separate parts of {}'s circle)",
+            lg.users.name(top.friend),
+            args.user
+        );
+    }
+    Ok(())
 }

@@ -45,13 +45,12 @@ pub struct Args {
 /// The scorer type `train_scorer` returns. LEAD: replace with the trained model's type.
 type TrainedScorer = eval::NoModel;
 
-/// Loads a world directory. LEAD: wire the world reader here
-/// (`feedrank::io::world_tsv::read::...`) when it lands.
+/// Loads a world directory, printing the load summary on stderr.
 fn load_world(dir: &Path) -> anyhow::Result<World> {
-    anyhow::bail!(
-        "cannot read {}: the world reader is not merged into this build yet",
-        dir.display()
-    )
+    let (world, report) =
+        feedrank::io::world_tsv::read_world(dir, &feedrank::io::world_tsv::ReadOptions::default())?;
+    eprintln!("{report}");
+    Ok(world)
 }
 
 /// Trains the model on the events strictly before `split_at`. LEAD: wire the model's

@@ -1,7 +1,85 @@
-//! `feedrank simulate` (placeholder until its issue lands).
-#[derive(clap::Args, Debug)]
-pub struct Args {}
+//! `feedrank simulate`: generate a world with known ground truth (see `feedrank::sim`) and
+//! write it as a world directory.
+use crate::common;
+use feedrank::io::world_tsv::write::{write_world, WriteOptions};
+use feedrank::sim::{simulate, SimParams};
+use feedrank::world::Action;
+use std::path::PathBuf;
+use std::time::Instant;
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`simulate` is not built yet")
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Number of users.
+    #[arg(long, default_value_t = 2000)]
+    pub users: usize,
+    /// Number of simulated days.
+    #[arg(long, default_value_t = 14)]
+    pub days: u32,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Output directory (created if needed).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write `*.tsv.gz` (deterministic gzip) instead of `*.tsv`.
+    #[arg(long)]
+    pub gzip: bool,
+    /// Worker threads (default: one per core). The output does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Impressions per session (default 5).
+    #[arg(long)]
+    pub impressions_per_session: Option<usize>,
+    /// Mean sessions per user per day (default 0.8).
+    #[arg(long)]
+    pub sessions_per_day: Option<f64>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    common::set_threads(args.threads)?;
+    let mut params = SimParams::new(args.users, args.days, args.seed);
+    if let Some(k) = args.impressions_per_session {
+        params = params.impressions_per_session(k);
+    }
+    if let Some(s) = args.sessions_per_day {
+        params = params.sessions_per_day(s);
+    }
+    let t0 = Instant::now();
+    let world = simulate(&params)?;
+    let t_sim = t0.elapsed().as_secs_f64();
+    write_world(&world, &args.out, &WriteOptions { gzip: args.gzip })?;
+    let wall = t0.elapsed().as_secs_f64();
+    let mut per_action = [0usize; 6];
+    for e in &world.events {
+        per_action[e.action.index()] += 1;
+    }
+    let imps = per_action[0].max(1) as f64;
+    eprintln!(
+        "simulated {} users, {} friendships, {} stories, {} interactions, {} events into {}",
+        world.num_users(),
+        world.graph.num_edges(),
+        world.stories.len(),
+        world.interactions.len(),
+        world.events.len(),
+        args.out.display()
+    );
+    for a in Action::ALL {
+        let c = per_action[a.index()];
+        if a == Action::Impression {
+            eprintln!("  {:<10} {c}", a.as_str());
+        } else {
+            eprintln!(
+                "  {:<10} {c} ({:.2}% of impressions)",
+                a.as_str(),
+                100.0 * c as f64 / imps
+            );
+        }
+    }
+    eprintln!(
+        "wall {wall:.2} s (simulate {t_sim:.2} s, write {:.2} s), cpu {:.2} s, peak memory {:.0} MiB",
+        wall - t_sim,
+        common::cpu_seconds().unwrap_or(f64::NAN),
+        common::peak_rss_mib().unwrap_or(f64::NAN)
+    );
+    Ok(())
 }

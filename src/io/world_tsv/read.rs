@@ -1,1 +1,650 @@
-//! Reading a world directory (see the README).
+//! Reading a world directory (see the README's "World format") with full validation.
+//!
+//! Takes a directory holding `world.toml` and the TSV tables (each `name.tsv` or
+//! `name.tsv.gz`) and hands on a [`World`] (events, interactions and truth sorted as documented
+//! in [`crate::world`]) plus a [`LoadReport`]. Every bad row is an error naming the file, the
+//! line and what was expected; with [`ReadOptions::lenient`] bad rows are skipped and counted by
+//! reason instead. File-level problems (missing file or column, empty file, bad `world.toml`)
+//! are always errors.
+//!
+//! Users: when `users.tsv` exists it declares every user, and friendships, story authors,
+//! events, interactions and truth rows must reference declared users. Without it the users are
+//! the friendship endpoints plus the story authors (in first-seen order), and events,
+//! interactions and truth must reference those.
+
+use super::table::{Sep, Table};
+use crate::graph::{BuildStats, Graph};
+use crate::io::graph_file::{read_edges, GraphFormat};
+use crate::io::IoError;
+use crate::world::{Action, Event, Interaction, Interner, Story, Truth, World, WorldMeta};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// How to read a world.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Skip bad rows (counted in [`LoadReport::skipped`]) instead of failing on the first.
+    pub lenient: bool,
+}
+
+/// A validation error in a world directory. Each names the file and, for row errors, the line.
+#[derive(Debug, thiserror::Error)]
+pub enum WorldError {
+    #[error("{dir}: missing required file {name} (or {name}.gz)")]
+    MissingFile { dir: PathBuf, name: &'static str },
+    #[error("{path}: {message}")]
+    Meta { path: PathBuf, message: String },
+    #[error("{path}:1: missing required column {column:?} (header has {header:?})")]
+    MissingColumn {
+        path: PathBuf,
+        column: &'static str,
+        header: Vec<String>,
+    },
+    #[error(
+        "{path}:{line}: expected {expected} tab-separated fields (as in the header), found {found}"
+    )]
+    ColumnCount {
+        path: PathBuf,
+        line: usize,
+        expected: usize,
+        found: usize,
+    },
+    #[error("{path}:{line}: column {column}: expected an integer (unix seconds), found {found:?}")]
+    BadInteger {
+        path: PathBuf,
+        line: usize,
+        column: &'static str,
+        found: String,
+    },
+    #[error("{path}:{line}: column {column}: expected a probability in [0, 1], found {found:?}")]
+    BadProbability {
+        path: PathBuf,
+        line: usize,
+        column: &'static str,
+        found: String,
+    },
+    #[error("{path}:{line}: column {column}: expected a non-empty id")]
+    EmptyId {
+        path: PathBuf,
+        line: usize,
+        column: &'static str,
+    },
+    #[error("{path}:{line}: column {column}: unknown user id {id:?} (not in {declared_in})")]
+    UnknownUser {
+        path: PathBuf,
+        line: usize,
+        column: &'static str,
+        id: String,
+        declared_in: &'static str,
+    },
+    #[error("{path}:{line}: unknown story id {id:?} (not in stories.tsv)")]
+    UnknownStory {
+        path: PathBuf,
+        line: usize,
+        id: String,
+    },
+    #[error("{path}:{line}: unknown action {found:?} (expected impression, click, like, comment, share or hide)")]
+    UnknownAction {
+        path: PathBuf,
+        line: usize,
+        found: String,
+    },
+    #[error("{path}:{line}: event at {ts} is before story {story:?} was created ({created_at})")]
+    BeforeStory {
+        path: PathBuf,
+        line: usize,
+        story: String,
+        ts: i64,
+        created_at: i64,
+    },
+    #[error("{path}:{line}: duplicate {what} id {id:?}")]
+    DuplicateId {
+        path: PathBuf,
+        line: usize,
+        what: &'static str,
+        id: String,
+    },
+}
+
+impl WorldError {
+    /// A short reason, used to count skipped rows in lenient mode.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            WorldError::MissingFile { .. } => "missing file",
+            WorldError::Meta { .. } => "bad world.toml",
+            WorldError::MissingColumn { .. } => "missing column",
+            WorldError::ColumnCount { .. } => "wrong column count",
+            WorldError::BadInteger { .. } => "non-integer timestamp",
+            WorldError::BadProbability { .. } => "bad probability",
+            WorldError::EmptyId { .. } => "empty id",
+            WorldError::UnknownUser { .. } => "unknown user id",
+            WorldError::UnknownStory { .. } => "unknown story id",
+            WorldError::UnknownAction { .. } => "unknown action",
+            WorldError::BeforeStory { .. } => "event before its story",
+            WorldError::DuplicateId { .. } => "duplicate id",
+        }
+    }
+}
+
+/// What a load found: counts for the summary, and rows skipped in lenient mode.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    pub name: String,
+    pub users: usize,
+    /// Users declared in `users.tsv` (0 when absent).
+    pub declared_users: usize,
+    /// Friendship graph build counts (rows, self-loops, duplicates, edges kept).
+    pub friendships: BuildStats,
+    pub stories: usize,
+    /// Events per action, indexed by [`Action::index`].
+    pub events: [usize; 6],
+    pub interactions: usize,
+    pub truth: usize,
+    /// First and last event time (story times when there are no events).
+    pub time_span: Option<(i64, i64)>,
+    /// Rows skipped in lenient mode, by (file, reason).
+    pub skipped: BTreeMap<(String, &'static str), usize>,
+}
+
+impl LoadReport {
+    /// Total rows skipped.
+    pub fn total_skipped(&self) -> usize {
+        self.skipped.values().sum()
+    }
+
+    /// Total events.
+    pub fn total_events(&self) -> usize {
+        self.events.iter().sum()
+    }
+}
+
+/// `1234567` -> `1,234,567`.
+pub(crate) fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl std::fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = |n: usize| thousands(n as u64);
+        writeln!(f, "world {:?}", self.name)?;
+        writeln!(
+            f,
+            "  users:        {}{}",
+            t(self.users),
+            if self.declared_users > 0 {
+                format!(" ({} declared in users.tsv)", t(self.declared_users))
+            } else {
+                String::new()
+            }
+        )?;
+        writeln!(
+            f,
+            "  friendships:  {} ({} rows, {} self-loops and {} duplicates dropped)",
+            t(self.friendships.edges),
+            t(self.friendships.rows),
+            t(self.friendships.self_loops),
+            t(self.friendships.duplicates)
+        )?;
+        writeln!(f, "  stories:      {}", t(self.stories))?;
+        write!(f, "  events:       {}", t(self.total_events()))?;
+        let per: Vec<String> = Action::ALL
+            .iter()
+            .map(|a| format!("{} {}", a.as_str(), t(self.events[a.index()])))
+            .collect();
+        writeln!(f, " ({})", per.join(", "))?;
+        writeln!(f, "  interactions: {}", t(self.interactions))?;
+        writeln!(f, "  truth rows:   {}", t(self.truth))?;
+        match self.time_span {
+            Some((a, b)) => writeln!(
+                f,
+                "  time span:    {} .. {} ({:.1} days)",
+                super::civil::format_utc(a),
+                super::civil::format_utc(b),
+                (b - a) as f64 / 86_400.0
+            )?,
+            None => writeln!(f, "  time span:    (empty)")?,
+        }
+        if self.skipped.is_empty() {
+            write!(f, "  skipped rows: none")
+        } else {
+            write!(f, "  skipped rows: {} (lenient)", t(self.total_skipped()))?;
+            for ((file, reason), n) in &self.skipped {
+                write!(f, "\n    {file}: {reason}: {}", t(*n))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Per-table row context shared by the parsing helpers.
+struct Rows {
+    t: Table,
+    file: &'static str,
+    width: usize,
+}
+
+impl Rows {
+    fn open(dir: &Path, file: &'static str, expected: &str) -> Result<Option<Rows>, IoError> {
+        let Some(path) = crate::io::find_table(dir, file) else {
+            return Ok(None);
+        };
+        let t = Table::open(&path, Sep::Tab, expected)?;
+        let width = t.header().len();
+        Ok(Some(Rows { t, file, width }))
+    }
+
+    fn require(dir: &Path, file: &'static str, expected: &str) -> Result<Rows, IoError> {
+        Rows::open(dir, file, expected)?.ok_or_else(|| {
+            IoError::World(WorldError::MissingFile {
+                dir: dir.to_path_buf(),
+                name: file,
+            })
+        })
+    }
+
+    fn col(&self, name: &'static str) -> Result<usize, IoError> {
+        self.t.find(&[name]).ok_or_else(|| {
+            IoError::World(WorldError::MissingColumn {
+                path: self.t.path().to_path_buf(),
+                column: name,
+                header: self.t.header().to_vec(),
+            })
+        })
+    }
+
+    fn check_width(&self) -> Result<(), WorldError> {
+        if self.t.len() != self.width {
+            return Err(WorldError::ColumnCount {
+                path: self.t.path().to_path_buf(),
+                line: self.t.line(),
+                expected: self.width,
+                found: self.t.len(),
+            });
+        }
+        Ok(())
+    }
+
+    fn id(&self, i: usize, column: &'static str) -> Result<&str, WorldError> {
+        let s = self.t.field(i);
+        if s.is_empty() {
+            return Err(WorldError::EmptyId {
+                path: self.t.path().to_path_buf(),
+                line: self.t.line(),
+                column,
+            });
+        }
+        Ok(s)
+    }
+
+    fn int(&self, i: usize, column: &'static str) -> Result<i64, WorldError> {
+        let s = self.t.field(i);
+        s.parse::<i64>().map_err(|_| WorldError::BadInteger {
+            path: self.t.path().to_path_buf(),
+            line: self.t.line(),
+            column,
+            found: s.to_string(),
+        })
+    }
+
+    fn prob(&self, i: usize, column: &'static str) -> Result<f64, WorldError> {
+        let s = self.t.field(i);
+        match s.parse::<f64>() {
+            Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+            _ => Err(WorldError::BadProbability {
+                path: self.t.path().to_path_buf(),
+                line: self.t.line(),
+                column,
+                found: s.to_string(),
+            }),
+        }
+    }
+
+    fn user(
+        &self,
+        users: &Interner,
+        i: usize,
+        column: &'static str,
+        declared_in: &'static str,
+    ) -> Result<u32, WorldError> {
+        let s = self.id(i, column)?;
+        users.get(s).ok_or_else(|| WorldError::UnknownUser {
+            path: self.t.path().to_path_buf(),
+            line: self.t.line(),
+            column,
+            id: s.to_string(),
+            declared_in,
+        })
+    }
+
+    fn story(&self, stories: &Interner, i: usize) -> Result<u32, WorldError> {
+        let s = self.id(i, "story_id")?;
+        stories.get(s).ok_or_else(|| WorldError::UnknownStory {
+            path: self.t.path().to_path_buf(),
+            line: self.t.line(),
+            id: s.to_string(),
+        })
+    }
+}
+
+/// Line number of the `i`-th (0-based) non-blank data row of a headed table (error path only).
+fn data_row_line(path: &Path, i: usize) -> Result<usize, IoError> {
+    let mut t = Table::open(path, Sep::Tab, "a header")?;
+    let mut k = 0;
+    while t.next_row()? {
+        if k == i {
+            return Ok(t.line());
+        }
+        k += 1;
+    }
+    Ok(t.line())
+}
+
+/// Applies the lenient policy to a row result: `Ok(Some(x))` keeps the row, `Ok(None)` skips it
+/// (counted), `Err` fails the load.
+fn row<T>(
+    r: Result<T, WorldError>,
+    file: &'static str,
+    opts: &ReadOptions,
+    report: &mut LoadReport,
+) -> Result<Option<T>, IoError> {
+    match r {
+        Ok(x) => Ok(Some(x)),
+        Err(e) if opts.lenient => {
+            tracing::debug!(error = %e, "skipped row");
+            *report
+                .skipped
+                .entry((file.to_string(), e.reason()))
+                .or_insert(0) += 1;
+            Ok(None)
+        }
+        Err(e) => Err(IoError::World(e)),
+    }
+}
+
+/// Reads and validates the world in `dir`.
+///
+/// # Errors
+/// - [`IoError::Open`] / [`IoError::Parse`]: unreadable files, read or decompression errors,
+///   and malformed `friendships.tsv` rows (from [`crate::io::graph_file::read_edges`]).
+/// - [`IoError::Empty`]: a table without a header line, or `friendships.tsv` without rows.
+/// - [`IoError::World`]: a missing required file or column, a bad `world.toml`, and (unless
+///   `opts.lenient`) any bad row: wrong column count, non-integer timestamp, empty or unknown
+///   user/story id, unknown action, event before its story, duplicate story/user id,
+///   probability outside [0, 1].
+///
+/// # Complexity
+/// O(total file size + E log E + events log events) time; memory linear in the world.
+pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport), IoError> {
+    let mut report = LoadReport::default();
+    let mut world = World::default();
+
+    // world.toml
+    let meta_path = dir.join("world.toml");
+    if !meta_path.exists() {
+        return Err(IoError::World(WorldError::MissingFile {
+            dir: dir.to_path_buf(),
+            name: "world.toml",
+        }));
+    }
+    let text = std::fs::read_to_string(&meta_path).map_err(|source| IoError::Open {
+        path: meta_path.clone(),
+        source,
+    })?;
+    world.meta = toml::from_str::<WorldMeta>(&text).map_err(|e| {
+        IoError::World(WorldError::Meta {
+            path: meta_path.clone(),
+            message: e.to_string(),
+        })
+    })?;
+    if world.meta.name.trim().is_empty() {
+        return Err(IoError::World(WorldError::Meta {
+            path: meta_path,
+            message: "expected a non-empty `name`".into(),
+        }));
+    }
+    report.name = world.meta.name.clone();
+
+    // users.tsv (optional)
+    let declared = if let Some(mut r) = Rows::open(dir, "users.tsv", "user_id")? {
+        let c = r.col("user_id")?;
+        while r.t.next_row()? {
+            let res = r.check_width().and_then(|_| {
+                let id = r.id(c, "user_id")?;
+                if world.users.get(id).is_some() {
+                    return Err(WorldError::DuplicateId {
+                        path: r.t.path().to_path_buf(),
+                        line: r.t.line(),
+                        what: "user",
+                        id: id.to_string(),
+                    });
+                }
+                Ok(id)
+            });
+            if let Some(id) = row(res, r.file, opts, &mut report)? {
+                world.users.intern(id);
+            }
+        }
+        report.declared_users = world.users.len();
+        true
+    } else {
+        false
+    };
+    let declared_in = if declared {
+        "users.tsv"
+    } else {
+        "friendships.tsv or story authors"
+    };
+
+    // friendships.tsv (required), parsed by the graph file reader.
+    let fpath = crate::io::find_table(dir, "friendships.tsv").ok_or_else(|| {
+        IoError::World(WorldError::MissingFile {
+            dir: dir.to_path_buf(),
+            name: "friendships.tsv",
+        })
+    })?;
+    let edges = if declared {
+        let mut tmp = world.users.clone();
+        let raw = read_edges(&fpath, GraphFormat::Tsv, &mut tmp)?;
+        let n = world.users.len() as u32;
+        let mut kept = Vec::with_capacity(raw.len());
+        for (i, &(a, b)) in raw.iter().enumerate() {
+            if a < n && b < n {
+                kept.push((a, b));
+                continue;
+            }
+            let bad = if a >= n { a } else { b };
+            let line = if opts.lenient {
+                0
+            } else {
+                data_row_line(&fpath, i)?
+            };
+            let err = WorldError::UnknownUser {
+                path: fpath.clone(),
+                line,
+                column: if a >= n { "user_a" } else { "user_b" },
+                id: tmp.name(bad).to_string(),
+                declared_in,
+            };
+            row(Err::<(), _>(err), "friendships.tsv", opts, &mut report)?;
+        }
+        kept
+    } else {
+        read_edges(&fpath, GraphFormat::Tsv, &mut world.users)?
+    };
+
+    // stories.tsv (required)
+    let mut r = Rows::require(
+        dir,
+        "stories.tsv",
+        "story_id author_id created_at kind [topic]",
+    )?;
+    let (c_id, c_author, c_created, c_kind) = (
+        r.col("story_id")?,
+        r.col("author_id")?,
+        r.col("created_at")?,
+        r.col("kind")?,
+    );
+    let c_topic = r.t.find(&["topic"]);
+    while r.t.next_row()? {
+        let res = r.check_width().and_then(|_| {
+            let id = r.id(c_id, "story_id")?;
+            if world.story_ids.get(id).is_some() {
+                return Err(WorldError::DuplicateId {
+                    path: r.t.path().to_path_buf(),
+                    line: r.t.line(),
+                    what: "story",
+                    id: id.to_string(),
+                });
+            }
+            let author = if declared {
+                Some(r.user(&world.users, c_author, "author_id", declared_in)?)
+            } else {
+                r.id(c_author, "author_id")?;
+                None
+            };
+            let created_at = r.int(c_created, "created_at")?;
+            Ok((author, created_at))
+        });
+        if let Some((author, created_at)) = row(res, r.file, opts, &mut report)? {
+            let author = author.unwrap_or_else(|| world.users.intern(r.t.field(c_author)));
+            world.story_ids.intern(r.t.field(c_id));
+            let kind = world.kinds.intern(r.t.field(c_kind));
+            let topic = c_topic
+                .map(|c| r.t.field(c))
+                .filter(|s| !s.is_empty())
+                .map(|s| world.topics.intern(s));
+            world.stories.push(Story {
+                author,
+                created_at,
+                kind,
+                topic,
+            });
+        }
+    }
+    drop(r);
+
+    // The user set is now final: build the graph.
+    let (graph, stats) = Graph::from_edges(world.users.len(), &edges);
+    world.graph = graph;
+    report.friendships = stats;
+    drop(edges);
+
+    // events.tsv (required)
+    let mut r = Rows::require(dir, "events.tsv", "user_id story_id action ts")?;
+    let (c_user, c_story, c_action, c_ts) = (
+        r.col("user_id")?,
+        r.col("story_id")?,
+        r.col("action")?,
+        r.col("ts")?,
+    );
+    while r.t.next_row()? {
+        let res = r.check_width().and_then(|_| {
+            let user = r.user(&world.users, c_user, "user_id", declared_in)?;
+            let story = r.story(&world.story_ids, c_story)?;
+            let a = r.t.field(c_action);
+            let action = Action::parse(a).ok_or_else(|| WorldError::UnknownAction {
+                path: r.t.path().to_path_buf(),
+                line: r.t.line(),
+                found: a.to_string(),
+            })?;
+            let ts = r.int(c_ts, "ts")?;
+            let created_at = world
+                .stories
+                .get(story as usize)
+                .map(|s| s.created_at)
+                .unwrap_or(i64::MIN);
+            if ts < created_at {
+                return Err(WorldError::BeforeStory {
+                    path: r.t.path().to_path_buf(),
+                    line: r.t.line(),
+                    story: r.t.field(c_story).to_string(),
+                    ts,
+                    created_at,
+                });
+            }
+            Ok(Event {
+                ts,
+                user,
+                story,
+                action,
+            })
+        });
+        if let Some(e) = row(res, r.file, opts, &mut report)? {
+            world.events.push(e);
+        }
+    }
+    drop(r);
+    world.events.sort_unstable();
+
+    // interactions.tsv (optional)
+    if let Some(mut r) = Rows::open(dir, "interactions.tsv", "from_user to_user kind ts")? {
+        let (c_from, c_to, c_kind, c_ts) = (
+            r.col("from_user")?,
+            r.col("to_user")?,
+            r.col("kind")?,
+            r.col("ts")?,
+        );
+        while r.t.next_row()? {
+            let res = r.check_width().and_then(|_| {
+                let from = r.user(&world.users, c_from, "from_user", declared_in)?;
+                let to = r.user(&world.users, c_to, "to_user", declared_in)?;
+                let ts = r.int(c_ts, "ts")?;
+                Ok((from, to, ts))
+            });
+            if let Some((from, to, ts)) = row(res, r.file, opts, &mut report)? {
+                let kind = world.interaction_kinds.intern(r.t.field(c_kind));
+                world.interactions.push(Interaction { ts, from, to, kind });
+            }
+        }
+        world.interactions.sort_unstable();
+    }
+
+    // truth.tsv (optional)
+    if let Some(mut r) = Rows::open(
+        dir,
+        "truth.tsv",
+        "user_id story_id ts p_click p_like p_comment p_share p_hide",
+    )? {
+        const P: [&str; 5] = ["p_click", "p_like", "p_comment", "p_share", "p_hide"];
+        let (c_user, c_story, c_ts) = (r.col("user_id")?, r.col("story_id")?, r.col("ts")?);
+        let mut c_p = [0usize; 5];
+        for (c, name) in c_p.iter_mut().zip(P) {
+            *c = r.col(name)?;
+        }
+        while r.t.next_row()? {
+            let res = r.check_width().and_then(|_| {
+                let user = r.user(&world.users, c_user, "user_id", declared_in)?;
+                let story = r.story(&world.story_ids, c_story)?;
+                let ts = r.int(c_ts, "ts")?;
+                let mut p = [0.0; 5];
+                for k in 0..5 {
+                    p[k] = r.prob(c_p[k], P[k])?;
+                }
+                Ok(Truth { user, story, ts, p })
+            });
+            if let Some(t) = row(res, r.file, opts, &mut report)? {
+                world.truth.push(t);
+            }
+        }
+        world.truth.sort_by_key(|t| (t.ts, t.user, t.story));
+    }
+
+    report.users = world.users.len();
+    report.stories = world.stories.len();
+    for e in &world.events {
+        report.events[e.action.index()] += 1;
+    }
+    report.interactions = world.interactions.len();
+    report.truth = world.truth.len();
+    report.time_span = world.time_span();
+    tracing::info!(dir = %dir.display(), users = report.users, events = report.total_events(), skipped = report.total_skipped(), "loaded world");
+    Ok((world, report))
+}
