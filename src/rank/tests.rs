@@ -366,3 +366,20 @@ fn profile_counts_ties() {
     let t = pv.ties.iter().find(|t| t.friend == bob).unwrap();
     assert_eq!(t.interactions, 0, "impressions and hides are not positive");
 }
+
+#[test]
+fn index_is_the_same_when_events_arrive_unsorted() {
+    let w = super::testkit::random_world(3, 50, 6, 300, 2000);
+    let mut shuffled = w.clone();
+    shuffled.events.reverse();
+    let (a, b) = (RankIndex::new(&w), RankIndex::new(&shuffled));
+    for u in 0..50 {
+        assert_eq!(a.history(u), b.history(u));
+        assert_eq!(a.positive_of(u), b.positive_of(u));
+        assert_eq!(a.stories_by(u), b.stories_by(u));
+    }
+    for s in 0..300 {
+        assert_eq!(a.engagers(s), b.engagers(s));
+    }
+    assert!(a.history(0).windows(2).all(|x| x[0].0 <= x[1].0));
+}

@@ -153,14 +153,14 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 }
 
 /// `feedrank bench generate` (to be wired by the lead): the batch loop on a synthetic world
-/// (`random_world(seed 1, users, degree 20, 10 stories per user, 50 events per user)`) with
+/// (`random_world(seed 1, users, degree 20, 30 stories per user, 50 events per user)`) with
 /// a constant-cost stand-in scorer, so the figure is the ranker's own throughput (sources,
 /// filters, heuristics, selection, serialisation) on top of which the model's cost adds.
 /// Prints the median of `runs` runs, CPU seconds beside wall seconds, and peak memory.
 pub fn bench_synthetic(users: usize, runs: usize) -> anyhow::Result<()> {
     use feedrank::rank::testkit::{random_world, FnScorer};
     let t = std::time::Instant::now();
-    let world = random_world(1, users, 20, users * 10, users * 50);
+    let world = random_world(1, users, 20, users * 30, users * 50);
     eprintln!(
         "world: {} users, {} stories, {} events, {} edges (built in {:.1} s)",
         world.num_users(),
