@@ -13,10 +13,12 @@
 
 pub mod lists;
 pub mod methods;
+pub mod report;
 pub mod result;
 
 pub use lists::{day_start, default_split_at, Candidate, EvalList, EvalLists, DAY, DEFAULT_GRADES};
 pub use methods::{Baseline, EdgeRankParams};
+pub use report::{write_report, ReportExtras, ReportOptions};
 pub use result::{
     bootstrap_ci, paired_diff_ci, Ablation, EvalResult, HeadCurves, ListStats, MethodResult,
 };
@@ -50,6 +52,12 @@ pub enum EvalError {
         story: u32,
         value: f64,
     },
+    #[error(transparent)]
+    Io(#[from] crate::io::IoError),
+    #[error("cannot draw the chart {chart}: {message}")]
+    Chart { chart: String, message: String },
+    #[error("cannot serialise the results: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// Evaluation settings. Defaults: split at 80% of the time span, k = 10, seed 0, graded gain,

@@ -6,13 +6,15 @@
 //! [`sources`] (in-network, out-of-network, popular fallback) -> [`filters`] (own, seen,
 //! hidden author, too old) -> scoring with the model -> [`heuristics`] (out-of-network
 //! factor, hide fatigue, author diversity) -> [`select`] (greedy top-K, ties by story id) ->
-//! [`explain`] ("why am I seeing this"). [`ranker::rank_user`] is the single facade used by
-//! the batch loop ([`batch::generate_feeds`]) and the debug binary, so they cannot disagree.
+//! [`explain`] ("why am I seeing this"); [`html`] renders one explained feed as a page.
+//! [`ranker::rank_user`] is the single facade used by the batch loop
+//! ([`batch::generate_feeds`]) and the debug binary, so they cannot disagree.
 pub mod batch;
 pub mod config;
 pub mod explain;
 pub mod filters;
 pub mod heuristics;
+pub mod html;
 pub mod index;
 pub mod ranker;
 pub mod select;

@@ -7,6 +7,7 @@
 use feedrank::model::{Contribution, Scorer};
 use feedrank::rank::batch::{head_mask, write_jsonl, HeadsJson};
 use feedrank::rank::explain::{profile, Profile};
+use feedrank::rank::html::{feed_page, FeedPageOptions};
 use feedrank::rank::{explain_user, Multipliers, RankContext, RankIndex, Worker};
 use feedrank::world::{Action, World};
 use std::path::PathBuf;
@@ -37,6 +38,9 @@ pub struct Args {
     /// TOML configuration file with a `[rank]` section.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Also write a self-contained HTML page of the feed to this file (atomically).
+    #[arg(long)]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(serde::Serialize)]
@@ -74,6 +78,7 @@ struct Feed<'a> {
     ctx: &'a RankContext<'a>,
     user: u32,
     json: bool,
+    html: Option<PathBuf>,
 }
 
 fn print_profile(world: &World, pr: &Profile) {
@@ -132,6 +137,11 @@ impl generate::WithScorer for Feed<'_> {
         let pr = profile(ctx, self.user);
         let sname = |s: u32| world.story_ids.name(s);
         let uname = |u: u32| world.users.name(u);
+        if let Some(path) = &self.html {
+            let page = feed_page(world, &ex, &pr, &mask, &FeedPageOptions::default());
+            feedrank::io::atomic::write_atomic(path, page.as_bytes())?;
+            eprintln!("wrote {}", path.display());
+        }
         if self.json {
             let out = DebugJson {
                 friends: pr.friends,
@@ -264,6 +274,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             ctx: &ctx,
             user,
             json: a.json,
+            html: a.html,
         },
     )
 }

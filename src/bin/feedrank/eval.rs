@@ -31,6 +31,12 @@ pub struct Args {
     /// `dispersion`, `tie_strength`, `mf`, `personalisation`.
     #[arg(long)]
     pub ablate: Vec<String>,
+    /// Write the report (index.html with charts, results.json, results.md) into this directory.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Bootstrap resamples of the report's confidence intervals (seeded by --seed).
+    #[arg(long, default_value_t = 1000)]
+    pub resamples: usize,
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -61,6 +67,13 @@ fn train_scorer_without(
     _group: &str,
 ) -> anyhow::Result<Option<TrainedScorer>> {
     Ok(None)
+}
+
+/// The largest standardised coefficients per head, for the report: `(head, [(feature,
+/// coefficient)])`. LEAD: fill from the trained model's heads (coefficients on standardised
+/// features); empty means the report omits the section.
+fn model_coefficients(_model: &TrainedScorer) -> Vec<(String, Vec<(String, f64)>)> {
+    Vec::new()
 }
 
 /// Parses unix seconds or a UTC date `YYYY-MM-DD` (its 00:00 UTC).
@@ -134,6 +147,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let json = result.to_json()?;
         feedrank::io::atomic::write_atomic(path, json.as_bytes())?;
         eprintln!("wrote {}", path.display());
+    }
+    if let Some(dir) = &args.report {
+        let extras = eval::ReportExtras {
+            coefficients: model.as_ref().map(model_coefficients).unwrap_or_default(),
+            world_summary: format!(
+                "{} users, {} friendships, {} stories, {} events; {} test lists with a \
+                 positive.",
+                world.num_users(),
+                world.graph.num_edges(),
+                world.stories.len(),
+                world.events.len(),
+                result.lists
+            ),
+            command: Some(std::env::args().collect::<Vec<_>>().join(" ")),
+            notes: Vec::new(),
+        };
+        let opts = eval::ReportOptions {
+            resamples: args.resamples,
+            seed: args.seed,
+            ..eval::ReportOptions::default()
+        };
+        eval::write_report(dir, &result, &extras, &opts)
+            .with_context(|| format!("writing the report to {}", dir.display()))?;
+        eprintln!("wrote {}", dir.join("index.html").display());
     }
     Ok(())
 }
