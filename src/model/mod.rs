@@ -8,12 +8,16 @@
 pub mod apply;
 pub mod file;
 pub mod fit;
+pub mod mf;
+pub mod personal;
 pub mod scorer;
 pub mod train;
 pub mod trained;
 
 pub use apply::{ModelScorer, ModelViewer};
 pub use file::{load, save};
+pub use mf::{MfMethod, MfModel};
+pub use personal::Personalisation;
 pub use scorer::{Contribution, Explanation, Score, Scorer};
 pub use train::{build_rows, day_start, default_as_of, train, train_with, Rows};
 pub use trained::{Head, HeadMeta, Scaler, TrainedModel, TrainingMeta};
