@@ -108,6 +108,7 @@ pub fn offset_logit(b: &[f64; P], s: &[f64; P]) -> f64 {
 
 /// Fits one viewer's offsets: `NEWTON_STEPS` Newton steps from 0.
 /// `rows` yields (inputs s, global logit, label).
+#[allow(clippy::needless_range_loop)]
 pub fn fit_viewer(rows: &[([f64; P], f64, bool)], lambda: f64) -> [f64; P] {
     let mut b = [0.0; P];
     for _ in 0..NEWTON_STEPS {
@@ -143,6 +144,7 @@ pub fn fit_viewer(rows: &[([f64; P], f64, bool)], lambda: f64) -> [f64; P] {
     b
 }
 
+#[allow(clippy::needless_range_loop)]
 /// Solves the symmetric positive-definite system `h x = g` (Gaussian elimination, partial
 /// pivoting); `None` if singular.
 fn solve(mut h: [[f64; P]; P], mut g: [f64; P]) -> Option<[f64; P]> {
@@ -226,6 +228,34 @@ mod tests {
         // logit(0.5) - logit(0.1) = ln 9 = 2.197
         assert!((b[0] - 9f64.ln()).abs() < 0.05, "{b:?}");
         assert_eq!(b[1], 0.0);
+    }
+
+    #[test]
+    fn a_viewer_with_an_idiosyncratic_slope_is_fitted_better_than_by_the_global_model() {
+        // global logit ignores feature 1; this viewer's logit is -2 + 1.5 * s1
+        let mut rows = Vec::new();
+        let ll = |b: &[f64; P], rows: &[([f64; P], f64, bool)]| -> f64 {
+            rows.iter()
+                .map(|(s, base, y)| {
+                    let q = crate::model::fit::sigmoid(base + offset_logit(b, s));
+                    if *y {
+                        -q.ln()
+                    } else {
+                        -(1.0 - q).ln()
+                    }
+                })
+                .sum()
+        };
+        for i in 0..3000 {
+            let x = (i % 7) as f64 / 3.0 - 1.0;
+            let p = crate::model::fit::sigmoid(-2.0 + 1.5 * x);
+            // deterministic labels with the right frequencies per x
+            let y = ((i / 7) as f64 * 0.618_034).fract() < p;
+            rows.push(([1.0, x, 0.0, 0.0], -2.0, y));
+        }
+        let b = fit_viewer(&rows, 8.0);
+        assert!((b[1] - 1.5).abs() < 0.3, "{b:?}");
+        assert!(ll(&b, &rows) < ll(&[0.0; P], &rows) - 50.0);
     }
 
     #[test]
