@@ -4,7 +4,11 @@
 //! Takes a [`crate::features::FeatureSpace`] (or a world) and a [`crate::config::Config`];
 //! hands on a [`TrainedModel`] (parameters + training metadata), a [`ModelScorer`] that
 //! implements the [`Scorer`] contract for the ranker and the evaluation, and
-//! [`file::save`]/[`file::load`] for model files.
+//! [`file::save`]/[`file::load`] for model files. Two further parts live in the model and its
+//! file: matrix-factorisation affinities ([`mf`]: implicit ALS or BPR, chosen on validation,
+//! cross-fitted in time so no row's label is in its own factors, fold-in of viewers without a
+//! fitted row at scoring time) and per-viewer GLMix offsets ([`personal`]). Ablations
+//! (`Config.model.ablate`) mask feature groups or switch these parts off.
 pub mod apply;
 pub mod file;
 pub mod fit;
