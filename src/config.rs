@@ -27,7 +27,7 @@
 //! mf_method = "auto"             # "auto" (better on validation), "als" or "bpr"
 //! mf_factors = 16
 //! personalisation = true         # per-viewer offsets (GLMix)
-//! personal_l2_grid = [2.0, 8.0, 32.0]
+//! personal_l2_grid = [8.0, 32.0, 128.0, 512.0]
 //! ablate = []                    # groups left out: graph, dispersion, tie_strength, mf, personalisation
 //!
 //! [value]
@@ -133,7 +133,7 @@ pub struct ModelConfig {
     /// Per-viewer offsets on the global model (GLMix). Default true.
     pub personalisation: bool,
     /// Prior precisions tried for the per-viewer offsets (larger = more shrinkage towards the
-    /// global model); chosen per head on the validation split. Default `[2, 8, 32]`.
+    /// global model); chosen per head on the validation split. Default `[8, 32, 128, 512]`.
     pub personal_l2_grid: Vec<f64>,
     /// Feature groups left out of training (ablations): `graph`, `dispersion`,
     /// `tie_strength`, `mf`, `personalisation`. Default none.
@@ -154,7 +154,7 @@ impl Default for ModelConfig {
             mf_method: "auto".into(),
             mf_factors: 16,
             personalisation: true,
-            personal_l2_grid: vec![2.0, 8.0, 32.0],
+            personal_l2_grid: vec![8.0, 32.0, 128.0, 512.0],
             ablate: Vec::new(),
         }
     }
