@@ -23,6 +23,12 @@
 //! max_iterations = 100
 //! negative_downsampling = 1.0    # keep this fraction of negatives (1 = all)
 //! seed = 42
+//! mf = true                      # matrix-factorisation affinities (ALS / BPR)
+//! mf_method = "auto"             # "auto" (better on validation), "als" or "bpr"
+//! mf_factors = 16
+//! personalisation = true         # per-viewer offsets (GLMix)
+//! personal_l2_grid = [8.0, 32.0, 128.0, 512.0]
+//! ablate = []                    # groups left out: graph, dispersion, tie_strength, mf, personalisation
 //!
 //! [value]
 //! click = 1.0
@@ -116,6 +122,22 @@ pub struct ModelConfig {
     pub negative_downsampling: f64,
     /// Seed of every sample drawn during training. Default 42.
     pub seed: u64,
+    /// Matrix factorisation (viewer x author, viewer x topic) for `mf_author_affinity` /
+    /// `mf_topic_affinity`. Default true.
+    pub mf: bool,
+    /// `"auto"` (fit implicit ALS and BPR, keep the better on the validation period), `"als"`
+    /// or `"bpr"`. Default `"auto"`.
+    pub mf_method: String,
+    /// Factors per vector. Default 16.
+    pub mf_factors: usize,
+    /// Per-viewer offsets on the global model (GLMix). Default true.
+    pub personalisation: bool,
+    /// Prior precisions tried for the per-viewer offsets (larger = more shrinkage towards the
+    /// global model); chosen per head on the validation split. Default `[8, 32, 128, 512]`.
+    pub personal_l2_grid: Vec<f64>,
+    /// Feature groups left out of training (ablations): `graph`, `dispersion`,
+    /// `tie_strength`, `mf`, `personalisation`. Default none.
+    pub ablate: Vec<String>,
 }
 
 impl Default for ModelConfig {
@@ -128,9 +150,24 @@ impl Default for ModelConfig {
             max_iterations: 100,
             negative_downsampling: 1.0,
             seed: 42,
+            mf: true,
+            mf_method: "auto".into(),
+            mf_factors: 16,
+            personalisation: true,
+            personal_l2_grid: vec![8.0, 32.0, 128.0, 512.0],
+            ablate: Vec::new(),
         }
     }
 }
+
+/// Feature groups that `model.ablate` (and `feedrank eval --ablate`) can leave out.
+pub const ABLATION_GROUPS: [&str; 5] = [
+    "graph",
+    "dispersion",
+    "tie_strength",
+    "mf",
+    "personalisation",
+];
 
 /// `[value]`: weights of the value score `V = sum_k w_k * P_k` (negative for hide), so ranking
 /// policy changes without retraining. Defaults: click 1, like 2, comment 4, share 6, hide -10.
@@ -249,6 +286,30 @@ impl Config {
                 "model.negative_downsampling must be in (0, 1], found {}",
                 m.negative_downsampling
             ));
+        }
+        if !["auto", "als", "bpr"].contains(&m.mf_method.as_str()) {
+            return Err(format!(
+                "model.mf_method must be \"auto\", \"als\" or \"bpr\", found {:?}",
+                m.mf_method
+            ));
+        }
+        if !(1..=256).contains(&m.mf_factors) {
+            return Err("model.mf_factors must be in 1..=256".into());
+        }
+        if m.personal_l2_grid.is_empty()
+            || m.personal_l2_grid
+                .iter()
+                .any(|l| !(l.is_finite() && *l > 0.0))
+        {
+            return Err("model.personal_l2_grid must be a non-empty list of values > 0".into());
+        }
+        for g in &m.ablate {
+            if !ABLATION_GROUPS.contains(&g.as_str()) {
+                return Err(format!(
+                    "model.ablate: unknown group {g:?} (known: {})",
+                    ABLATION_GROUPS.join(", ")
+                ));
+            }
         }
         if self.value.as_array().iter().any(|w| !w.is_finite()) {
             return Err("value weights must be finite".into());

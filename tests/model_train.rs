@@ -75,6 +75,7 @@ fn negative_downsampling_is_recalibrated() {
     let as_of = default_as_of(&w).unwrap();
     let mut cfg = Config::default();
     cfg.model.negative_downsampling = 0.3;
+    cfg.model.mf = false; // build_rows leaves the MF columns empty
     let m = train(&w, as_of, &cfg).unwrap();
     let click = m
         .meta

@@ -3,10 +3,10 @@
 //! saved models carry the version and the names and refuse to load against another schema.
 
 /// Version of the feature schema (names, order and definitions).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Number of features in a row.
-pub const NUM_FEATURES: usize = 27;
+pub const NUM_FEATURES: usize = 28;
 
 /// Every feature, in row order. Definitions (all from data strictly before `as_of`):
 ///
@@ -53,6 +53,7 @@ pub const NAMES: [&str; NUM_FEATURES] = [
     "age_hours",
     "author_engagement_rate",
     "story_engagements",
+    "story_engagement_rate",
     "friends_engaged",
     "structural_diversity",
     "viewer_engagement_rate",
@@ -86,6 +87,7 @@ pub enum Feature {
     AgeHours,
     AuthorEngagementRate,
     StoryEngagements,
+    StoryEngagementRate,
     FriendsEngaged,
     StructuralDiversity,
     ViewerEngagementRate,
@@ -109,7 +111,8 @@ pub enum Transform {
     Log1p,
 }
 
-/// The transform of each feature (counts and degrees are log-compressed).
+/// The transform of each feature (counts and degrees are log-compressed; age is linear since
+/// schema 2, as engagement decays exponentially with age).
 pub fn transforms() -> [Transform; NUM_FEATURES] {
     use Transform::*;
     let mut t = [Identity; NUM_FEATURES];
@@ -129,7 +132,6 @@ pub fn transforms() -> [Transform; NUM_FEATURES] {
         Feature::AffHide,
         Feature::RecipEngagement,
         Feature::DirectInteractions,
-        Feature::AgeHours,
         Feature::StoryEngagements,
         Feature::FriendsEngaged,
         Feature::StructuralDiversity,
@@ -166,7 +168,7 @@ mod tests {
             "is_friend embeddedness jaccard adamic_adar dispersion disp_norm disp_norm_paper \
             recursive_dispersion viewer_degree author_degree aff_click aff_like aff_comment \
             aff_share aff_hide recip_engagement direct_interactions days_since_interaction \
-            age_hours author_engagement_rate story_engagements friends_engaged \
+            age_hours author_engagement_rate story_engagements story_engagement_rate friends_engaged \
             structural_diversity viewer_engagement_rate viewer_kind_rate mf_author_affinity \
             mf_topic_affinity";
         for n in doc.split_whitespace() {

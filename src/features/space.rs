@@ -103,6 +103,8 @@ pub struct FeatureSpace<'w> {
     story_eng: Groups<(i64, u32)>,
     /// Exposure times of each author's stories, sorted.
     author_exp: Groups<i64>,
+    /// Exposure times of each story, sorted.
+    story_exp: Groups<i64>,
     /// Positive engagement times on each author's stories, sorted.
     author_pos: Groups<i64>,
     exposures: Vec<ExposureRow>,
@@ -288,6 +290,9 @@ impl<'w> FeatureSpace<'w> {
             .collect();
         let mut author_exp = Groups::build(n_users, &author_exp_rows);
         author_exp.sort_each_by_key(|x| *x);
+        let story_exp_rows: Vec<(u32, i64)> = exposures.iter().map(|x| (x.story, x.ts)).collect();
+        let mut story_exp = Groups::build(n_stories, &story_exp_rows);
+        story_exp.sort_each_by_key(|x| *x);
         tracing::debug!(
             exposures = exposures.len(),
             engagements = user_eng.items.len(),
@@ -303,6 +308,7 @@ impl<'w> FeatureSpace<'w> {
             user_exp,
             story_eng,
             author_exp,
+            story_exp,
             author_pos,
             exposures,
             n_kinds,
@@ -313,6 +319,12 @@ impl<'w> FeatureSpace<'w> {
     /// Installs a matrix-factorisation provider for `mf_author_affinity`/`mf_topic_affinity`.
     pub fn set_mf(&mut self, mf: Arc<dyn MfAffinity>) {
         self.mf = Some(mf);
+    }
+
+    /// The viewer's engagement events (not impressions), sorted by time: `(ts, story, action
+    /// index into [`Action::ALL`])`. Callers filter by `ts < as_of`.
+    pub fn engagements_of(&self, viewer: u32) -> &[(i64, u32, u8)] {
+        self.user_eng.get(viewer)
     }
 
     /// Whether an MF provider is installed.
@@ -555,6 +567,12 @@ impl<'w> FeatureSpace<'w> {
         let engs = self.story_eng.get(story);
         let n_before = engs.partition_point(|e| e.0 < as_of);
         set(out, Feature::StoryEngagements, n_before as f64);
+        let n_exp = self.story_exp.get(story).partition_point(|&t| t < as_of);
+        set(
+            out,
+            Feature::StoryEngagementRate,
+            n_before as f64 / (n_exp as f64 + 1.0),
+        );
         let friends = g.neighbors(u);
         let fe = &mut ctx.friends_engaged;
         fe.clear();

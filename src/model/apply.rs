@@ -1,11 +1,13 @@
 //! [`ModelScorer`]: the trained model applied through the [`Scorer`] contract. Per viewer it
 //! builds the feature context and scratch buffers once; per candidate it writes the feature row,
 //! standardises it and evaluates each head without allocating.
+use super::mf::{self, MfViewer};
+use super::personal::{self, P};
 use super::scorer::{Contribution, Explanation, Score, Scorer};
 use super::trained::TrainedModel;
 use super::ModelError;
 use crate::config::ValueWeights;
-use crate::features::{FeatureSpace, ViewerContext, NAMES, NUM_FEATURES};
+use crate::features::{Feature, FeatureSpace, ViewerContext, NAMES, NUM_FEATURES};
 use crate::world::Action;
 
 /// A trained model bound to a feature space built with the model's feature settings.
@@ -21,12 +23,49 @@ pub struct ModelViewer {
     ctx: Option<ViewerContext>,
     raw: Vec<f32>,
     z: Vec<f64>,
+    /// The viewer's MF vectors (fitted or folded in).
+    mf: MfViewer,
+    /// Per-viewer offsets per head, if the model has them for this viewer.
+    offsets: Option<[[f64; P]; 5]>,
 }
 
 impl ModelViewer {
     /// The raw feature row of the last scored candidate.
     pub fn last_row(&self) -> &[f32] {
         &self.raw
+    }
+
+    /// Whether the viewer has an MF author vector (fitted or folded in).
+    pub fn has_mf(&self) -> bool {
+        self.mf.author.is_some()
+    }
+
+    /// The viewer's MF author vector (fitted or folded in), if any.
+    pub fn mf_author_vector(&self) -> Option<&[f32]> {
+        self.mf.author.as_deref()
+    }
+
+    /// The viewer's personalisation offsets per head (click, like, comment, share, hide), if any.
+    pub fn offsets(&self) -> Option<&[[f64; P]; 5]> {
+        self.offsets.as_ref()
+    }
+}
+
+impl ModelScorer<'_> {
+    /// Overwrites the MF columns of the raw row from the model's factors.
+    fn fill_mf(&self, v: &mut ModelViewer, story: u32) {
+        let Some(m) = &self.model.mf else {
+            return;
+        };
+        let Some(st) = self.fs.world().stories.get(story as usize) else {
+            return;
+        };
+        v.raw[Feature::MfAuthorAffinity.idx()] =
+            mf::affinity(Some(&m.author), v.mf.author.as_ref(), st.author);
+        v.raw[Feature::MfTopicAffinity.idx()] = match st.topic {
+            Some(t) => mf::affinity(m.topic.as_ref(), v.mf.topic.as_ref(), t),
+            None => 0.0,
+        };
     }
 }
 
@@ -74,6 +113,12 @@ impl<'a> ModelScorer<'a> {
         };
         match self.fs.write_row(ctx, story, &mut v.raw) {
             Ok(()) => {
+                if self.model.mf.is_some() {
+                    self.fill_mf(v, story);
+                } else {
+                    v.raw[Feature::MfAuthorAffinity.idx()] = 0.0;
+                    v.raw[Feature::MfTopicAffinity.idx()] = 0.0;
+                }
                 self.model.scaler.apply(&v.raw, &mut v.z);
                 true
             }
@@ -100,10 +145,16 @@ impl Scorer for ModelScorer<'_> {
                 None
             }
         };
+        let mf = match (&self.model.mf, &ctx) {
+            (Some(m), Some(_)) => m.viewer(self.fs, viewer, as_of),
+            _ => MfViewer::default(),
+        };
         ModelViewer {
             ctx,
             raw: vec![0.0; NUM_FEATURES],
             z: vec![0.0; NUM_FEATURES],
+            mf,
+            offsets: self.model.personal.as_ref().and_then(|p| p.viewer(viewer)),
         }
     }
 
@@ -111,14 +162,17 @@ impl Scorer for ModelScorer<'_> {
         if !self.prepare(viewer, story) {
             return Score::default();
         }
-        self.model.score_z(&viewer.z, &self.weights)
+        self.model
+            .score_z_personal(&viewer.z, &self.weights, viewer.offsets.as_ref())
     }
 
     fn explain(&self, viewer: &mut ModelViewer, story: u32) -> Explanation {
         if !self.prepare(viewer, story) {
             return Explanation::default();
         }
-        let s = self.model.score_z(&viewer.z, &self.weights);
+        let s = self
+            .model
+            .score_z_personal(&viewer.z, &self.weights, viewer.offsets.as_ref());
         // d V / d logit_k = w_k * P_k * (1 - P_k)
         let mut g = Vec::new();
         for h in &self.model.heads {
@@ -137,6 +191,17 @@ impl Scorer for ModelScorer<'_> {
             value: 1.0,
             contribution: g.iter().map(|(h, gk)| gk * h.intercept).sum(),
         });
+        if let Some(o) = &viewer.offsets {
+            let inp = personal::inputs(|j| viewer.z[j]);
+            contributions.push(Contribution {
+                feature: "personalisation".into(),
+                value: 1.0,
+                contribution: g
+                    .iter()
+                    .map(|(h, gk)| gk * personal::offset_logit(&o[h.action.index() - 1], &inp))
+                    .sum(),
+            });
+        }
         contributions.sort_by(|a, b| {
             b.contribution
                 .total_cmp(&a.contribution)

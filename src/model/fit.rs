@@ -96,53 +96,6 @@ pub fn sigmoid(x: f64) -> f64 {
     }
 }
 
-/// ROC-AUC by Mann-Whitney (ties count half); `None` without both classes.
-pub fn auc(p: &[f64], y: &[bool]) -> Option<f64> {
-    let mut idx: Vec<usize> = (0..p.len()).collect();
-    idx.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
-    let npos = y.iter().filter(|&&b| b).count() as f64;
-    let nneg = y.len() as f64 - npos;
-    if npos == 0.0 || nneg == 0.0 {
-        return None;
-    }
-    let mut rank_sum = 0.0;
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && p[idx[j + 1]] == p[idx[i]] {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            if y[k] {
-                rank_sum += avg;
-            }
-        }
-        i = j + 1;
-    }
-    Some((rank_sum - npos * (npos + 1.0) / 2.0) / (npos * nneg))
-}
-
-/// Mean log loss with probabilities clipped to [1e-15, 1 - 1e-15]; `None` when empty.
-pub fn logloss(p: &[f64], y: &[bool]) -> Option<f64> {
-    if p.is_empty() {
-        return None;
-    }
-    let s: f64 = p
-        .iter()
-        .zip(y)
-        .map(|(&q, &t)| {
-            let q = q.clamp(1e-15, 1.0 - 1e-15);
-            if t {
-                -q.ln()
-            } else {
-                -(1.0 - q).ln()
-            }
-        })
-        .sum();
-    Some(s / p.len() as f64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,16 +161,5 @@ mod tests {
         let x = Array2::zeros((4, 2));
         let e = fit_logistic("share", x.view(), &[false; 4], &P, None).unwrap_err();
         assert!(e.to_string().contains("share"));
-    }
-
-    #[test]
-    fn auc_and_logloss_by_hand() {
-        // pairs (pos, neg): (0.8 > 0.3) 1, (0.8 > 0.5) 1, (0.5 = 0.5) 0.5, (0.5 > 0.3) 1 -> 3.5 / 4
-        let p = [0.8, 0.3, 0.5, 0.5];
-        let y = [true, false, true, false];
-        assert!((auc(&p, &y).unwrap() - 0.875).abs() < 1e-12);
-        assert_eq!(auc(&p, &[true; 4]), None);
-        let ll = logloss(&[0.5, 0.5], &[true, false]).unwrap();
-        assert!((ll - std::f64::consts::LN_2).abs() < 1e-12);
     }
 }

@@ -4,16 +4,24 @@
 //! Takes a [`crate::features::FeatureSpace`] (or a world) and a [`crate::config::Config`];
 //! hands on a [`TrainedModel`] (parameters + training metadata), a [`ModelScorer`] that
 //! implements the [`Scorer`] contract for the ranker and the evaluation, and
-//! [`file::save`]/[`file::load`] for model files.
+//! [`file::save`]/[`file::load`] for model files. Two further parts live in the model and its
+//! file: matrix-factorisation affinities ([`mf`]: implicit ALS or BPR, chosen on validation,
+//! cross-fitted in time so no row's label is in its own factors, fold-in of viewers without a
+//! fitted row at scoring time) and per-viewer GLMix offsets ([`personal`]). Ablations
+//! (`Config.model.ablate`) mask feature groups or switch these parts off.
 pub mod apply;
 pub mod file;
 pub mod fit;
+pub mod mf;
+pub mod personal;
 pub mod scorer;
 pub mod train;
 pub mod trained;
 
 pub use apply::{ModelScorer, ModelViewer};
 pub use file::{load, save};
+pub use mf::{MfMethod, MfModel};
+pub use personal::Personalisation;
 pub use scorer::{Contribution, Explanation, Score, Scorer};
 pub use train::{build_rows, day_start, default_as_of, train, train_with, Rows};
 pub use trained::{Head, HeadMeta, Scaler, TrainedModel, TrainingMeta};

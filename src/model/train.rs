@@ -3,10 +3,14 @@
 //! on the story before `as_of`), one logistic head per action present, L2 chosen from a grid on
 //! a time-based validation split (the latest `validation_fraction` of the training period).
 use super::fit::{self, FitParams, Linear};
+use super::mf::{self as mfm, MfComparison, MfMethod, MfModel, MfSettings, MfSide};
+use super::personal::{self, PersonalHead, Personalisation, P};
 use super::trained::{Head, HeadMeta, Scaler, TrainedModel, TrainingMeta};
 use super::ModelError;
 use crate::config::Config;
+use crate::features::Feature;
 use crate::features::{schema, FeatureSpace, NUM_FEATURES};
+use crate::metrics::{log_loss, roc_auc};
 use crate::world::{Action, World};
 use ndarray::{Array2, ArrayView2, Axis, ShapeBuilder};
 use rand::{Rng, SeedableRng};
@@ -135,10 +139,184 @@ pub fn train_with(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Result<Trained
             message: "train_with: cfg.features differs from the feature space's".into(),
         });
     }
-    let rows = build_rows(fs, as_of)?;
+    let mut rows = build_rows(fs, as_of)?;
+    let use_mf = cfg.model.mf && !ablated(cfg, "mf");
+    let mf = if use_mf && !rows.is_empty() {
+        Some(fit_mf(fs.world(), &mut rows, as_of, cfg)?)
+    } else {
+        for r in rows.x.chunks_exact_mut(NUM_FEATURES) {
+            r[Feature::MfAuthorAffinity.idx()] = 0.0;
+            r[Feature::MfTopicAffinity.idx()] = 0.0;
+        }
+        None
+    };
     let mut model = train_rows(&rows, as_of, cfg)?;
+    model.mf = mf;
     model.meta.world = fs.world().meta.name.clone();
     Ok(model)
+}
+
+/// Whether `group` is in `cfg.model.ablate`.
+pub fn ablated(cfg: &Config, group: &str) -> bool {
+    cfg.model.ablate.iter().any(|g| g == group)
+}
+
+/// The features of an ablation group (empty for `mf`'s factors and `personalisation`, which
+/// are switched off rather than masked; `mf` also masks its two features).
+pub fn group_features(group: &str) -> Vec<Feature> {
+    use Feature::*;
+    match group {
+        "graph" => vec![
+            IsFriend,
+            Embeddedness,
+            Jaccard,
+            AdamicAdar,
+            Dispersion,
+            DispNorm,
+            DispNormPaper,
+            RecursiveDispersion,
+            ViewerDegree,
+            AuthorDegree,
+            FriendsEngaged,
+            StructuralDiversity,
+        ],
+        "dispersion" => vec![Dispersion, DispNorm, DispNormPaper, RecursiveDispersion],
+        "tie_strength" => vec![
+            AffClick,
+            AffLike,
+            AffComment,
+            AffShare,
+            AffHide,
+            RecipEngagement,
+            DirectInteractions,
+            DaysSinceInteraction,
+        ],
+        "mf" => vec![MfAuthorAffinity, MfTopicAffinity],
+        _ => Vec::new(),
+    }
+}
+
+/// Which features are masked (left out of the fit, coefficient 0) under `cfg.model.ablate`.
+pub fn feature_mask(cfg: &Config) -> [bool; NUM_FEATURES] {
+    let mut m = [false; NUM_FEATURES];
+    for g in &cfg.model.ablate {
+        for f in group_features(g) {
+            m[f.idx()] = true;
+        }
+    }
+    m
+}
+
+/// Fits MF with time cross-fitting (see [`super::mf`]), writes the affinities into the rows'
+/// MF columns and returns the serving model (refitted on every event before `as_of`).
+fn fit_mf(world: &World, rows: &mut Rows, as_of: i64, cfg: &Config) -> Result<MfModel, ModelError> {
+    let s = MfSettings {
+        factors: cfg.model.mf_factors,
+        seed: cfg.model.seed,
+    };
+    let t_min = rows.ts.iter().copied().min().unwrap_or(as_of);
+    let t_mid = day_start(t_min + (as_of - t_min) / 2).max(t_min);
+    let methods: Vec<MfMethod> = match cfg.model.mf_method.as_str() {
+        "als" => vec![MfMethod::Als],
+        "bpr" => vec![MfMethod::Bpr],
+        _ => vec![MfMethod::Als, MfMethod::Bpr],
+    };
+    let later: Vec<usize> = (0..rows.len()).filter(|&i| rows.ts[i] >= t_mid).collect();
+    let earlier: Vec<usize> = (0..rows.len()).filter(|&i| rows.ts[i] < t_mid).collect();
+    let y: Vec<bool> = later
+        .iter()
+        .map(|&i| mfm::is_positive_bits(rows.labels[i]))
+        .collect();
+    let mut comparison = Vec::new();
+    let mut best: Option<(f64, MfMethod, (MfSide, Option<MfSide>))> = None;
+    for &m in &methods {
+        let fitted = mfm::fit_period(world, m, i64::MIN, t_mid, i64::MIN, &s)?;
+        let (a, t) = mf_values(world, &fitted, rows, &later);
+        let author_auc = roc_auc(&a, &y);
+        let topic_auc = if fitted.1.is_some() {
+            roc_auc(&t, &y)
+        } else {
+            None
+        };
+        let aucs: Vec<f64> = [author_auc, topic_auc].into_iter().flatten().collect();
+        let score = if aucs.is_empty() {
+            0.0
+        } else {
+            aucs.iter().sum::<f64>() / aucs.len() as f64
+        };
+        tracing::info!(
+            method = m.as_str(),
+            ?author_auc,
+            ?topic_auc,
+            "mf validation"
+        );
+        comparison.push(MfComparison {
+            method: m,
+            author_auc,
+            topic_auc,
+        });
+        if best.as_ref().is_none_or(|b| score > b.0) {
+            best = Some((score, m, fitted));
+        }
+    }
+    let (_, method, later_fit) = best.expect("invariant: at least one method");
+    write_mf(world, &later_fit, rows, &later);
+    drop(later_fit);
+    // earlier rows: factors from the later events on stories created from t_mid on, which
+    // cannot hold the label of an exposure before t_mid
+    let earlier_fit = mfm::fit_period(world, method, t_mid, as_of, t_mid, &s)?;
+    write_mf(world, &earlier_fit, rows, &earlier);
+    let (author, topic) = mfm::fit_period(world, method, i64::MIN, as_of, i64::MIN, &s)?;
+    Ok(MfModel {
+        method,
+        author,
+        topic,
+        als: s.als(),
+        comparison,
+    })
+}
+
+/// MF affinities (author, topic) of rows `idx` from fitted sides (fitted rows only).
+fn mf_values(
+    world: &World,
+    fitted: &(MfSide, Option<MfSide>),
+    rows: &Rows,
+    idx: &[usize],
+) -> (Vec<f64>, Vec<f64>) {
+    let mut a = Vec::with_capacity(idx.len());
+    let mut t = Vec::with_capacity(idx.len());
+    for &i in idx {
+        let (va, vt) = mf_row(world, fitted, rows.viewer[i], rows.story[i]);
+        a.push(va as f64);
+        t.push(vt as f64);
+    }
+    (a, t)
+}
+
+fn mf_row(world: &World, fitted: &(MfSide, Option<MfSide>), viewer: u32, story: u32) -> (f32, f32) {
+    let Some(st) = world.stories.get(story as usize) else {
+        return (0.0, 0.0);
+    };
+    let a = fitted
+        .0
+        .row(viewer)
+        .map_or(0.0, |r| fitted.0.factors.score_vector(r, st.author));
+    let t = match (&fitted.1, st.topic) {
+        (Some(side), Some(topic)) => side
+            .row(viewer)
+            .map_or(0.0, |r| side.factors.score_vector(r, topic)),
+        _ => 0.0,
+    };
+    (a, t)
+}
+
+fn write_mf(world: &World, fitted: &(MfSide, Option<MfSide>), rows: &mut Rows, idx: &[usize]) {
+    for &i in idx {
+        let (a, t) = mf_row(world, fitted, rows.viewer[i], rows.story[i]);
+        let r = &mut rows.x[i * NUM_FEATURES..(i + 1) * NUM_FEATURES];
+        r[Feature::MfAuthorAffinity.idx()] = a;
+        r[Feature::MfTopicAffinity.idx()] = t;
+    }
 }
 
 /// Standardised copy of the rows, in column-major (Fortran) layout: linfa-logistic's gradient
@@ -211,7 +389,11 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
     }
     let mc = &cfg.model;
     let scaler = Scaler::fit(&rows.x, NUM_FEATURES, schema::transforms().to_vec());
-    let z = standardise(rows, &scaler);
+    let mut z = standardise(rows, &scaler);
+    let mask = feature_mask(cfg);
+    for (j, _) in mask.iter().enumerate().filter(|m| *m.1) {
+        z.column_mut(j).fill(0.0);
+    }
 
     // time-based validation split
     let t_min = rows.ts.iter().copied().min().unwrap_or(as_of);
@@ -237,6 +419,8 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
 
     let mut heads = Vec::new();
     let mut metas = Vec::new();
+    // per head: the grid's best fit on the earlier (training) split, for personalisation
+    let mut early: Vec<Option<Linear>> = Vec::new();
     for (k, action) in Action::ENGAGEMENTS.iter().copied().enumerate() {
         let positives = (0..n).filter(|&i| rows.label(i, k)).count();
         if positives == 0 {
@@ -266,6 +450,7 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
                 intercept: ((n as f64 + 0.5) / 0.5).ln(),
             });
             metas.push(meta);
+            early.push(None);
             continue;
         }
         // L2 grid on the validation split
@@ -284,6 +469,7 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
         let yva: Vec<bool> = va.iter().map(|&i| rows.label(i, k)).collect();
         let both = |y: &[bool]| y.iter().any(|&b| b) && y.iter().any(|&b| !b);
         let mut init: Option<Linear> = None;
+        let mut early_fit: Option<Linear> = None;
         if both(&ytr) && both(&yva) {
             let ztr = select_f(&z, &tr);
             let zva = select_f(&z, &va);
@@ -292,15 +478,16 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
             for &(gi, l2) in &grid {
                 let lin = fit::fit_logistic(name, ztr.view(), &ytr, &params(l2), init.as_ref())?;
                 let p = probs(zva.view(), &lin, shift);
-                let ll = fit::logloss(&p, &yva).unwrap_or(f64::INFINITY);
+                let ll = log_loss(&p, &yva).unwrap_or(f64::INFINITY);
                 lls[gi] = ll;
-                let a = fit::auc(&p, &yva).unwrap_or(f64::NAN);
+                let a = roc_auc(&p, &yva).unwrap_or(f64::NAN);
                 if best.as_ref().is_none_or(|b| ll < b.0) {
                     best = Some((ll, l2, lin.clone(), a));
                 }
                 init = Some(lin);
             }
             if let Some((ll, l2, lin, a)) = best {
+                early_fit = Some(lin.clone());
                 meta.l2 = l2;
                 meta.valid_logloss = Some(ll);
                 meta.valid_auc = a.is_finite().then_some(a);
@@ -320,13 +507,26 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
             fit::fit_logistic(name, zs.view(), &yall, &params(meta.l2), init.as_ref())?
         };
         tracing::info!(head = name, l2 = meta.l2, auc = ?meta.valid_auc, "head fitted");
+        let mut coef = lin.coef;
+        for (c, _) in coef.iter_mut().zip(&mask).filter(|p| *p.1) {
+            *c = 0.0;
+        }
         heads.push(Head {
             action,
-            coef: lin.coef,
+            coef,
             intercept: lin.intercept + shift,
         });
         metas.push(meta);
+        early.push(early_fit.map(|mut l| {
+            l.intercept += shift;
+            l
+        }));
     }
+    let personal = if mc.personalisation && !ablated(cfg, "personalisation") {
+        valid_from.map(|vf| fit_personal(rows, &z, &heads, &early, vf, cfg))
+    } else {
+        None
+    };
     Ok(TrainedModel {
         schema_version: schema::SCHEMA_VERSION,
         feature_names: schema::NAMES.iter().map(|s| s.to_string()).collect(),
@@ -334,6 +534,9 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
         scaler,
         heads,
         weights: cfg.value,
+        mf: None,
+        personal,
+        ablate: mc.ablate.clone(),
         meta: TrainingMeta {
             world: String::new(),
             as_of,
@@ -344,4 +547,120 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
             heads: metas,
         },
     })
+}
+
+/// `intercept + coef . z[i, :]` on a column-major matrix.
+fn logit_at(z: &Array2<f64>, i: usize, coef: &[f64], intercept: f64) -> f64 {
+    intercept
+        + coef
+            .iter()
+            .enumerate()
+            .map(|(j, b)| b * z[[i, j]])
+            .sum::<f64>()
+}
+
+/// Fits the per-viewer offsets of every head (see [`super::personal`]): lambda chosen on the
+/// validation split against the head's earlier-split fit, then offsets refitted on every row
+/// against the final head. Rows are grouped by viewer (they are ordered by viewer).
+fn fit_personal(
+    rows: &Rows,
+    z: &Array2<f64>,
+    heads: &[Head],
+    early: &[Option<Linear>],
+    valid_from: i64,
+    cfg: &Config,
+) -> Personalisation {
+    let n = rows.len();
+    let mut groups = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let mut j = i + 1;
+        while j < n && rows.viewer[j] == rows.viewer[i] {
+            j += 1;
+        }
+        groups.push(i..j);
+        i = j;
+    }
+    let inputs: Vec<[f64; P]> = (0..n).map(|i| personal::inputs(|j| z[[i, j]])).collect();
+    let mut out = Personalisation::default();
+    for (head, early) in heads.iter().zip(early) {
+        let Some(early) = early else {
+            continue;
+        };
+        let k = head.action.index() - 1;
+        let base_e: Vec<f64> = (0..n)
+            .into_par_iter()
+            .map(|i| logit_at(z, i, &early.coef, early.intercept))
+            .collect();
+        // (lambda, global valid ll, personal valid ll)
+        let mut best: Option<(f64, f64, f64)> = None;
+        for &lambda in &cfg.model.personal_l2_grid {
+            let (g, p, c) = groups
+                .par_iter()
+                .map(|r| {
+                    let fit_rows: Vec<([f64; P], f64, bool)> = r
+                        .clone()
+                        .filter(|&i| rows.ts[i] < valid_from)
+                        .map(|i| (inputs[i], base_e[i], rows.label(i, k)))
+                        .collect();
+                    let b = if fit_rows.is_empty() {
+                        [0.0; P]
+                    } else {
+                        personal::fit_viewer(&fit_rows, lambda)
+                    };
+                    let (mut g, mut p, mut c) = (0.0, 0.0, 0usize);
+                    for i in r.clone().filter(|&i| rows.ts[i] >= valid_from) {
+                        let y = rows.label(i, k);
+                        let ll = |x: f64| {
+                            let q = fit::sigmoid(x).clamp(1e-15, 1.0 - 1e-15);
+                            if y {
+                                -q.ln()
+                            } else {
+                                -(1.0 - q).ln()
+                            }
+                        };
+                        g += ll(base_e[i]);
+                        p += ll(base_e[i] + personal::offset_logit(&b, &inputs[i]));
+                        c += 1;
+                    }
+                    (g, p, c)
+                })
+                .reduce(|| (0.0, 0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+            if c == 0 {
+                continue;
+            }
+            let (g, p) = (g / c as f64, p / c as f64);
+            tracing::info!(
+                head = head.action.as_str(),
+                lambda,
+                global = g,
+                personal = p,
+                "personalisation validation"
+            );
+            if best.is_none_or(|b| p < b.2) {
+                best = Some((lambda, g, p));
+            }
+        }
+        let Some((lambda, g, p)) = best else {
+            continue;
+        };
+        if p >= g {
+            continue;
+        }
+        let base: Vec<f64> = (0..n)
+            .into_par_iter()
+            .map(|i| logit_at(z, i, &head.coef, head.intercept))
+            .collect();
+        let data = |i: usize| (rows.viewer[i], inputs[i], base[i], rows.label(i, k));
+        let (viewers, offsets) = personal::fit_all(&groups, &data, &|_| true, lambda);
+        out.heads.push(PersonalHead {
+            action: head.action,
+            lambda,
+            valid_logloss_global: g,
+            valid_logloss_personal: p,
+            viewers,
+            offsets,
+        });
+    }
+    out
 }

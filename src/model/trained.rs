@@ -1,6 +1,8 @@
 //! A trained model's parameters (schema, scaler, heads, value weights) and its training
 //! metadata, and the per-row scoring arithmetic shared by [`super::ModelScorer`] and training.
 use super::fit::sigmoid;
+use super::mf::MfModel;
+use super::personal::{self, Personalisation, P};
 use super::scorer::Score;
 use crate::config::{FeatureConfig, ValueWeights};
 use crate::features::schema::{self, Transform};
@@ -68,8 +70,12 @@ pub struct Head {
 
 impl Head {
     #[inline]
+    pub fn logit(&self, z: &[f64]) -> f64 {
+        self.intercept + self.coef.iter().zip(z).map(|(b, x)| b * x).sum::<f64>()
+    }
+    #[inline]
     pub fn prob(&self, z: &[f64]) -> f64 {
-        sigmoid(self.intercept + self.coef.iter().zip(z).map(|(b, x)| b * x).sum::<f64>())
+        sigmoid(self.logit(z))
     }
 }
 
@@ -118,6 +124,13 @@ pub struct TrainedModel {
     pub heads: Vec<Head>,
     pub weights: ValueWeights,
     pub meta: TrainingMeta,
+    /// Matrix-factorisation factors behind `mf_author_affinity`/`mf_topic_affinity` (none when
+    /// MF is disabled or ablated: the features are then 0).
+    pub mf: Option<MfModel>,
+    /// Per-viewer offsets (GLMix), if fitted.
+    pub personal: Option<Personalisation>,
+    /// Feature groups left out of training (`Config.model.ablate`).
+    pub ablate: Vec<String>,
 }
 
 impl TrainedModel {
@@ -134,11 +147,25 @@ impl TrainedModel {
     /// Scores a standardised row with the given weights (in `Action::ENGAGEMENTS` order).
     #[inline]
     pub fn score_z(&self, z: &[f64], weights: &[f64; 5]) -> Score {
+        self.score_z_personal(z, weights, None)
+    }
+
+    /// As [`TrainedModel::score_z`] with per-viewer offsets (see [`super::personal`]) added
+    /// to each head's logit.
+    #[inline]
+    pub fn score_z_personal(
+        &self,
+        z: &[f64],
+        weights: &[f64; 5],
+        offsets: Option<&[[f64; P]; 5]>,
+    ) -> Score {
         let mut s = Score::default();
+        let inp = personal::inputs(|j| z.get(j).copied().unwrap_or(0.0));
         for h in &self.heads {
             let k = h.action.index() - 1;
             if k < 5 {
-                let p = h.prob(z);
+                let off = offsets.map_or(0.0, |o| personal::offset_logit(&o[k], &inp));
+                let p = sigmoid(h.logit(z) + off);
                 s.p[k] = p;
                 s.value += weights[k] * p;
             }
@@ -218,6 +245,12 @@ impl TrainedModel {
         }
         if self.weights.as_array().iter().any(|w| !w.is_finite()) {
             return Err(("nonfinite", "value weights".into()));
+        }
+        if let Some(m) = &self.mf {
+            m.check().map_err(|e| ("corrupt", e))?;
+        }
+        if let Some(p) = &self.personal {
+            p.check().map_err(|e| ("corrupt", e))?;
         }
         Ok(())
     }

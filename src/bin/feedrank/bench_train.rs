@@ -5,7 +5,8 @@
 //! synthetic 27-feature row set of the same size.
 use crate::common::{cpu_seconds, peak_rss_mib};
 use feedrank::config::Config;
-use feedrank::model::fit::{auc, fit_logistic, sigmoid, FitParams};
+use feedrank::metrics::roc_auc as auc;
+use feedrank::model::fit::{fit_logistic, sigmoid, FitParams};
 use ndarray::{Array2, ShapeBuilder};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};

@@ -42,8 +42,8 @@ pub struct Args {
     pub threads: Option<usize>,
 }
 
-/// The scorer type `train_scorer` returns. LEAD: replace with the trained model's type.
-type TrainedScorer = eval::NoModel;
+/// The scorer type `train_scorer` returns: the trained model bound to its feature space.
+type TrainedScorer<'w> = feedrank::model::ModelScorer<'w>;
 
 /// Loads a world directory, printing the load summary on stderr.
 fn load_world(dir: &Path) -> anyhow::Result<World> {
@@ -53,20 +53,43 @@ fn load_world(dir: &Path) -> anyhow::Result<World> {
     Ok(world)
 }
 
-/// Trains the model on the events strictly before `split_at`. LEAD: wire the model's
-/// training call here; `Ok(None)` runs the baselines only (with a note in the output).
-fn train_scorer(_world: &World, _split_at: i64) -> anyhow::Result<Option<TrainedScorer>> {
-    Ok(None)
+/// Trains the model (default configuration, minus the `ablate` groups) on the events strictly
+/// before `split_at` and binds it to a feature space of `world`. The feature space and the
+/// model are leaked (`Box::leak`): they live until the process ends, which is what a one-shot
+/// command needs, and it lets the scorer borrow them for `'w`.
+fn train_with_ablation<'w>(
+    world: &'w World,
+    split_at: i64,
+    ablate: &[&str],
+) -> anyhow::Result<TrainedScorer<'w>> {
+    let mut cfg = feedrank::config::Config::default();
+    cfg.model.ablate = ablate.iter().map(|g| g.to_string()).collect();
+    cfg.check().map_err(|m| anyhow::anyhow!("{m}"))?;
+    let t0 = std::time::Instant::now();
+    let fs: &'w feedrank::features::FeatureSpace<'w> = Box::leak(Box::new(
+        feedrank::features::FeatureSpace::new(world, &cfg.features)?,
+    ));
+    let model: &'w feedrank::model::TrainedModel =
+        Box::leak(Box::new(feedrank::model::train_with(fs, split_at, &cfg)?));
+    eprint!(
+        "{}",
+        crate::train::summary(model, t0.elapsed().as_secs_f64())
+    );
+    Ok(feedrank::model::ModelScorer::new(fs, model)?)
 }
 
-/// Trains the model without the feature group `group`. LEAD: wire the ablation training
-/// here; `Ok(None)` means "not available" and `--ablate` fails with a clear message.
-fn train_scorer_without(
-    _world: &World,
-    _split_at: i64,
-    _group: &str,
-) -> anyhow::Result<Option<TrainedScorer>> {
-    Ok(None)
+/// Trains the model on the events strictly before `split_at`.
+fn train_scorer(world: &World, split_at: i64) -> anyhow::Result<Option<TrainedScorer<'_>>> {
+    train_with_ablation(world, split_at, &[]).map(Some)
+}
+
+/// Trains the model without the feature group `group` (see `Config.model.ablate`).
+fn train_scorer_without<'w>(
+    world: &'w World,
+    split_at: i64,
+    group: &str,
+) -> anyhow::Result<Option<TrainedScorer<'w>>> {
+    train_with_ablation(world, split_at, &[group]).map(Some)
 }
 
 /// The largest standardised coefficients per head, for the report: `(head, [(feature,
@@ -131,6 +154,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if model.is_none() {
         eprintln!("note: the model's training is not wired into `eval` yet: baselines only");
     }
+    // the oracle values impressions with the model's value weights
+    let params = match &model {
+        Some(m) => EvalParams {
+            oracle_weights: m.model().weights.as_array(),
+            ..params
+        },
+        None => params,
+    };
     let lists = eval::EvalLists::build(&world, split_at, &params.grades)?;
     let mut result = eval::evaluate_lists(&world, &lists, model.as_ref(), &params)?;
     for group in &args.ablate {

@@ -52,6 +52,33 @@ pub fn summary(m: &TrainedModel, elapsed_s: f64) -> String {
             f(h.valid_logloss)
         ));
     }
+    if let Some(mf) = &m.mf {
+        s.push_str(&format!("mf: {} chosen\n", mf.method.as_str()));
+        for c in &mf.comparison {
+            let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
+            s.push_str(&format!(
+                "mf validation {}: author_auc {} topic_auc {}\n",
+                c.method.as_str(),
+                f(c.author_auc),
+                f(c.topic_auc)
+            ));
+        }
+    }
+    if let Some(p) = &m.personal {
+        for h in &p.heads {
+            s.push_str(&format!(
+                "personalisation {}: {} viewers, lambda {}, valid logloss {:.5} -> {:.5}\n",
+                h.action.as_str(),
+                h.viewers.len(),
+                h.lambda,
+                h.valid_logloss_global,
+                h.valid_logloss_personal
+            ));
+        }
+    }
+    if !m.ablate.is_empty() {
+        s.push_str(&format!("ablated: {}\n", m.ablate.join(", ")));
+    }
     s
 }
 

@@ -1,0 +1,129 @@
+//! MF inside the model (fold-in at scoring time) and per-viewer personalisation (GLMix).
+mod model_world;
+use feedrank::config::Config;
+use feedrank::features::FeatureSpace;
+use feedrank::model::{default_as_of, train_with, ModelScorer, Scorer};
+
+use model_world::toy_world;
+
+fn cos(a: &[f32], b: &[f32]) -> f64 {
+    let d: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64) * (*y as f64))
+        .sum();
+    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    d / (na * nb)
+}
+
+#[test]
+fn unknown_viewer_is_folded_in_at_scoring_time_like_a_retrain() {
+    let w = toy_world(60, 8, 11);
+    let as_of = default_as_of(&w).unwrap();
+    let mut cfg = Config::default();
+    cfg.model.mf_method = "als".into();
+    cfg.model.personalisation = false;
+    let fs = FeatureSpace::new(&w, &cfg.features).unwrap();
+    let model = train_with(&fs, as_of, &cfg).unwrap();
+    let mf = model.mf.as_ref().expect("mf fitted");
+    assert_eq!(mf.method, feedrank::model::MfMethod::Als);
+    assert_eq!(mf.comparison.len(), 1);
+    let v = 5u32;
+    let fitted = mf.author.row(v).expect("viewer 5 has engagements").to_vec();
+    // the same model with viewer 5 forgotten: viewer() folds it in from its events
+    let mut forgot = model.clone();
+    forgot.mf.as_mut().unwrap().author.known[v as usize] = false;
+    let full = ModelScorer::new(&fs, &model).unwrap();
+    let folded = ModelScorer::new(&fs, &forgot).unwrap();
+    let fv = folded.viewer(v, as_of);
+    let x = fv.mf_author_vector().expect("folded in").to_vec();
+    // the fold-in is the exact ALS row solve on the same counts as the full fit (whose rows
+    // come from warm-started CG steps), so the vectors agree closely
+    let c = cos(&x, &fitted);
+    assert!(c > 0.98, "cosine {c}");
+    // and the scores agree closely too
+    let mut a = full.viewer(v, as_of);
+    let mut b = fv;
+    let mut n = 0;
+    for s in 0..w.stories.len() as u32 {
+        if w.stories[s as usize].created_at < as_of - 86_400 {
+            continue;
+        }
+        let (sa, sb) = (full.score(&mut a, s), folded.score(&mut b, s));
+        assert!(
+            (sa.value - sb.value).abs() < 0.02 + 0.05 * sa.value.abs(),
+            "{sa:?} {sb:?}"
+        );
+        n += 1;
+    }
+    assert!(n > 10);
+    // a viewer with no events at all gets no vector (affinity 0)
+    let mut lonely = forgot.clone();
+    let m = lonely.mf.as_mut().unwrap();
+    m.author.known[v as usize] = false;
+    let fs2 = FeatureSpace::new(&w, &cfg.features).unwrap();
+    let sc = ModelScorer::new(&fs2, &lonely).unwrap();
+    assert!(sc.viewer(v, i64::MIN + 1).mf_author_vector().is_none());
+}
+
+#[test]
+fn personalisation_is_validated_shrunk_and_applied_in_the_scorer() {
+    let w = toy_world(60, 8, 12);
+    let as_of = default_as_of(&w).unwrap();
+    let cfg = Config::default();
+    let fs = FeatureSpace::new(&w, &cfg.features).unwrap();
+    let model = train_with(&fs, as_of, &cfg).unwrap();
+    let p = model.personal.as_ref().expect("personalisation fitted");
+    // a head keeps offsets only when they lowered the validation log loss
+    for h in &p.heads {
+        assert!(
+            h.valid_logloss_personal < h.valid_logloss_global,
+            "{}",
+            h.action.as_str()
+        );
+        assert_eq!(
+            h.offsets.len(),
+            h.viewers.len() * feedrank::model::personal::P
+        );
+    }
+    let mut global = model.clone();
+    global.personal = None;
+    let sp = ModelScorer::new(&fs, &model).unwrap();
+    let sg = ModelScorer::new(&fs, &global).unwrap();
+    for v in 0..60u32 {
+        let (mut a, mut b) = (sp.viewer(v, as_of), sg.viewer(v, as_of));
+        let (x, y) = (sp.score(&mut a, 1), sg.score(&mut b, 1));
+        match p.viewer(v) {
+            // a viewer without offsets scores exactly as the global model
+            None => assert_eq!(x, y),
+            Some(_) => {
+                let ex = sp.explain(&mut a, 1);
+                assert!(ex
+                    .contributions
+                    .iter()
+                    .any(|c| c.feature == "personalisation"));
+            }
+        }
+    }
+}
+
+#[test]
+fn ablated_groups_get_zero_coefficients_and_no_mf_or_offsets() {
+    let w = toy_world(40, 6, 13);
+    let as_of = default_as_of(&w).unwrap();
+    let mut cfg = Config::default();
+    cfg.model.ablate = vec!["tie_strength".into(), "mf".into(), "personalisation".into()];
+    let fs = FeatureSpace::new(&w, &cfg.features).unwrap();
+    let m = train_with(&fs, as_of, &cfg).unwrap();
+    assert!(m.mf.is_none() && m.personal.is_none());
+    let j = feedrank::features::NAMES
+        .iter()
+        .position(|n| *n == "aff_click")
+        .unwrap();
+    for h in &m.heads {
+        assert_eq!(h.coef[j], 0.0);
+    }
+    cfg.model.ablate = vec!["nonsense".into()];
+    assert!(cfg.check().unwrap_err().contains("nonsense"));
+}
