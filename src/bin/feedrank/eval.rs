@@ -11,6 +11,9 @@ pub struct Args {
     /// World directory.
     #[arg(long)]
     pub world: PathBuf,
+    /// TOML configuration for training (`[features]`, `[model]`, `[value]`).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Start of the test period: unix seconds or a UTC date `YYYY-MM-DD` (default: start of
     /// the UTC day at 80% of the world's time span).
     #[arg(long, value_parser = parse_time)]
@@ -61,8 +64,9 @@ fn train_with_ablation<'w>(
     world: &'w World,
     split_at: i64,
     ablate: &[&str],
+    base: &feedrank::config::Config,
 ) -> anyhow::Result<TrainedScorer<'w>> {
-    let mut cfg = feedrank::config::Config::default();
+    let mut cfg = base.clone();
     cfg.model.ablate = ablate.iter().map(|g| g.to_string()).collect();
     cfg.check().map_err(|m| anyhow::anyhow!("{m}"))?;
     let t0 = std::time::Instant::now();
@@ -79,8 +83,12 @@ fn train_with_ablation<'w>(
 }
 
 /// Trains the model on the events strictly before `split_at`.
-fn train_scorer(world: &World, split_at: i64) -> anyhow::Result<Option<TrainedScorer<'_>>> {
-    train_with_ablation(world, split_at, &[]).map(Some)
+fn train_scorer<'w>(
+    world: &'w World,
+    split_at: i64,
+    cfg: &feedrank::config::Config,
+) -> anyhow::Result<Option<TrainedScorer<'w>>> {
+    train_with_ablation(world, split_at, &[], cfg).map(Some)
 }
 
 /// Trains the model without the feature group `group` (see `Config.model.ablate`).
@@ -88,15 +96,28 @@ fn train_scorer_without<'w>(
     world: &'w World,
     split_at: i64,
     group: &str,
+    cfg: &feedrank::config::Config,
 ) -> anyhow::Result<Option<TrainedScorer<'w>>> {
-    train_with_ablation(world, split_at, &[group]).map(Some)
+    train_with_ablation(world, split_at, &[group], cfg).map(Some)
 }
 
 /// The largest standardised coefficients per head, for the report: `(head, [(feature,
 /// coefficient)])`. LEAD: fill from the trained model's heads (coefficients on standardised
 /// features); empty means the report omits the section.
-fn model_coefficients(_model: &TrainedScorer) -> Vec<(String, Vec<(String, f64)>)> {
-    Vec::new()
+fn model_coefficients(model: &TrainedScorer) -> Vec<(String, Vec<(String, f64)>)> {
+    let m = model.model();
+    m.heads
+        .iter()
+        .map(|h| {
+            let coefs = m
+                .feature_names
+                .iter()
+                .zip(&h.coef)
+                .map(|(name, &c)| (name.clone(), c))
+                .collect();
+            (h.action.as_str().to_string(), coefs)
+        })
+        .collect()
 }
 
 /// Parses unix seconds or a UTC date `YYYY-MM-DD` (its 00:00 UTC).
@@ -150,7 +171,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         split_at: Some(split_at),
         ..params
     };
-    let model = train_scorer(&world, split_at).context("training the model")?;
+    let cfg = match &args.config {
+        Some(p) => feedrank::config::Config::load(p)?,
+        None => feedrank::config::Config::default(),
+    };
+    let model = train_scorer(&world, split_at, &cfg).context("training the model")?;
     if model.is_none() {
         eprintln!("note: the model's training is not wired into `eval` yet: baselines only");
     }
@@ -165,7 +190,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let lists = eval::EvalLists::build(&world, split_at, &params.grades)?;
     let mut result = eval::evaluate_lists(&world, &lists, model.as_ref(), &params)?;
     for group in &args.ablate {
-        let scorer = train_scorer_without(&world, split_at, group)
+        let scorer = train_scorer_without(&world, split_at, group, &cfg)
             .with_context(|| format!("training without {group}"))?
             .ok_or_else(|| {
                 anyhow::anyhow!("--ablate {group}: ablation training is not wired into `eval` yet")
