@@ -18,8 +18,9 @@ pub fn load_world(dir: &Path, lenient: bool) -> Result<(World, LoadReport), Erro
     Ok(read_world(dir, &ReadOptions { lenient })?)
 }
 
-/// Builds the feature space for `world` with the model's feature settings, binds the model to
-/// it and runs `f` with the resulting scorer.
+/// Builds the feature space for `world` with the model's feature settings (with the
+/// candidate-independent aggregates precomputed at `as_of` when given: the batch job ranks
+/// every user at one time), binds the model to it and runs `f` with the resulting scorer.
 ///
 /// # Errors
 /// [`crate::features::FeatureError`] when the feature space cannot be built, and
@@ -27,9 +28,13 @@ pub fn load_world(dir: &Path, lenient: bool) -> Result<(World, LoadReport), Erro
 pub fn with_model_scorer<R>(
     world: &World,
     model: &TrainedModel,
+    as_of: Option<i64>,
     f: impl FnOnce(&ModelScorer<'_>) -> R,
 ) -> Result<R, Error> {
-    let fs = FeatureSpace::new(world, &model.feature_config)?;
+    let mut fs = FeatureSpace::new(world, &model.feature_config)?;
+    if let Some(t) = as_of {
+        fs.precompute_as_of(t);
+    }
     let scorer = ModelScorer::new(&fs, model)?;
     Ok(f(&scorer))
 }

@@ -270,6 +270,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     generate::with_scorer(
         &world,
         &a.model,
+        as_of,
         Feed {
             ctx: &ctx,
             user,

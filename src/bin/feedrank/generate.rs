@@ -88,11 +88,14 @@ pub fn load_world(dir: &Path) -> anyhow::Result<World> {
 pub fn with_scorer<F: WithScorer>(
     world: &World,
     model_path: &Path,
+    as_of: i64,
     f: F,
 ) -> anyhow::Result<F::Out> {
     let model = feedrank::model::load(model_path)
         .with_context(|| format!("loading model {}", model_path.display()))?;
-    feedrank::pipeline::with_model_scorer(world, &model, |scorer| f.run(world, scorer))?
+    feedrank::pipeline::with_model_scorer(world, &model, Some(as_of), |scorer| {
+        f.run(world, scorer)
+    })?
 }
 
 /// The checked ranking parameters: defaults, then the config file's `[rank]` section, then
@@ -155,6 +158,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     with_scorer(
         &world,
         &a.model,
+        as_of,
         Generate {
             ctx: &ctx,
             opts,
@@ -199,7 +203,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     let as_of = RankContext::default_as_of(&world);
     let ctx = RankContext::new(&world, &index, &params, as_of);
     let prep = t.elapsed().as_secs_f64();
-    feedrank::pipeline::with_model_scorer(&world, &model, |scorer| {
+    feedrank::pipeline::with_model_scorer(&world, &model, Some(as_of), |scorer| {
         let mut rows = Vec::new();
         for _ in 0..a.runs.max(1) {
             let cpu0 = common::cpu_seconds().unwrap_or(0.0);

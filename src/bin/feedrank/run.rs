@@ -108,18 +108,19 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let feeds = a.out.join("feeds.jsonl");
-    let (stats, result) = feedrank::pipeline::with_model_scorer(&world, &model, |scorer| {
-        let stats = write_feeds(&ctx, scorer, &opts, &feeds, world.num_users())?;
-        // The evaluation: the model was trained before its as_of; the lists after it are
-        // held out.
-        let eparams = EvalParams {
-            split_at: Some(model.meta.as_of),
-            oracle_weights: model.weights.as_array(),
-            ..EvalParams::default()
-        };
-        let result = eval::evaluate(&world, Some(scorer), &eparams)?;
-        anyhow::Ok((stats, result))
-    })??;
+    let (stats, result) =
+        feedrank::pipeline::with_model_scorer(&world, &model, Some(as_of), |scorer| {
+            let stats = write_feeds(&ctx, scorer, &opts, &feeds, world.num_users())?;
+            // The evaluation: the model was trained before its as_of; the lists after it are
+            // held out.
+            let eparams = EvalParams {
+                split_at: Some(model.meta.as_of),
+                oracle_weights: model.weights.as_array(),
+                ..EvalParams::default()
+            };
+            let result = eval::evaluate(&world, Some(scorer), &eparams)?;
+            anyhow::Ok((stats, result))
+        })??;
 
     println!();
     print!("{result}");
