@@ -24,7 +24,11 @@ fn precomputed_rows_equal_searched_rows_on_the_default_world() {
                 plain.write_row(&mut ca, story, &mut a).expect("row");
                 pre.write_row(&mut cb, story, &mut b).expect("row");
                 let bits = |r: &[f32]| r.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&a), bits(&b), "viewer {viewer} story {story} as_of {as_of}");
+                assert_eq!(
+                    bits(&a),
+                    bits(&b),
+                    "viewer {viewer} story {story} as_of {as_of}"
+                );
                 compared += 1;
             }
         }

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use feedrank::eval::{self, EvalParams};
 use feedrank::world::World;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -47,14 +47,6 @@ pub struct Args {
 
 /// The scorer type `train_scorer` returns: the trained model bound to its feature space.
 type TrainedScorer<'w> = feedrank::model::ModelScorer<'w>;
-
-/// Loads a world directory, printing the load summary on stderr.
-fn load_world(dir: &Path) -> anyhow::Result<World> {
-    let (world, report) =
-        feedrank::io::world_tsv::read_world(dir, &feedrank::io::world_tsv::ReadOptions::default())?;
-    eprintln!("{report}");
-    Ok(world)
-}
 
 /// Trains the model (default configuration, minus the `ablate` groups) on the events strictly
 /// before `split_at` and binds it to a feature space of `world`. The feature space and the
@@ -150,7 +142,7 @@ fn parse_time(s: &str) -> Result<i64, String> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     crate::common::set_threads(args.threads)?;
-    let world = load_world(&args.world)?;
+    let world = crate::generate::load_world(&args.world)?;
     let params = EvalParams {
         split_at: args.split_at,
         k: args.k,

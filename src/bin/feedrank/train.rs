@@ -4,8 +4,7 @@
 use anyhow::Context;
 use feedrank::config::Config;
 use feedrank::model::{default_as_of, save, train, TrainedModel};
-use feedrank::world::World;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
@@ -22,14 +21,6 @@ pub struct Args {
     /// TOML configuration (`[features]`, `[model]`, `[value]` sections).
     #[arg(long)]
     config: Option<PathBuf>,
-}
-
-/// Reads a world directory (strict: the first bad row is an error).
-fn load_world(dir: &Path) -> anyhow::Result<World> {
-    let opts = feedrank::io::world_tsv::read::ReadOptions::default();
-    let (world, _report) = feedrank::io::world_tsv::read::read_world(dir, &opts)
-        .with_context(|| format!("reading world {}", dir.display()))?;
-    Ok(world)
 }
 
 /// The training summary printed by `feedrank train`.
@@ -88,7 +79,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
-    let world = load_world(&a.world)?;
+    let world = crate::generate::load_world(&a.world)?;
     let as_of = match a.as_of {
         Some(t) => t,
         None => default_as_of(&world).context("the world has no events or stories")?,
