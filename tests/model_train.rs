@@ -121,7 +121,20 @@ fn scorer_scores_and_explains_consistently() {
         assert_eq!(score.p[Action::Share.index() - 1], 0.0, "no head, P = 0");
         if s % 7 == 0 {
             let e = sc.explain(&mut v, s);
-            assert_eq!(e.contributions.len(), NUM_FEATURES + 1);
+            // every feature, the bias, and the per-viewer offsets when the model has them
+            let personal = e
+                .contributions
+                .iter()
+                .any(|c| c.feature == "personalisation");
+            assert_eq!(
+                personal,
+                m.personal.as_ref().is_some_and(|p| !p.heads.is_empty()),
+                "a personalisation contribution exactly when the model has offsets"
+            );
+            assert_eq!(
+                e.contributions.len(),
+                NUM_FEATURES + 1 + usize::from(personal)
+            );
             for pair in e.contributions.windows(2) {
                 assert!(pair[0].contribution >= pair[1].contribution);
             }

@@ -625,7 +625,11 @@ fn fit_personal(
                     }
                     (g, p, c)
                 })
-                .reduce(|| (0.0, 0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+                .collect::<Vec<_>>()
+                // Summed in viewer order, not in rayon's split order, so the result (and the
+                // lambda chosen) does not depend on the thread count.
+                .into_iter()
+                .fold((0.0, 0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
             if c == 0 {
                 continue;
             }
