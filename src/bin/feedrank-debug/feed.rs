@@ -17,27 +17,14 @@ mod generate;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// World directory.
-    #[arg(long)]
-    pub world: PathBuf,
-    /// Trained model file.
-    #[arg(long)]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub input: generate::RankInput,
     /// The user's id (as in the input).
     #[arg(long)]
     pub user: String,
-    /// Rank as of this unix time (seconds; default: one second after the world's last event).
-    #[arg(long)]
-    pub as_of: Option<i64>,
-    /// Feed length (default 50).
-    #[arg(long)]
-    pub k: Option<usize>,
     /// One JSON object on stdout instead of the text view.
     #[arg(long)]
     pub json: bool,
-    /// TOML configuration file with a `[rank]` section.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
     /// Also write a self-contained HTML page of the feed to this file (atomically).
     #[arg(long)]
     pub html: Option<PathBuf>,
@@ -251,25 +238,26 @@ impl generate::WithScorer for Feed<'_> {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let params = generate::rank_params(a.config.as_deref(), a.k)?;
-    let world = generate::load_world(&a.world)?;
+    let params = generate::rank_params(a.input.config.as_deref(), a.input.k)?;
+    let world = generate::load_world(&a.input.world)?;
     let Some(user) = world.users.get(&a.user) else {
         anyhow::bail!(
             "unknown user {:?}: {} has {} users (e.g. {:?})",
             a.user,
-            a.world.display(),
+            a.input.world.display(),
             world.num_users(),
             world.users.names().iter().take(3).collect::<Vec<_>>()
         );
     };
     let as_of = a
+        .input
         .as_of
         .unwrap_or_else(|| RankContext::default_as_of(&world));
     let index = RankIndex::new(&world);
     let ctx = RankContext::new(&world, &index, &params, as_of);
     generate::with_scorer(
         &world,
-        &a.model,
+        &a.input.model,
         as_of,
         Feed {
             ctx: &ctx,

@@ -14,23 +14,33 @@ use feedrank::rank::{
 use feedrank::world::World;
 use std::path::{Path, PathBuf};
 
+/// The flags that say what to rank, shared by `feedrank generate` and `feedrank-debug feed`.
 #[derive(clap::Args, Debug)]
-pub struct Args {
+pub struct RankInput {
     /// World directory.
     #[arg(long)]
     pub world: PathBuf,
     /// Trained model file.
     #[arg(long)]
     pub model: PathBuf,
-    /// Output file (JSON Lines or TSV).
-    #[arg(long)]
-    pub out: PathBuf,
     /// Rank as of this unix time (seconds; default: one second after the world's last event).
     #[arg(long)]
     pub as_of: Option<i64>,
     /// Feed length (default: the config's `[rank] k`, 50).
     #[arg(long)]
     pub k: Option<usize>,
+    /// TOML configuration file; its `[rank]` section overrides the ranking defaults.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub input: RankInput,
+    /// Output file (JSON Lines or TSV).
+    #[arg(long)]
+    pub out: PathBuf,
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -40,9 +50,6 @@ pub struct Args {
     /// Output format.
     #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "tsv"])]
     pub format: String,
-    /// TOML configuration file; its `[rank]` section overrides the ranking defaults.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
 }
 
 /// Something to run with a concrete scorer (generic, so the hot loop is monomorphised).
@@ -143,9 +150,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     common::set_threads(a.threads)?;
     let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
     let format: OutputFormat = a.format.parse()?;
-    let params = rank_params(a.config.as_deref(), a.k)?;
-    let world = load_world(&a.world)?;
+    let params = rank_params(a.input.config.as_deref(), a.input.k)?;
+    let world = load_world(&a.input.world)?;
     let as_of = a
+        .input
         .as_of
         .unwrap_or_else(|| RankContext::default_as_of(&world));
     let index = RankIndex::new(&world);
@@ -157,7 +165,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     with_scorer(
         &world,
-        &a.model,
+        &a.input.model,
         as_of,
         Generate {
             ctx: &ctx,
