@@ -7,7 +7,7 @@
 //! category name from a `catalog_ciao.txt` if one is found, else the category id, else
 //! `review`; topic = product); a friend of the author who reviews the same product strictly
 //! later and within the horizon -> one `like` at the friend's first such review time
-//! ([`super::infer_likes`]). Exposure is [`Exposure::FriendsOfAuthor`]; no impression rows.
+//! ([`super::infer_likes`]). Exposure is [`crate::world::Exposure::FriendsOfAuthor`]; no impression rows.
 //!
 //! Columns are found by header name (case-insensitive; tab, comma or whitespace separated):
 //! user `userid|user_id|user|reviewer|reviewerid`, product `productid|product_id|product|item|
@@ -15,11 +15,14 @@
 //! `timestamp|ts|time|unixreviewtime` (unix seconds, or milliseconds); trust
 //! `trustor|truster|source|from|user_a|userid` -> `trustee|target|to|user_b|friendid`.
 
-use super::{column, find_any, infer_likes, parse_ts, ImportOptions, ImportReport, TrustMode};
+use super::{
+    column, find_any, infer_likes, parse_ts, with_inferred_meta, ImportOptions, ImportReport,
+    TrustMode,
+};
 use crate::graph::Graph;
 use crate::io::world_tsv::table::{Sep, Table};
 use crate::io::IoError;
-use crate::world::{Exposure, Interner, Story, World, WorldMeta};
+use crate::world::{Interner, Story, World};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -213,28 +216,7 @@ pub fn import_ciao(
     params.insert("importer".into(), "ciao".into());
     params.insert("horizon_days".into(), i64::from(opts.horizon_days).into());
     params.insert("trust".into(), opts.trust.as_str().into());
-    let meta = WorldMeta {
-        name: "ciao".into(),
-        description: format!(
-            "Ciao reviews as stories, {} trust links as friendships; a friend's later review \
-             of the same product within {} days is a like. Exposure inferred: every friend of \
-             the author saw each story.",
-            opts.trust.as_str(),
-            opts.horizon_days
-        ),
-        provenance: format!(
-            "feedrank import ciao: {} + {}",
-            input.ratings.display(),
-            input.trust.display()
-        ),
-        start: stories.iter().map(|s| s.created_at).min(),
-        end: stories.iter().map(|s| s.created_at).max(),
-        exposure: Exposure::FriendsOfAuthor,
-        seed: None,
-        params,
-    };
     let world = World {
-        meta,
         users,
         graph,
         stories,
@@ -244,5 +226,22 @@ pub fn import_ciao(
         events,
         ..World::default()
     };
+    let world = with_inferred_meta(
+        world,
+        "ciao",
+        format!(
+            "Ciao reviews as stories, {} trust links as friendships; a friend's later review \
+             of the same product within {} days is a like. Exposure inferred: every friend of \
+             the author saw each story.",
+            opts.trust.as_str(),
+            opts.horizon_days
+        ),
+        format!(
+            "feedrank import ciao: {} + {}",
+            input.ratings.display(),
+            input.trust.display()
+        ),
+        params,
+    );
     Ok((world, report))
 }

@@ -7,7 +7,7 @@
 //! the first of that month, 00:00 UTC, in unix seconds); a friend of the author who tags the
 //! same artist in a strictly later month, at most the horizon after the story -> one `like` at
 //! the friend's first such month ([`super::infer_likes`]). Exposure is
-//! [`Exposure::FriendsOfAuthor`]; no impression rows.
+//! [`crate::world::Exposure::FriendsOfAuthor`]; no impression rows.
 //!
 //! Columns by header name (case-insensitive): friends `userid|user_id|user|user_a` and
 //! `friendid|friend_id|friend|user_b`; tags `userid|user_id|user`, `artistid|artist_id|artist|
@@ -15,12 +15,14 @@
 //! `user_taggedartists-timestamps.dat`) or `year` + `month` (`day` is ignored: the data is
 //! monthly).
 
-use super::{column, find_any, infer_likes, parse_ts, ImportOptions, ImportReport};
+use super::{
+    column, find_any, infer_likes, parse_ts, with_inferred_meta, ImportOptions, ImportReport,
+};
 use crate::graph::Graph;
 use crate::io::world_tsv::civil::{civil_from_days, days_from_civil};
 use crate::io::world_tsv::table::{Sep, Table};
 use crate::io::IoError;
-use crate::world::{Exposure, Interner, Story, World, WorldMeta};
+use crate::world::{Interner, Story, World};
 use std::path::{Path, PathBuf};
 
 /// The files of a Last.fm-style dataset.
@@ -179,27 +181,7 @@ pub fn import_lastfm(
     let mut params = toml::Table::new();
     params.insert("importer".into(), "lastfm".into());
     params.insert("horizon_days".into(), i64::from(opts.horizon_days).into());
-    let meta = WorldMeta {
-        name: "lastfm".into(),
-        description: format!(
-            "Last.fm tag assignments as stories (one per user, artist and month); a friend \
-             tagging the same artist in a later month within {} days is a like. Exposure \
-             inferred: every friend of the author saw each story.",
-            opts.horizon_days
-        ),
-        provenance: format!(
-            "feedrank import lastfm: {} + {}",
-            input.tags.display(),
-            input.friends.display()
-        ),
-        start: stories.iter().map(|s| s.created_at).min(),
-        end: stories.iter().map(|s| s.created_at).max(),
-        exposure: Exposure::FriendsOfAuthor,
-        seed: None,
-        params,
-    };
     let world = World {
-        meta,
         users,
         graph,
         stories,
@@ -209,6 +191,22 @@ pub fn import_lastfm(
         events,
         ..World::default()
     };
+    let world = with_inferred_meta(
+        world,
+        "lastfm",
+        format!(
+            "Last.fm tag assignments as stories (one per user, artist and month); a friend \
+             tagging the same artist in a later month within {} days is a like. Exposure \
+             inferred: every friend of the author saw each story.",
+            opts.horizon_days
+        ),
+        format!(
+            "feedrank import lastfm: {} + {}",
+            input.tags.display(),
+            input.friends.display()
+        ),
+        params,
+    );
     Ok((world, report))
 }
 

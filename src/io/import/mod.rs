@@ -18,7 +18,7 @@ use crate::io::world_tsv::read::thousands;
 use crate::io::world_tsv::table::Table;
 use crate::io::world_tsv::WorldError;
 use crate::io::IoError;
-use crate::world::{Action, Event, Story};
+use crate::world::{Action, Event, Exposure, Story, World, WorldMeta};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -220,6 +220,29 @@ pub(crate) fn parse_ts(s: &str) -> Option<i64> {
     } else {
         v
     })
+}
+
+/// Gives an imported world with inferred exposures its metadata: the name, description,
+/// provenance and importer parameters, the time span of its stories, and
+/// [`Exposure::FriendsOfAuthor`].
+pub(crate) fn with_inferred_meta(
+    mut world: World,
+    name: &str,
+    description: String,
+    provenance: String,
+    params: toml::Table,
+) -> World {
+    world.meta = WorldMeta {
+        name: name.into(),
+        description,
+        provenance,
+        start: world.stories.iter().map(|s| s.created_at).min(),
+        end: world.stories.iter().map(|s| s.created_at).max(),
+        exposure: Exposure::FriendsOfAuthor,
+        seed: None,
+        params,
+    };
+    world
 }
 
 #[cfg(test)]
