@@ -24,7 +24,8 @@
 //! negative_downsampling = 1.0    # keep this fraction of negatives (1 = all)
 //! seed = 42
 //! mf = true                      # matrix-factorisation affinities (ALS / BPR)
-//! mf_method = "auto"             # "auto" (better on validation), "als" or "bpr"
+//! mf_method = "auto"             # "auto" (ALS or BPR, better on validation), "als", "bpr" or
+//!                                # "logistic" (exposure-aware logistic MF with a social prior)
 //! mf_factors = 16
 //! personalisation = true         # per-viewer offsets (GLMix)
 //! personal_l2_grid = [8.0, 32.0, 128.0, 512.0]
@@ -125,8 +126,9 @@ pub struct ModelConfig {
     /// Matrix factorisation (viewer x author, viewer x topic) for `mf_author_affinity` /
     /// `mf_topic_affinity`. Default true.
     pub mf: bool,
-    /// `"auto"` (fit implicit ALS and BPR, keep the better on the validation period), `"als"`
-    /// or `"bpr"`. Default `"auto"`.
+    /// `"auto"` (fit implicit ALS and BPR, keep the better on the validation period), `"als"`,
+    /// `"bpr"` or `"logistic"` (exposure-aware logistic MF with a social prior, opt-in).
+    /// Default `"auto"`.
     pub mf_method: String,
     /// Factors per vector. Default 16.
     pub mf_factors: usize,
@@ -287,9 +289,9 @@ impl Config {
                 m.negative_downsampling
             ));
         }
-        if !["auto", "als", "bpr"].contains(&m.mf_method.as_str()) {
+        if !["auto", "als", "bpr", "logistic"].contains(&m.mf_method.as_str()) {
             return Err(format!(
-                "model.mf_method must be \"auto\", \"als\" or \"bpr\", found {:?}",
+                "model.mf_method must be \"auto\", \"als\", \"bpr\" or \"logistic\", found {:?}",
                 m.mf_method
             ));
         }
