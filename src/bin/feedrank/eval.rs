@@ -168,6 +168,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let lists = eval::EvalLists::build(&world, split_at, &params.grades)?;
     let mut result = eval::evaluate_lists(&world, &lists, Some(&model), &params)?;
+    let coefficients = model_coefficients(&model);
+    // free the main feature space and model before any ablation builds its own
+    drop(trained);
     for group in &args.ablate {
         let without = train_with_ablation(&world, split_at, &[group.as_str()], &cfg)
             .with_context(|| format!("training without {group}"))?;
@@ -182,7 +185,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(dir) = &args.report {
         let extras = eval::ReportExtras {
-            coefficients: model_coefficients(&model),
+            coefficients,
             world_summary: format!(
                 "{} users, {} friendships, {} stories, {} events; {} test lists with a \
                  positive.",
