@@ -33,6 +33,10 @@ pub struct ModelViewer {
     mf: MfViewer,
     /// Per-viewer offsets per head, if the model has them for this viewer.
     offsets: Option<[[f64; P]; 5]>,
+    /// The raw values (as bits) `z` was last standardised from, so a feature whose value did
+    /// not change since the previous candidate (viewer constants, zeros) is not transformed
+    /// again; `None` until the first row.
+    z_of: Option<Vec<u32>>,
 }
 
 impl ModelViewer {
@@ -132,7 +136,7 @@ impl<'a> ModelScorer<'a> {
                     v.raw[Feature::MfAuthorAffinity.idx()] = 0.0;
                     v.raw[Feature::MfTopicAffinity.idx()] = 0.0;
                 }
-                self.model.scaler.apply(&v.raw, &mut v.z);
+                standardise_memo(&self.model.scaler, &v.raw, &mut v.z, &mut v.z_of);
                 true
             }
             Err(e) => {
@@ -168,6 +172,7 @@ impl Scorer for ModelScorer<'_> {
             z: vec![0.0; NUM_FEATURES],
             mf,
             offsets: self.model.personal.as_ref().and_then(|p| p.viewer(viewer)),
+            z_of: None,
         }
     }
 
@@ -241,6 +246,38 @@ impl Scorer for ModelScorer<'_> {
                 .then_with(|| a.feature.cmp(&b.feature))
         });
         Explanation { contributions }
+    }
+}
+
+/// [`Scaler::apply`](super::trained::Scaler::apply) that only recomputes the entries whose
+/// raw value changed (bitwise) since the last call; `z` and `z_of` persist between calls.
+/// Each recomputed entry uses the same expression as `Scaler::apply`, so `z` is
+/// bit-identical to a full standardisation (a test checks).
+#[inline]
+fn standardise_memo(
+    scaler: &super::trained::Scaler,
+    raw: &[f32],
+    z: &mut [f64],
+    z_of: &mut Option<Vec<u32>>,
+) {
+    let d = z.len();
+    let ok = raw.len() == d
+        && scaler.transforms.len() == d
+        && scaler.mean.len() == d
+        && scaler.scale.len() == d;
+    let Some(prev) = z_of.as_mut().filter(|p| ok && p.len() == d) else {
+        scaler.apply(raw, z);
+        if ok {
+            *z_of = Some(raw.iter().map(|x| x.to_bits()).collect());
+        }
+        return;
+    };
+    for j in 0..d {
+        let b = raw[j].to_bits();
+        if prev[j] != b {
+            prev[j] = b;
+            z[j] = (scaler.transforms[j].apply(raw[j] as f64) - scaler.mean[j]) / scaler.scale[j];
+        }
     }
 }
 
