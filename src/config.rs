@@ -22,9 +22,11 @@
 //! gradient_tolerance_per_row = 1e-5
 //! max_iterations = 100
 //! negative_downsampling = 1.0    # keep this fraction of negatives (1 = all)
+//! max_training_rows = 2000000    # fewer negatives (before features) above this; 0 = no cap
 //! seed = 42
 //! mf = true                      # matrix-factorisation affinities (ALS / BPR)
-//! mf_method = "auto"             # "auto" (better on validation), "als" or "bpr"
+//! mf_method = "auto"             # "auto" (ALS or BPR, better on validation), "als", "bpr" or
+//!                                # "logistic" (exposure-aware logistic MF with a social prior)
 //! mf_factors = 16
 //! personalisation = true         # per-viewer offsets (GLMix)
 //! personal_l2_grid = [8.0, 32.0, 128.0, 512.0]
@@ -120,13 +122,20 @@ pub struct ModelConfig {
     /// Keep this fraction `w` of negatives per head (1 = no downsampling); probabilities are
     /// recalibrated `q = p / (p + (1 - p) / w)` (He et al., 2014). Default 1.
     pub negative_downsampling: f64,
+    /// Budget of training rows: when the exposures before `as_of` (after
+    /// `negative_downsampling`) exceed it, negatives are downsampled further, before their
+    /// features are computed, so that about this many rows remain (recalibrated as above).
+    /// Keeps inferred-exposure worlds (Ciao: 17 million friend-of-author exposures) within a
+    /// few GiB. 0 = no budget. Default 2,000,000.
+    pub max_training_rows: usize,
     /// Seed of every sample drawn during training. Default 42.
     pub seed: u64,
     /// Matrix factorisation (viewer x author, viewer x topic) for `mf_author_affinity` /
     /// `mf_topic_affinity`. Default true.
     pub mf: bool,
-    /// `"auto"` (fit implicit ALS and BPR, keep the better on the validation period), `"als"`
-    /// or `"bpr"`. Default `"auto"`.
+    /// `"auto"` (fit implicit ALS and BPR, keep the better on the validation period), `"als"`,
+    /// `"bpr"` or `"logistic"` (exposure-aware logistic MF with a social prior, opt-in).
+    /// Default `"auto"`.
     pub mf_method: String,
     /// Factors per vector. Default 16.
     pub mf_factors: usize,
@@ -149,6 +158,7 @@ impl Default for ModelConfig {
             gradient_tolerance_per_row: 1e-5,
             max_iterations: 100,
             negative_downsampling: 1.0,
+            max_training_rows: 2_000_000,
             seed: 42,
             mf: true,
             mf_method: "auto".into(),
@@ -287,9 +297,9 @@ impl Config {
                 m.negative_downsampling
             ));
         }
-        if !["auto", "als", "bpr"].contains(&m.mf_method.as_str()) {
+        if !["auto", "als", "bpr", "logistic"].contains(&m.mf_method.as_str()) {
             return Err(format!(
-                "model.mf_method must be \"auto\", \"als\" or \"bpr\", found {:?}",
+                "model.mf_method must be \"auto\", \"als\", \"bpr\" or \"logistic\", found {:?}",
                 m.mf_method
             ));
         }

@@ -130,6 +130,8 @@ fn hand_computed_values() {
         ("viewer_kind_rate", 0.0),
         ("mf_author_affinity", 0.0),
         ("mf_topic_affinity", 0.0),
+        // viewer 0's only topic-0 exposure (s0) had no positive: 0 / (1 + 1)
+        ("viewer_topic_rate", 0.0),
     ];
     for (n, v) in want {
         close(get(&r, n), v, n);
@@ -139,6 +141,18 @@ fn hand_computed_values() {
         get(&row(&w, 0, 1), "viewer_kind_rate"),
         1.0,
         "viewer_kind_rate s1",
+    );
+    // viewer 1: click + like on s0 (topic 0) before as_of, one exposure -> 2 / (1 + 1);
+    // s1 has no topic -> 0
+    close(
+        get(&row(&w, 1, 0), "viewer_topic_rate"),
+        1.0,
+        "viewer_topic_rate v1",
+    );
+    close(
+        get(&row(&w, 0, 1), "viewer_topic_rate"),
+        0.0,
+        "viewer_topic_rate s1",
     );
     // viewer 1 is a friend of author 5: slot signals are used
     let r1 = row(&w, 1, 0);

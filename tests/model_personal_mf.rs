@@ -68,6 +68,44 @@ fn unknown_viewer_is_folded_in_at_scoring_time_like_a_retrain() {
 }
 
 #[test]
+fn logistic_mf_trains_folds_in_and_round_trips() {
+    let w = toy_world(60, 8, 13);
+    let as_of = default_as_of(&w).unwrap();
+    let mut cfg = Config::default();
+    cfg.model.mf_method = "logistic".into();
+    cfg.model.personalisation = false;
+    let fs = FeatureSpace::new(&w, &cfg.features).unwrap();
+    let model = train_with(&fs, as_of, &cfg).unwrap();
+    let mf = model.mf.as_ref().expect("mf fitted");
+    assert_eq!(mf.method, feedrank::model::MfMethod::Logistic);
+    // row vectors are [f, 1]: the last component is the constant that picks up the column bias
+    let v = (0..w.num_users() as u32)
+        .find(|&u| mf.author.row(u).is_some())
+        .expect("some viewer was exposed");
+    let fitted = mf.author.row(v).unwrap().to_vec();
+    assert_eq!(*fitted.last().unwrap(), 1.0);
+    // forgetting the viewer: the fold-in (a Newton solve against the fixed columns with the
+    // friends' prior) lands near the jointly fitted row
+    let mut forgot = model.clone();
+    forgot.mf.as_mut().unwrap().author.known[v as usize] = false;
+    let folded = ModelScorer::new(&fs, &forgot).unwrap();
+    let x = folded
+        .viewer(v, as_of)
+        .mf_author_vector()
+        .expect("folded in")
+        .to_vec();
+    assert_eq!(*x.last().unwrap(), 1.0);
+    let c = cos(&x, &fitted);
+    assert!(c > 0.9, "cosine {c}");
+    // the model file keeps the method and the factors
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.frm");
+    feedrank::model::save(&model, &path).unwrap();
+    let back = feedrank::model::load(&path).unwrap();
+    assert_eq!(back.mf, model.mf);
+}
+
+#[test]
 fn personalisation_is_validated_shrunk_and_applied_in_the_scorer() {
     let w = toy_world(60, 8, 12);
     let as_of = default_as_of(&w).unwrap();

@@ -3,7 +3,9 @@
 //!
 //! Takes the [`World`] (only data strictly before each list's `as_of` is used, except by the
 //! oracle, which reads the true probabilities) and hands on one score per candidate (higher
-//! ranks first; the caller breaks ties by story id).
+//! ranks first; the caller breaks ties with [`tie_key`], a seeded hash of (seed, viewer, day,
+//! story), never by story id: imported worlds' ids encode user, artist or month, and an id
+//! tie-break would hand that signal to whichever method ties most).
 //!
 //! - `chronological`: `created_at` (newest first).
 //! - `popularity`: positive engagements (click, like, comment, share) on the story before
@@ -187,6 +189,21 @@ pub(crate) fn mix_seed(seed: u64, viewer: u32, day: i64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The evaluation's tie-break key of `story` in the list of (`viewer`, `day`): a SplitMix64
+/// mix of (seed, viewer, day, story). Candidates with equal scores are ranked by this key
+/// ascending (then by story id, for the astronomically rare equal keys), so ties are broken
+/// in a seeded pseudo-random order that carries no signal from how ids were assigned, and is
+/// the same on every run and for every thread count. The same key is used for every method.
+pub fn tie_key(seed: u64, viewer: u32, day: i64, story: u32) -> u64 {
+    // A different stream from the random baseline's (which seeds ChaCha with `mix_seed`).
+    let base = mix_seed(seed ^ 0xA5A5_5A5A_C3C3_3C3C, viewer, day);
+    let mut z = base ^ u64::from(story).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// What the baselines read: the world, its index, EdgeRank settings and the random seed.
 pub(crate) struct BaselineCtx<'a> {
     pub world: &'a World,
@@ -312,5 +329,30 @@ mod tests {
         assert_ne!(mix_seed(1, 2, 0), mix_seed(1, 3, 0));
         assert_ne!(mix_seed(1, 2, 0), mix_seed(1, 2, DAY));
         assert_eq!(mix_seed(7, 2, DAY), mix_seed(7, 2, DAY));
+    }
+
+    #[test]
+    fn tie_key_order_is_not_id_order() {
+        // Over many lists of 10 stories, the story with the smallest key is each position
+        // about equally often (id order would always pick story 0).
+        let mut first = [0usize; 10];
+        for viewer in 0..2000u32 {
+            let best = (0..10u32)
+                .min_by_key(|&s| tie_key(3, viewer, DAY, s))
+                .unwrap_or(0);
+            first[best as usize] += 1;
+        }
+        for (s, &c) in first.iter().enumerate() {
+            assert!(
+                (130..=270).contains(&c),
+                "story {s} first {c} times of 2000"
+            );
+        }
+        // deterministic, and the seed, viewer, day and story all matter
+        assert_eq!(tie_key(1, 2, DAY, 3), tie_key(1, 2, DAY, 3));
+        assert_ne!(tie_key(1, 2, DAY, 3), tie_key(2, 2, DAY, 3));
+        assert_ne!(tie_key(1, 2, DAY, 3), tie_key(1, 3, DAY, 3));
+        assert_ne!(tie_key(1, 2, DAY, 3), tie_key(1, 2, 2 * DAY, 3));
+        assert_ne!(tie_key(1, 2, DAY, 3), tie_key(1, 2, DAY, 4));
     }
 }

@@ -6,7 +6,9 @@
 //! shape of issue 4. Protocol: the test period starts at `split_at` (default: the start of
 //! the UTC day at 80% of the world's time span); every (viewer, UTC day) of the test period
 //! is a list whose candidates are that day's impressions (see [`lists`]); each method ranks
-//! each list as of the start of its day (ties by story id); feed metrics at k are averaged
+//! each list as of the start of its day (ties broken by [`tie_key`], a seeded hash of
+//! (seed, viewer, day, story), the same for every method, so no method gains from the order
+//! in which ids were assigned); feed metrics at k are averaged
 //! over the lists holding a positive; per-head metrics (model and oracle) are computed over
 //! all test impressions. Lists are processed in parallel (rayon) and collected in list
 //! order, so results do not depend on the thread count.
@@ -17,7 +19,7 @@ pub mod report;
 pub mod result;
 
 pub use lists::{day_start, default_split_at, Candidate, EvalList, EvalLists, DAY, DEFAULT_GRADES};
-pub use methods::{Baseline, EdgeRankParams};
+pub use methods::{tie_key, Baseline, EdgeRankParams};
 pub use report::{write_report, ReportExtras, ReportOptions};
 pub use result::{
     bootstrap_ci, paired_diff_ci, Ablation, EvalResult, HeadCurves, ListStats, MethodResult,
@@ -68,7 +70,7 @@ pub struct EvalParams {
     /// Start of the test period (unix seconds); `None` = [`default_split_at`].
     pub split_at: Option<i64>,
     pub k: usize,
-    /// Seed of the random baseline (and of nothing else).
+    /// Seed of the random baseline and of the tie-break between equal scores ([`tie_key`]).
     pub seed: u64,
     pub gain: Gain,
     /// Relevance grade per action (click, like, comment, share, hide-ignored).
@@ -176,8 +178,17 @@ where
         .lists
         .par_iter()
         .map_init(
-            || (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()),
-            |(scores, probs, order, ranked, ideal), list| {
+            || {
+                (
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                )
+            },
+            |(scores, probs, order, ranked, ideal, keys), list| {
                 let cands = lists.candidates_of(list);
                 scores.clear();
                 probs.clear();
@@ -200,13 +211,20 @@ where
                         value: scores[i],
                     });
                 }
-                // Rank: score descending, ties by story id ascending.
+                // Rank: score descending, ties by the seeded tie key (then story id).
+                keys.clear();
+                keys.extend(
+                    cands
+                        .iter()
+                        .map(|c| tie_key(params.seed, list.viewer, list.day, c.story)),
+                );
                 order.clear();
                 order.extend(0..cands.len());
                 order.sort_by(|&a, &b| {
                     let (a, b): (usize, usize) = (a, b);
                     scores[b]
                         .total_cmp(&scores[a])
+                        .then(keys[a].cmp(&keys[b]))
                         .then(cands[a].story.cmp(&cands[b].story))
                 });
                 ranked.clear();
@@ -473,4 +491,108 @@ pub fn evaluate_lists<S: Scorer>(
         },
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::Exposure;
+
+    /// `n` lists of 10 candidates (stories 0..10, one list per viewer), the only positive
+    /// being story 0: the lowest id, so an id tie-break would always rank it first.
+    fn lowest_id_positive_lists(n: u32) -> EvalLists {
+        let mut lists = Vec::new();
+        let mut candidates = Vec::new();
+        for viewer in 0..n {
+            let start = candidates.len();
+            for story in 0..10u32 {
+                candidates.push(Candidate {
+                    story,
+                    ts: DAY + 60,
+                    rel: if story == 0 { 1.0 } else { 0.0 },
+                    actions: if story == 0 { 0b10 } else { 0 },
+                });
+            }
+            lists.push(EvalList {
+                viewer,
+                day: DAY,
+                start,
+                end: candidates.len(),
+            });
+        }
+        EvalLists {
+            split_at: DAY,
+            exposure: Exposure::Logged,
+            lists,
+            candidates,
+            implied_impressions: 0,
+            unattributed_engagements: 0,
+        }
+    }
+
+    fn all_tied(lists: &EvalLists, params: &EvalParams) -> MethodResult {
+        run_method("tied", lists, params, &[], |_, cands, scores, _| {
+            scores.extend(cands.iter().map(|_| 1.0))
+        })
+        .expect("constant scores are valid")
+    }
+
+    #[test]
+    fn ties_carry_no_signal_from_id_order() {
+        let lists = lowest_id_positive_lists(3000);
+        let params = EvalParams {
+            k: 10,
+            gain: Gain::Binary,
+            ..EvalParams::default()
+        };
+        let r = all_tied(&lists, &params);
+        assert_eq!(r.per_list.len(), 3000);
+        // An id tie-break would put the positive first in every list: nDCG@10 = 1, MRR = 1.
+        // Under a uniformly random order the single positive is at rank 1..=10 with
+        // probability 1/10 each: E[nDCG@10] = mean of 1/log2(r + 1), E[MRR] = mean of 1/r.
+        let e_ndcg = (1..=10).map(|r| 1.0 / ((r + 1) as f64).log2()).sum::<f64>() / 10.0;
+        let e_mrr = (1..=10).map(|r| 1.0 / r as f64).sum::<f64>() / 10.0;
+        // Standard errors over 3000 lists are about 0.004 (nDCG) and 0.005 (MRR).
+        assert!(
+            (r.ndcg - e_ndcg).abs() < 0.02,
+            "nDCG {} vs {e_ndcg}",
+            r.ndcg
+        );
+        assert!((r.mrr - e_mrr).abs() < 0.025, "MRR {} vs {e_mrr}", r.mrr);
+        assert!(r.ndcg < 0.6, "nDCG {} looks like id order (1.0)", r.ndcg);
+    }
+
+    #[test]
+    fn tie_break_is_identical_across_runs_and_thread_counts_and_seeded() {
+        let lists = lowest_id_positive_lists(500);
+        let params = EvalParams::default();
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool")
+                .install(|| all_tied(&lists, &params))
+        };
+        let a = run(1);
+        let b = run(2);
+        let c = run(2);
+        assert_eq!(a.per_list, b.per_list);
+        assert_eq!(b.per_list, c.per_list);
+        assert_eq!(a.ndcg.to_bits(), c.ndcg.to_bits());
+        // another seed gives another order (so the order really comes from the seed)
+        let other = all_tied(
+            &lists,
+            &EvalParams {
+                seed: 1,
+                ..EvalParams::default()
+            },
+        );
+        assert_ne!(a.per_list, other.per_list);
+        // a real score still wins over the tie-break: the positive scored highest is first
+        let r = run_method("pos-first", &lists, &params, &[], |_, cands, scores, _| {
+            scores.extend(cands.iter().map(|c| c.rel))
+        })
+        .expect("valid scores");
+        assert!((r.ndcg - 1.0).abs() < 1e-12 && (r.mrr - 1.0).abs() < 1e-12);
+    }
 }

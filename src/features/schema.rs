@@ -3,10 +3,10 @@
 //! saved models carry the version and the names and refuse to load against another schema.
 
 /// Version of the feature schema (names, order and definitions).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Number of features in a row.
-pub const NUM_FEATURES: usize = 28;
+pub const NUM_FEATURES: usize = 29;
 
 /// Every feature, in row order. Definitions (all from data strictly before `as_of`):
 ///
@@ -27,7 +27,9 @@ pub const NUM_FEATURES: usize = 28;
 ///   components of the friendship graph among those friends (Ugander et al., PNAS 2012).
 /// - viewer: `viewer_engagement_rate` u's positive engagements / (u's exposures + 1),
 ///   `viewer_kind_rate` the same restricted to stories of the candidate's kind (LinkedIn's
-///   viewer-type affinity).
+///   viewer-type affinity), `viewer_topic_rate` the same restricted to stories of the
+///   candidate's topic (0 for a story without a topic; since schema 3: a viewer's taste for
+///   topics is the largest single driver of engagement the data can reveal).
 /// - matrix factorisation: `mf_author_affinity`, `mf_topic_affinity` from a pluggable
 ///   [`crate::features::MfAffinity`] provider (0 when none is installed or the story has no
 ///   topic).
@@ -60,6 +62,7 @@ pub const NAMES: [&str; NUM_FEATURES] = [
     "viewer_kind_rate",
     "mf_author_affinity",
     "mf_topic_affinity",
+    "viewer_topic_rate",
 ];
 
 /// Row index of each feature.
@@ -94,6 +97,7 @@ pub enum Feature {
     ViewerKindRate,
     MfAuthorAffinity,
     MfTopicAffinity,
+    ViewerTopicRate,
 }
 
 impl Feature {
@@ -170,7 +174,7 @@ mod tests {
             aff_share aff_hide recip_engagement direct_interactions days_since_interaction \
             age_hours author_engagement_rate story_engagements story_engagement_rate friends_engaged \
             structural_diversity viewer_engagement_rate viewer_kind_rate mf_author_affinity \
-            mf_topic_affinity";
+            mf_topic_affinity viewer_topic_rate";
         for n in doc.split_whitespace() {
             assert!(NAMES.contains(&n), "{n} missing");
         }

@@ -97,7 +97,7 @@ pub struct FeatureSpace<'w> {
     recv_eng: Groups<(i64, u32)>,
     /// Direct interactions involving the user (either direction): (ts, other user).
     inter: Groups<(i64, u32)>,
-    /// Exposures by user: (ts, story kind).
+    /// Exposures by user: (ts, story).
     user_exp: Groups<(i64, u32)>,
     /// Positive engagement events by story: (ts, user).
     story_eng: Groups<(i64, u32)>,
@@ -156,6 +156,8 @@ pub struct ViewerContext {
     ties: Vec<(u32, Tie)>,
     eng_rate: f32,
     kind_rate: Vec<f32>,
+    /// (topic, positive engagements / (exposures + 1)), sorted by topic.
+    topic_rate: Vec<(u32, f32)>,
     friends_engaged: Vec<u32>,
     parent: Vec<u32>,
     at: Option<Arc<AsOfTables>>,
@@ -323,7 +325,7 @@ impl<'w> FeatureSpace<'w> {
         let exposures = build_exposures(world);
         let user_exp_rows: Vec<(u32, (i64, u32))> = exposures
             .iter()
-            .map(|x| (x.user, (x.ts, world.stories[x.story as usize].kind)))
+            .map(|x| (x.user, (x.ts, x.story)))
             .collect();
         let mut user_exp = Groups::build(n_users, &user_exp_rows);
         user_exp.sort_each_by_key(|x| *x);
@@ -369,6 +371,12 @@ impl<'w> FeatureSpace<'w> {
     /// index into [`Action::ALL`])`. Callers filter by `ts < as_of`.
     pub fn engagements_of(&self, viewer: u32) -> &[(i64, u32, u8)] {
         self.user_eng.get(viewer)
+    }
+
+    /// The viewer's exposures (first sightings), sorted by time: `(ts, story)`. Callers filter
+    /// by `ts < as_of`.
+    pub fn exposures_of(&self, viewer: u32) -> &[(i64, u32)] {
+        self.user_exp.get(viewer)
     }
 
     /// Whether an MF provider is installed.
@@ -457,6 +465,8 @@ impl<'w> FeatureSpace<'w> {
         let mut entries: Vec<(u32, Tie)> = Vec::new();
         let mut pos = 0u32;
         let mut kind_pos = vec![0u32; self.n_kinds];
+        // (topic, positives, exposures), merged by topic below.
+        let mut topic_counts: Vec<(u32, u32, u32)> = Vec::new();
         for &(ts, story, action) in self.user_eng.get(viewer) {
             if ts >= as_of {
                 break;
@@ -477,6 +487,9 @@ impl<'w> FeatureSpace<'w> {
                 pos += 1;
                 if let Some(c) = kind_pos.get_mut(st.kind as usize) {
                     *c += 1;
+                }
+                if let Some(t) = st.topic {
+                    topic_counts.push((t, 1, 0));
                 }
             }
             if st.author != viewer {
@@ -528,14 +541,31 @@ impl<'w> FeatureSpace<'w> {
         }
         let mut imp = 0u32;
         let mut kind_imp = vec![0u32; self.n_kinds];
-        for &(ts, kind) in self.user_exp.get(viewer) {
+        for &(ts, story) in self.user_exp.get(viewer) {
             if ts >= as_of {
                 break;
             }
             imp += 1;
-            if let Some(c) = kind_imp.get_mut(kind as usize) {
+            let st = &w.stories[story as usize];
+            if let Some(c) = kind_imp.get_mut(st.kind as usize) {
                 *c += 1;
             }
+            if let Some(t) = st.topic {
+                topic_counts.push((t, 0, 1));
+            }
+        }
+        topic_counts.sort_unstable_by_key(|c| c.0);
+        let mut topic_rate: Vec<(u32, f32)> = Vec::new();
+        let mut i = 0;
+        while i < topic_counts.len() {
+            let t = topic_counts[i].0;
+            let (mut p, mut e) = (0u32, 0u32);
+            while i < topic_counts.len() && topic_counts[i].0 == t {
+                p += topic_counts[i].1;
+                e += topic_counts[i].2;
+                i += 1;
+            }
+            topic_rate.push((t, p as f32 / (e as f32 + 1.0)));
         }
         let kind_rate = kind_pos
             .iter()
@@ -549,6 +579,7 @@ impl<'w> FeatureSpace<'w> {
             ties,
             eng_rate: pos as f32 / (imp as f32 + 1.0),
             kind_rate,
+            topic_rate,
             friends_engaged: Vec::with_capacity(deg + 1),
             parent: Vec::with_capacity(deg + 1),
             at: self.at.as_ref().filter(|t| t.as_of == as_of).cloned(),
@@ -723,6 +754,11 @@ impl<'w> FeatureSpace<'w> {
         set(out, Feature::ViewerEngagementRate, ctx.eng_rate as f64);
         let kr = ctx.kind_rate.get(st.kind as usize).copied().unwrap_or(0.0);
         set(out, Feature::ViewerKindRate, kr as f64);
+        if let Some(t) = st.topic {
+            if let Ok(i) = ctx.topic_rate.binary_search_by_key(&t, |x| x.0) {
+                out[Feature::ViewerTopicRate.idx()] = ctx.topic_rate[i].1;
+            }
+        }
 
         // matrix factorisation
         if let Some(mf) = &self.mf {
@@ -791,7 +827,7 @@ fn union(parent: &mut [u32], a: u32, b: u32) -> bool {
 
 /// Exposures from the events (first event of each (user, story) pair), plus, for
 /// `FriendsOfAuthor` worlds, every friend of the author at the story's creation time.
-fn build_exposures(world: &World) -> Vec<ExposureRow> {
+pub fn build_exposures(world: &World) -> Vec<ExposureRow> {
     let mut raw: Vec<(u32, u32, i64, u8)> = world
         .events
         .iter()

@@ -19,12 +19,14 @@ mod bpr;
 mod factors;
 mod interactions;
 pub(crate) mod linalg;
+pub mod logistic;
 pub mod synth;
 
 pub use als::{fit_als, update_rows, AlsParams, AlsTrainer, AlsValidParams, Solver};
 pub use bpr::{fit_bpr, BprParams, BprValidParams};
 pub use factors::Factors;
 pub use interactions::Interactions;
+pub use logistic::{fit_logistic_mf, BinomialCounts, LogisticMfParams};
 
 /// Errors from this module.
 #[derive(Debug, thiserror::Error)]

@@ -15,6 +15,7 @@
 //! scoring time is folded in with one closed-form ALS solve ([`Factors::recalculate_user`]).
 use super::ModelError;
 use crate::features::FeatureSpace;
+use crate::mf::logistic::{fit_logistic_mf, fold_in, BinomialCounts, Cell, LogisticMfParams};
 use crate::mf::{fit_als, fit_bpr, AlsParams, BprParams, Factors, Interactions};
 use crate::world::World;
 
@@ -27,6 +28,8 @@ pub const ACTION_WEIGHTS: [f32; 5] = [1.0, 2.0, 3.0, 3.0, 0.0];
 pub enum MfMethod {
     Als,
     Bpr,
+    /// Exposure-aware logistic MF ([`crate::mf::logistic`]).
+    Logistic,
 }
 
 impl MfMethod {
@@ -34,6 +37,7 @@ impl MfMethod {
         match self {
             MfMethod::Als => "als",
             MfMethod::Bpr => "bpr",
+            MfMethod::Logistic => "logistic",
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct MfModel {
     pub topic: Option<MfSide>,
     /// ALS settings (alpha, lambda) used for fold-in.
     pub als: AlsParams,
+    /// Logistic-MF settings used for fold-in.
+    pub logistic: LogisticMfParams,
     pub comparison: Vec<MfComparison>,
 }
 
@@ -151,6 +157,13 @@ impl MfSettings {
             .iterations(10)
             .seed(self.seed)
     }
+    pub fn logistic(&self) -> LogisticMfParams {
+        LogisticMfParams {
+            factors: self.factors.min(8),
+            seed: self.seed,
+            ..LogisticMfParams::default()
+        }
+    }
     fn bpr(&self) -> BprParams {
         BprParams::new()
             .factors(self.factors)
@@ -174,6 +187,12 @@ pub fn fit_side(
     let factors = match method {
         MfMethod::Als => fit_als(&data, &s.als().check().map_err(mf_err)?),
         MfMethod::Bpr => fit_bpr(&data, &s.bpr().check().map_err(mf_err)?),
+        MfMethod::Logistic => {
+            return Err(ModelError::InvalidParam {
+                name: "mf",
+                message: "logistic MF needs exposure counts: fit it with fit_period".into(),
+            })
+        }
     };
     let known = (0..rows).map(|r| !data.row(r).0.is_empty()).collect();
     Ok(MfSide { factors, known })
@@ -191,12 +210,71 @@ pub fn fit_period(
     min_created: i64,
     s: &MfSettings,
 ) -> Result<(MfSide, Option<MfSide>), ModelError> {
+    if method == MfMethod::Logistic {
+        return fit_period_logistic(world, from, to, min_created, s);
+    }
     let (a, t) = counts(world, from, to, min_created);
     let n = world.num_users();
     let author = fit_side(method, n, n, &a, s)?;
     let nt = num_topics(world);
     let topic = if nt > 0 && !t.is_empty() {
         Some(fit_side(method, n, nt, &t, s)?)
+    } else {
+        None
+    };
+    Ok((author, topic))
+}
+
+/// Exposure cells `(viewer, column, 1, positive)` from the exposures in `[from, to)` on stories
+/// created from `min_created` (positive: a click, like, comment or share before `to`).
+fn exposure_cells(world: &World, from: i64, to: i64, min_created: i64) -> (Vec<Cell>, Vec<Cell>) {
+    let mut a = Vec::new();
+    let mut t = Vec::new();
+    for x in crate::features::space::build_exposures(world) {
+        if x.ts < from || x.ts >= to {
+            continue;
+        }
+        let Some(st) = world.stories.get(x.story as usize) else {
+            continue;
+        };
+        if st.created_at < min_created {
+            continue;
+        }
+        let pos = if (0..4).any(|k| x.label(k, to)) {
+            1.0
+        } else {
+            0.0
+        };
+        if st.author != x.user {
+            a.push((x.user, st.author, 1.0, pos));
+        }
+        if let Some(topic) = st.topic {
+            t.push((x.user, topic, 1.0, pos));
+        }
+    }
+    (a, t)
+}
+
+fn fit_period_logistic(
+    world: &World,
+    from: i64,
+    to: i64,
+    min_created: i64,
+    s: &MfSettings,
+) -> Result<(MfSide, Option<MfSide>), ModelError> {
+    let (a, t) = exposure_cells(world, from, to, min_created);
+    let n = world.num_users();
+    let p = s.logistic();
+    let side = |cols: usize, cells: &[Cell]| -> Result<MfSide, ModelError> {
+        let data = BinomialCounts::new(n, cols.max(1), cells).map_err(mf_err)?;
+        let factors = fit_logistic_mf(&data, Some(&world.graph), &p).map_err(mf_err)?;
+        let known = (0..n).map(|r| !data.row(r).is_empty()).collect();
+        Ok(MfSide { factors, known })
+    };
+    let author = side(n, &a)?;
+    let nt = num_topics(world);
+    let topic = if nt > 0 && !t.is_empty() {
+        Some(side(nt, &t)?)
     } else {
         None
     };
@@ -213,6 +291,9 @@ impl MfModel {
             }
             let w = fs.world();
             let n_cols = side.factors.n_cols() as u32;
+            if self.method == MfMethod::Logistic {
+                return self.fold_logistic(fs, side, viewer, as_of, topic);
+            }
             let mut c: Vec<(u32, f32)> = Vec::new();
             for &(ts, story, action) in fs.engagements_of(viewer) {
                 if ts >= as_of {
@@ -250,6 +331,84 @@ impl MfModel {
         }
     }
 
+    /// Logistic fold-in: the viewer's exposures before `as_of` per column, with positives.
+    fn fold_logistic(
+        &self,
+        fs: &FeatureSpace,
+        side: &MfSide,
+        viewer: u32,
+        as_of: i64,
+        topic: bool,
+    ) -> Option<Vec<f32>> {
+        let w = fs.world();
+        let n_cols = side.factors.n_cols() as u32;
+        let mut liked: Vec<u32> = fs
+            .engagements_of(viewer)
+            .iter()
+            .take_while(|e| e.0 < as_of)
+            .filter(|e| (1..=4).contains(&e.2))
+            .map(|e| e.1)
+            .collect();
+        liked.sort_unstable();
+        liked.dedup();
+        let mut cells: Vec<(u32, f32, f32)> = Vec::new();
+        for &(ts, story) in fs.exposures_of(viewer) {
+            if ts >= as_of {
+                break;
+            }
+            let Some(st) = w.stories.get(story as usize) else {
+                continue;
+            };
+            let col = if topic {
+                st.topic
+            } else {
+                (st.author != viewer).then_some(st.author)
+            };
+            if let Some(col) = col.filter(|&x| x < n_cols) {
+                let pos = if liked.binary_search(&story).is_ok() {
+                    1.0
+                } else {
+                    0.0
+                };
+                cells.push((col, 1.0, pos));
+            }
+        }
+        if cells.is_empty() {
+            return None;
+        }
+        cells.sort_unstable_by_key(|c| c.0);
+        let mut merged: Vec<(u32, f32, f32)> = Vec::with_capacity(cells.len());
+        for c in cells {
+            match merged.last_mut() {
+                Some(m) if m.0 == c.0 => {
+                    m.1 += c.1;
+                    m.2 += c.2;
+                }
+                _ => merged.push(c),
+            }
+        }
+        // SocialMF prior: the weighted mean of the fitted friends' factor vectors
+        let d = side.factors.k().saturating_sub(1);
+        let mut prior = vec![0.0f64; d];
+        let mut n = 0usize;
+        if (viewer as usize) < w.graph.num_nodes() {
+            for &f in w.graph.neighbors(viewer) {
+                if let Some(r) = side.row(f) {
+                    for (a, b) in prior.iter_mut().zip(r) {
+                        *a += *b as f64;
+                    }
+                    n += 1;
+                }
+            }
+        }
+        if n > 0 {
+            for a in &mut prior {
+                *a *= self.logistic.social_weight / n as f64;
+            }
+        }
+        fold_in(&side.factors, &merged, Some(&prior), &self.logistic)
+    }
+
     /// Checks dimensions and finiteness.
     pub fn check(&self) -> Result<(), String> {
         let sides = std::iter::once(&self.author).chain(self.topic.as_ref());
@@ -266,6 +425,7 @@ impl MfModel {
                 return Err("mf: non-finite factors".into());
             }
         }
+        self.logistic.check().map_err(|e| format!("mf: {e}"))?;
         self.als
             .clone()
             .check()

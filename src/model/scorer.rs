@@ -8,7 +8,7 @@
 //! aff_comment aff_share aff_hide` (decayed viewer -> author actions), `recip_engagement`
 //! (author -> viewer), `direct_interactions`, `days_since_interaction`; story: `age_hours
 //! author_engagement_rate story_engagements friends_engaged structural_diversity`; viewer:
-//! `viewer_engagement_rate viewer_kind_rate`; matrix factorisation: `mf_author_affinity
+//! `viewer_engagement_rate viewer_kind_rate viewer_topic_rate`; matrix factorisation: `mf_author_affinity
 //! mf_topic_affinity`.
 
 use crate::world::Action;

@@ -39,6 +39,42 @@ pub struct Rows {
     pub labels: Vec<u8>,
     pub viewer: Vec<u32>,
     pub story: Vec<u32>,
+    /// `Some` when rows whose labels are all negative were kept only if
+    /// [`NegativeSampling::keeps`] (they were dropped before their features were computed);
+    /// every row with a positive label is present. `None`: every exposure is a row.
+    pub sampling: Option<NegativeSampling>,
+}
+
+/// Deterministic negative downsampling: an exposure (viewer, story, ts) that is a negative is
+/// kept when a SplitMix64 hash of (seed, viewer, story, ts), mapped to [0, 1), is below
+/// `rate`. The choice does not depend on the row's position, the thread count or the head, so
+/// it can be made before features are computed, and a lower rate keeps a subset of what a
+/// higher one keeps (the heads' per-head sampling applies the same rule again at their rate).
+/// Probabilities of a model fitted on the kept rows are recalibrated by adding `ln(rate)` to
+/// the logit (He et al., 2014, "Practical lessons from predicting clicks on ads at Facebook").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NegativeSampling {
+    /// Fraction of negatives kept, in (0, 1].
+    pub rate: f64,
+    pub seed: u64,
+}
+
+impl NegativeSampling {
+    /// Whether the exposure (viewer, story, ts) is kept if it is a negative.
+    pub fn keeps(&self, viewer: u32, story: u32, ts: i64) -> bool {
+        if self.rate >= 1.0 {
+            return true;
+        }
+        let mut z = self.seed
+            ^ u64::from(viewer).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ u64::from(story).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+            ^ (ts as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        ((z >> 11) as f64) * (1.0 / (1u64 << 53) as f64) < self.rate
+    }
 }
 
 impl Rows {
@@ -60,11 +96,34 @@ impl Rows {
 /// # Errors
 /// [`ModelError::Feature`] from feature extraction.
 pub fn build_rows(fs: &FeatureSpace, as_of: i64) -> Result<Rows, ModelError> {
+    build_rows_sampled(fs, as_of, None)
+}
+
+/// Whether exposure `e` has a positive label (any engagement action) before `as_of`.
+fn any_label(e: &crate::features::ExposureRow, as_of: i64) -> bool {
+    (0..5).any(|k| e.label(k, as_of))
+}
+
+/// As [`build_rows`], but with `sampling`, an exposure whose labels are all negative becomes
+/// a row only when [`NegativeSampling::keeps`] it: dropped negatives never have features
+/// computed, so memory and time scale with the kept rows.
+///
+/// # Errors
+/// As [`build_rows`].
+pub fn build_rows_sampled(
+    fs: &FeatureSpace,
+    as_of: i64,
+    sampling: Option<NegativeSampling>,
+) -> Result<Rows, ModelError> {
     let exps = fs.exposures();
     let end = exps.partition_point(|e| e.ts < as_of);
+    let sampling = sampling.filter(|s| s.rate < 1.0);
     let mut order: Vec<(u32, i64, u32, u32)> = exps[..end]
         .iter()
         .enumerate()
+        .filter(|(_, e)| {
+            sampling.is_none_or(|s| any_label(e, as_of) || s.keeps(e.user, e.story, e.ts))
+        })
         .map(|(i, e)| (e.user, day_start(e.ts), e.story, i as u32))
         .collect();
     order.sort_unstable();
@@ -94,6 +153,7 @@ pub fn build_rows(fs: &FeatureSpace, as_of: i64) -> Result<Rows, ModelError> {
         .collect::<Result<_, _>>()?;
     let mut rows = Rows {
         x: Vec::with_capacity(order.len() * NUM_FEATURES),
+        sampling,
         ..Default::default()
     };
     for p in parts {
@@ -139,7 +199,8 @@ pub fn train_with(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Result<Trained
             message: "train_with: cfg.features differs from the feature space's".into(),
         });
     }
-    let mut rows = build_rows(fs, as_of)?;
+    let sampling = training_sampling(fs, as_of, cfg);
+    let mut rows = build_rows_sampled(fs, as_of, sampling)?;
     let use_mf = cfg.model.mf && !ablated(cfg, "mf");
     let mf = if use_mf && !rows.is_empty() {
         Some(fit_mf(fs.world(), &mut rows, as_of, cfg)?)
@@ -154,6 +215,55 @@ pub fn train_with(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Result<Trained
     model.mf = mf;
     model.meta.world = fs.world().meta.name.clone();
     Ok(model)
+}
+
+/// The negative sampling [`train_with`] applies before computing features: the configured
+/// `negative_downsampling`, lowered when the rows it would keep exceed `max_training_rows`
+/// (0 = no budget) so that about that many remain (negatives keep at least half the budget
+/// when positives alone would fill it). `None` when every exposure is kept.
+pub fn training_sampling(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Option<NegativeSampling> {
+    let mc = &cfg.model;
+    let exps = fs.exposures();
+    let exps = &exps[..exps.partition_point(|e| e.ts < as_of)];
+    let positives = exps.iter().filter(|e| any_label(e, as_of)).count();
+    let negatives = exps.len() - positives;
+    let mut rate = mc.negative_downsampling;
+    let budget = mc.max_training_rows;
+    if budget > 0 && negatives > 0 && positives as f64 + rate * negatives as f64 > budget as f64 {
+        let room = budget.saturating_sub(positives).max(budget / 2);
+        rate = rate.min(room as f64 / negatives as f64);
+        tracing::info!(
+            exposures = exps.len(),
+            positives,
+            budget,
+            rate,
+            "training rows over budget: negatives downsampled"
+        );
+    }
+    (rate < 1.0).then_some(NegativeSampling {
+        rate,
+        seed: mc.seed,
+    })
+}
+
+/// Log loss with each negative weighted `neg_weight` (an unbiased estimate of the log loss
+/// on all rows when negatives were kept with probability `1 / neg_weight`).
+fn weighted_log_loss(p: &[f64], y: &[bool], neg_weight: f64) -> Option<f64> {
+    if p.len() != y.len() || p.is_empty() {
+        return None;
+    }
+    let (mut sum, mut wsum) = (0.0, 0.0);
+    for (&q, &y) in p.iter().zip(y) {
+        let q = q.clamp(1e-15, 1.0 - 1e-15);
+        if y {
+            sum -= q.ln();
+            wsum += 1.0;
+        } else {
+            sum -= neg_weight * (1.0 - q).ln();
+            wsum += neg_weight;
+        }
+    }
+    Some(sum / wsum)
 }
 
 /// Whether `group` is in `cfg.model.ablate`.
@@ -219,6 +329,8 @@ fn fit_mf(world: &World, rows: &mut Rows, as_of: i64, cfg: &Config) -> Result<Mf
     let methods: Vec<MfMethod> = match cfg.model.mf_method.as_str() {
         "als" => vec![MfMethod::Als],
         "bpr" => vec![MfMethod::Bpr],
+        "logistic" => vec![MfMethod::Logistic],
+        // logistic MF is opt-in: on the 20k worlds it lost to BPR (README, Results)
         _ => vec![MfMethod::Als, MfMethod::Bpr],
     };
     let later: Vec<usize> = (0..rows.len()).filter(|&i| rows.ts[i] >= t_mid).collect();
@@ -272,6 +384,7 @@ fn fit_mf(world: &World, rows: &mut Rows, as_of: i64, cfg: &Config) -> Result<Mf
         author,
         topic,
         als: s.als(),
+        logistic: s.logistic(),
         comparison,
     })
 }
@@ -405,7 +518,16 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
         Some(v) => (0..n).partition(|&i| rows.ts[i] < v),
         None => ((0..n).collect(), Vec::new()),
     };
-    let w = mc.negative_downsampling;
+    // Rows may already be sampled (negatives kept at rate `pre`); each head keeps its
+    // negatives at `w <= pre` by the same rule, so what a head fits on does not depend on
+    // whether the rows were sampled before or after feature extraction.
+    let pre = rows.sampling.map_or(1.0, |s| s.rate);
+    let sampler = NegativeSampling {
+        rate: mc.negative_downsampling.min(pre),
+        seed: rows.sampling.map_or(mc.seed, |s| s.seed),
+    };
+    let pre_sampling = rows.sampling.filter(|s| s.rate < 1.0);
+    let w = sampler.rate;
     let shift = w.ln();
     let params = |l2: f64| FitParams {
         l2_per_row: l2,
@@ -427,9 +549,12 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
             continue;
         }
         let name = action.as_str();
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(mc.seed ^ ((k as u64 + 1) * 0x9E37));
         let keep: Vec<bool> = (0..n)
-            .map(|i| rows.label(i, k) || w >= 1.0 || rng.gen::<f64>() < w)
+            .map(|i| {
+                rows.label(i, k)
+                    || w >= 1.0
+                    || sampler.keeps(rows.viewer[i], rows.story[i], rows.ts[i])
+            })
             .collect();
         let mut meta = HeadMeta {
             action,
@@ -460,8 +585,17 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
             mc.grid_max_rows,
             mc.seed.wrapping_add(k as u64 * 7 + 1),
         );
+        // validation: the head's negatives at the rows' sampling rate, weighted back
+        let valid_k: Vec<usize> = match pre_sampling {
+            Some(s) => valid_idx
+                .iter()
+                .copied()
+                .filter(|&i| rows.label(i, k) || s.keeps(rows.viewer[i], rows.story[i], rows.ts[i]))
+                .collect(),
+            None => valid_idx.clone(),
+        };
         let va = sample(
-            &valid_idx,
+            &valid_k,
             mc.grid_max_rows,
             mc.seed.wrapping_add(k as u64 * 7 + 2),
         );
@@ -478,7 +612,12 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
             for &(gi, l2) in &grid {
                 let lin = fit::fit_logistic(name, ztr.view(), &ytr, &params(l2), init.as_ref())?;
                 let p = probs(zva.view(), &lin, shift);
-                let ll = log_loss(&p, &yva).unwrap_or(f64::INFINITY);
+                let ll = if pre < 1.0 {
+                    weighted_log_loss(&p, &yva, 1.0 / pre)
+                } else {
+                    log_loss(&p, &yva)
+                }
+                .unwrap_or(f64::INFINITY);
                 lls[gi] = ll;
                 let a = roc_auc(&p, &yva).unwrap_or(f64::NAN);
                 if best.as_ref().is_none_or(|b| ll < b.0) {
@@ -523,7 +662,7 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
         }));
     }
     let personal = if mc.personalisation && !ablated(cfg, "personalisation") {
-        valid_from.map(|vf| fit_personal(rows, &z, &heads, &early, vf, cfg))
+        valid_from.map(|vf| fit_personal(rows, &z, &heads, &early, vf, cfg, pre_sampling))
     } else {
         None
     };
@@ -561,7 +700,11 @@ fn logit_at(z: &Array2<f64>, i: usize, coef: &[f64], intercept: f64) -> f64 {
 
 /// Fits the per-viewer offsets of every head (see [`super::personal`]): lambda chosen on the
 /// validation split against the head's earlier-split fit, then offsets refitted on every row
-/// against the final head. Rows are grouped by viewer (they are ordered by viewer).
+/// against the final head. Rows are grouped by viewer (they are ordered by viewer). With
+/// pre-sampled rows (`pre`, rate r), each head uses its negatives at rate r: offsets are fitted
+/// against the global logit minus `ln r` (the sampled rows' scale; a logit offset does not
+/// change under uniform negative sampling) and validated on calibrated logits with negatives
+/// weighted 1/r.
 fn fit_personal(
     rows: &Rows,
     z: &Array2<f64>,
@@ -569,7 +712,11 @@ fn fit_personal(
     early: &[Option<Linear>],
     valid_from: i64,
     cfg: &Config,
+    pre: Option<NegativeSampling>,
 ) -> Personalisation {
+    let r = pre.map_or(1.0, |s| s.rate);
+    let unshift = -r.ln();
+    let neg_w = 1.0 / r;
     let n = rows.len();
     let mut groups = Vec::new();
     let mut i = 0;
@@ -588,6 +735,10 @@ fn fit_personal(
             continue;
         };
         let k = head.action.index() - 1;
+        let use_row = |i: usize| {
+            rows.label(i, k)
+                || pre.is_none_or(|s| s.keeps(rows.viewer[i], rows.story[i], rows.ts[i]))
+        };
         let base_e: Vec<f64> = (0..n)
             .into_par_iter()
             .map(|i| logit_at(z, i, &early.coef, early.intercept))
@@ -600,17 +751,21 @@ fn fit_personal(
                 .map(|r| {
                     let fit_rows: Vec<([f64; P], f64, bool)> = r
                         .clone()
-                        .filter(|&i| rows.ts[i] < valid_from)
-                        .map(|i| (inputs[i], base_e[i], rows.label(i, k)))
+                        .filter(|&i| rows.ts[i] < valid_from && use_row(i))
+                        .map(|i| (inputs[i], base_e[i] + unshift, rows.label(i, k)))
                         .collect();
                     let b = if fit_rows.is_empty() {
                         [0.0; P]
                     } else {
                         personal::fit_viewer(&fit_rows, lambda)
                     };
-                    let (mut g, mut p, mut c) = (0.0, 0.0, 0usize);
-                    for i in r.clone().filter(|&i| rows.ts[i] >= valid_from) {
+                    let (mut g, mut p, mut c) = (0.0, 0.0, 0.0);
+                    for i in r
+                        .clone()
+                        .filter(|&i| rows.ts[i] >= valid_from && use_row(i))
+                    {
                         let y = rows.label(i, k);
+                        let wt = if y { 1.0 } else { neg_w };
                         let ll = |x: f64| {
                             let q = fit::sigmoid(x).clamp(1e-15, 1.0 - 1e-15);
                             if y {
@@ -619,9 +774,9 @@ fn fit_personal(
                                 -(1.0 - q).ln()
                             }
                         };
-                        g += ll(base_e[i]);
-                        p += ll(base_e[i] + personal::offset_logit(&b, &inputs[i]));
-                        c += 1;
+                        g += wt * ll(base_e[i]);
+                        p += wt * ll(base_e[i] + personal::offset_logit(&b, &inputs[i]));
+                        c += wt;
                     }
                     (g, p, c)
                 })
@@ -629,11 +784,11 @@ fn fit_personal(
                 // Summed in viewer order, not in rayon's split order, so the result (and the
                 // lambda chosen) does not depend on the thread count.
                 .into_iter()
-                .fold((0.0, 0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
-            if c == 0 {
+                .fold((0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+            if c == 0.0 {
                 continue;
             }
-            let (g, p) = (g / c as f64, p / c as f64);
+            let (g, p) = (g / c, p / c);
             tracing::info!(
                 head = head.action.as_str(),
                 lambda,
@@ -655,8 +810,15 @@ fn fit_personal(
             .into_par_iter()
             .map(|i| logit_at(z, i, &head.coef, head.intercept))
             .collect();
-        let data = |i: usize| (rows.viewer[i], inputs[i], base[i], rows.label(i, k));
-        let (viewers, offsets) = personal::fit_all(&groups, &data, &|_| true, lambda);
+        let data = |i: usize| {
+            (
+                rows.viewer[i],
+                inputs[i],
+                base[i] + unshift,
+                rows.label(i, k),
+            )
+        };
+        let (viewers, offsets) = personal::fit_all(&groups, &data, &use_row, lambda);
         out.heads.push(PersonalHead {
             action: head.action,
             lambda,

@@ -177,6 +177,16 @@ fn phrase(world: &World, item: &FeedItem, feature: &str, v: f64) -> Option<(&'st
         ),
         "age_hours" => ("age", "it is recent".to_string()),
         "viewer_kind_rate" => ("kind", format!("you often engage with {kind}")),
+        "viewer_topic_rate" => {
+            let topic = story
+                .and_then(|s| s.topic)
+                .and_then(|t| world.topics.names().get(t as usize))
+                .map_or_else(|| "this topic".to_string(), |t| t.clone());
+            (
+                "topic",
+                format!("you often engage with posts about {topic}"),
+            )
+        }
         "mf_author_affinity" => (
             "mf_author",
             format!("people with tastes like yours engage with {a}"),

@@ -50,6 +50,7 @@
 //! graph; then O(sessions x (candidates + impressions)) per day; memory linear in users,
 //! edges, stories and events.
 
+pub mod ceiling;
 pub mod hidden;
 pub mod params;
 pub mod rng;
@@ -89,6 +90,45 @@ pub const ENGAGEMENT_TIE_WEIGHT: [f64; 5] = [0.3, 1.0, 2.0, 1.5, 0.0];
 pub fn simulate(params: &SimParams) -> Result<World, SimError> {
     let p = params.check()?;
     Ok(simulate_checked(&p))
+}
+
+/// One impression with the hidden model's inputs and what the viewer did (the sampled
+/// outcome, in [`Action::ENGAGEMENTS`] order), for analyses that need the latent variables.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HiddenRow {
+    pub user: u32,
+    pub story: u32,
+    pub ts: i64,
+    pub x: HiddenX,
+    pub topic: u32,
+    pub fired: [bool; 5],
+}
+
+/// The latent side of a simulated world: every impression's hidden inputs (sorted like
+/// [`World::truth`]) and the taste model needed to estimate tastes from data.
+#[derive(Debug, Clone)]
+pub struct Hidden {
+    pub rows: Vec<HiddenRow>,
+    pub taste_dim: usize,
+    /// Topic factors `g_t`, `taste_dim` per topic.
+    pub topic_factors: Vec<f64>,
+    /// Shared (circle) part of each user's taste factors, `taste_dim` per user.
+    pub taste_prior: Vec<f64>,
+    /// Standard deviation of the individual part of a taste factor.
+    pub taste_noise_sd: f64,
+    /// Standard deviation of a kind taste `kappa_u[kind]`.
+    pub kind_taste_sd: f64,
+}
+
+/// As [`simulate`], also returning the hidden inputs of every impression. The world is
+/// identical to what [`simulate`] returns for the same parameters.
+///
+/// # Errors
+/// As [`simulate`].
+pub fn simulate_with_hidden(params: &SimParams) -> Result<(World, Hidden), SimError> {
+    let p = params.check()?;
+    let (w, h) = simulate_inner(&p, true);
+    Ok((w, h.expect("invariant: recording was requested")))
 }
 
 /// A story with its hidden quality (internal).
@@ -220,6 +260,8 @@ struct Ctx<'a> {
     engaged_by: &'a [Vec<u32>],
     /// Stories each user liked/commented/shared in the last `window_days` days.
     recent_pos: &'a [Vec<(i64, u32)>],
+    /// Whether to record [`HiddenRow`]s.
+    record: bool,
 }
 
 /// What one user did in one day.
@@ -227,6 +269,7 @@ struct Ctx<'a> {
 struct DayOut {
     events: Vec<Event>,
     truth: Vec<Truth>,
+    hidden: Vec<HiddenRow>,
 }
 
 /// Connected components of the subgraph induced by `nodes` (sorted).
@@ -401,6 +444,16 @@ fn user_day(ctx: &Ctx, u: u32, day: i64, seen: &mut Vec<u32>) -> DayOut {
                     fired[k] = r[k] * keep < pr[k];
                 }
             }
+            if ctx.record {
+                out.hidden.push(HiddenRow {
+                    user: u,
+                    story: s,
+                    ts,
+                    x: h,
+                    topic: ctx.stories[s as usize].topic,
+                    fired,
+                });
+            }
             for (k, &f) in fired.iter().enumerate() {
                 let delay = rng.gen_range(DELAY[k].0..=DELAY[k].1);
                 if f {
@@ -422,6 +475,10 @@ fn user_day(ctx: &Ctx, u: u32, day: i64, seen: &mut Vec<u32>) -> DayOut {
 /// # Complexity
 /// See the module docs.
 pub fn simulate_checked(p: &CheckedSimParams) -> World {
+    simulate_inner(p, false).0
+}
+
+fn simulate_inner(p: &CheckedSimParams, record: bool) -> (World, Option<Hidden>) {
     let n = p.users;
     let s = social::build(p);
     let g = &s.graph;
@@ -493,6 +550,7 @@ pub fn simulate_checked(p: &CheckedSimParams) -> World {
     let mut seen: Vec<Vec<u32>> = vec![Vec::new(); n];
     let mut events: Vec<Event> = Vec::new();
     let mut truth: Vec<Truth> = Vec::new();
+    let mut hidden_rows: Vec<HiddenRow> = Vec::new();
     for day in 0..p.days as i64 {
         let ctx = Ctx {
             p,
@@ -507,6 +565,7 @@ pub fn simulate_checked(p: &CheckedSimParams) -> World {
             session_rate: &session_rate,
             engaged_by: &engaged_by,
             recent_pos: &recent_pos,
+            record,
         };
         let outs: Vec<DayOut> = seen
             .par_iter_mut()
@@ -547,6 +606,7 @@ pub fn simulate_checked(p: &CheckedSimParams) -> World {
             }
             events.extend(out.events);
             truth.extend(out.truth);
+            hidden_rows.extend(out.hidden);
         }
         touched.sort_unstable();
         touched.dedup();
@@ -559,6 +619,15 @@ pub fn simulate_checked(p: &CheckedSimParams) -> World {
     }
     events.par_sort_unstable();
     truth.par_sort_unstable_by(|a, b| (a.ts, a.user, a.story).cmp(&(b.ts, b.user, b.story)));
+    hidden_rows.par_sort_unstable_by(|a, b| (a.ts, a.user, a.story).cmp(&(b.ts, b.user, b.story)));
+    let hidden = record.then(|| Hidden {
+        rows: hidden_rows,
+        taste_dim: p.taste_dim,
+        topic_factors: s.topic_factors.clone(),
+        taste_prior: s.taste_prior.clone(),
+        taste_noise_sd: s.taste_noise_sd,
+        kind_taste_sd: social::KIND_TASTE_SD,
+    });
 
     let mut users = Interner::new();
     for u in 0..n {
@@ -611,7 +680,7 @@ pub fn simulate_checked(p: &CheckedSimParams) -> World {
         seed: Some(p.seed),
         params: p.to_toml(),
     };
-    World {
+    let world = World {
         meta,
         users,
         graph: s.graph,
@@ -631,7 +700,8 @@ pub fn simulate_checked(p: &CheckedSimParams) -> World {
         interactions,
         interaction_kinds,
         truth,
-    }
+    };
+    (world, hidden)
 }
 
 #[cfg(test)]

@@ -12,6 +12,9 @@ use rand::Rng;
 /// Names of circle kinds (labels only; small circles are dense like families).
 pub const CIRCLE_KINDS: [&str; 5] = ["family", "school", "work", "neighbourhood", "club"];
 
+/// Standard deviation of a user's taste for one story kind.
+pub const KIND_TASTE_SD: f64 = 0.7;
+
 /// Everything about users and their ties that does not change during the simulation.
 #[derive(Debug, Clone)]
 pub struct Social {
@@ -34,6 +37,12 @@ pub struct Social {
     pub topic_factors: Vec<f64>,
     /// Per-user taste for each of the 4 kinds, row-major.
     pub kind_taste: Vec<f64>,
+    /// The shared part of each user's taste factors (0.6 x the mean of their circles'
+    /// factors), `taste_dim` per user: what homophily reveals; the rest is individual noise
+    /// of standard deviation [`Social::taste_noise_sd`].
+    pub taste_prior: Vec<f64>,
+    /// Standard deviation of the individual part of each taste factor.
+    pub taste_noise_sd: f64,
 }
 
 impl Social {
@@ -265,6 +274,7 @@ pub fn build(p: &CheckedSimParams) -> Social {
         .map(|_| scale * normal(&mut rng))
         .collect();
     let mut user_factors = vec![0.0; n * d];
+    let mut taste_prior = vec![0.0; n * d];
     for u in 0..n {
         let cs = &user_circles[u];
         for k in 0..d {
@@ -275,10 +285,13 @@ pub fn build(p: &CheckedSimParams) -> Social {
             if !cs.is_empty() {
                 m /= cs.len() as f64;
             }
+            taste_prior[u * d + k] = 0.6 * m;
             user_factors[u * d + k] = 0.6 * m + 0.8 * scale * normal(&mut rng);
         }
     }
-    let kind_taste: Vec<f64> = (0..n * 4).map(|_| 0.7 * normal(&mut rng)).collect();
+    let kind_taste: Vec<f64> = (0..n * 4)
+        .map(|_| KIND_TASTE_SD * normal(&mut rng))
+        .collect();
 
     Social {
         graph,
@@ -291,5 +304,7 @@ pub fn build(p: &CheckedSimParams) -> Social {
         user_factors,
         topic_factors,
         kind_taste,
+        taste_prior,
+        taste_noise_sd: 0.8 * scale,
     }
 }

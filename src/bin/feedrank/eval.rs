@@ -1,4 +1,4 @@
-//! `feedrank eval`: trains the model on the events before the split (once wired), ranks every
+//! `feedrank eval`: trains the model on the events before the split, ranks every
 //! (viewer, day) list of the test period with the model, the baselines and (on simulated
 //! worlds) the oracle, prints the table and optionally writes the JSON.
 use anyhow::Context;
@@ -45,52 +45,44 @@ pub struct Args {
     pub threads: Option<usize>,
 }
 
-/// The scorer type `train_scorer` returns: the trained model bound to its feature space.
-type TrainedScorer<'w> = feedrank::model::ModelScorer<'w>;
+/// The scorer type `Trained::scorer` returns: the trained model bound to its feature space.
+type TrainedScorer<'a> = feedrank::model::ModelScorer<'a>;
 
-/// Trains the model (default configuration, minus the `ablate` groups) on the events strictly
-/// before `split_at` and binds it to a feature space of `world`. The feature space and the
-/// model are leaked (`Box::leak`): they live until the process ends, which is what a one-shot
-/// command needs, and it lets the scorer borrow them for `'w`.
+/// A model trained on one world together with the feature space it was trained on (which
+/// scores it). Both are owned here: a scorer borrows them for as long as `Trained` lives in
+/// the caller's scope, and everything is freed when it goes out of scope (so an ablation's
+/// feature space and model are dropped before the next one is trained).
+struct Trained<'w> {
+    fs: feedrank::features::FeatureSpace<'w>,
+    model: feedrank::model::TrainedModel,
+}
+
+impl Trained<'_> {
+    /// The model bound to its feature space.
+    fn scorer(&self) -> anyhow::Result<TrainedScorer<'_>> {
+        Ok(feedrank::model::ModelScorer::new(&self.fs, &self.model)?)
+    }
+}
+
+/// Trains the model (configuration `base`, minus the `ablate` groups) on the events strictly
+/// before `split_at`, on a feature space of `world` that it hands back with the model.
 fn train_with_ablation<'w>(
     world: &'w World,
     split_at: i64,
     ablate: &[&str],
     base: &feedrank::config::Config,
-) -> anyhow::Result<TrainedScorer<'w>> {
+) -> anyhow::Result<Trained<'w>> {
     let mut cfg = base.clone();
     cfg.model.ablate = ablate.iter().map(|g| g.to_string()).collect();
     cfg.check().map_err(|m| anyhow::anyhow!("{m}"))?;
     let t0 = std::time::Instant::now();
-    let fs: &'w feedrank::features::FeatureSpace<'w> = Box::leak(Box::new(
-        feedrank::features::FeatureSpace::new(world, &cfg.features)?,
-    ));
-    let model: &'w feedrank::model::TrainedModel =
-        Box::leak(Box::new(feedrank::model::train_with(fs, split_at, &cfg)?));
+    let fs = feedrank::features::FeatureSpace::new(world, &cfg.features)?;
+    let model = feedrank::model::train_with(&fs, split_at, &cfg)?;
     eprint!(
         "{}",
-        crate::train::summary(model, t0.elapsed().as_secs_f64())
+        crate::train::summary(&model, t0.elapsed().as_secs_f64())
     );
-    Ok(feedrank::model::ModelScorer::new(fs, model)?)
-}
-
-/// Trains the model on the events strictly before `split_at`.
-fn train_scorer<'w>(
-    world: &'w World,
-    split_at: i64,
-    cfg: &feedrank::config::Config,
-) -> anyhow::Result<Option<TrainedScorer<'w>>> {
-    train_with_ablation(world, split_at, &[], cfg).map(Some)
-}
-
-/// Trains the model without the feature group `group` (see `Config.model.ablate`).
-fn train_scorer_without<'w>(
-    world: &'w World,
-    split_at: i64,
-    group: &str,
-    cfg: &feedrank::config::Config,
-) -> anyhow::Result<Option<TrainedScorer<'w>>> {
-    train_with_ablation(world, split_at, &[group], cfg).map(Some)
+    Ok(Trained { fs, model })
 }
 
 /// The largest standardised coefficients per head, for the report: `(head, [(feature,
@@ -167,28 +159,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(p) => feedrank::config::Config::load(p)?,
         None => feedrank::config::Config::default(),
     };
-    let model = train_scorer(&world, split_at, &cfg).context("training the model")?;
-    if model.is_none() {
-        eprintln!("note: the model's training is not wired into `eval` yet: baselines only");
-    }
+    let trained = train_with_ablation(&world, split_at, &[], &cfg).context("training the model")?;
+    let model = trained.scorer()?;
     // the oracle values impressions with the model's value weights
-    let params = match &model {
-        Some(m) => EvalParams {
-            oracle_weights: m.model().weights.as_array(),
-            ..params
-        },
-        None => params,
+    let params = EvalParams {
+        oracle_weights: model.model().weights.as_array(),
+        ..params
     };
     let lists = eval::EvalLists::build(&world, split_at, &params.grades)?;
-    let mut result = eval::evaluate_lists(&world, &lists, model.as_ref(), &params)?;
+    let mut result = eval::evaluate_lists(&world, &lists, Some(&model), &params)?;
+    let coefficients = model_coefficients(&model);
+    // free the main feature space and model before any ablation builds its own
+    drop(trained);
     for group in &args.ablate {
-        let scorer = train_scorer_without(&world, split_at, group, &cfg)
-            .with_context(|| format!("training without {group}"))?
-            .ok_or_else(|| {
-                anyhow::anyhow!("--ablate {group}: ablation training is not wired into `eval` yet")
-            })?;
-        let without = eval::evaluate_scorer(group, &lists, &scorer, &params)?;
-        result.add_ablation(group, &without);
+        let without = train_with_ablation(&world, split_at, &[group.as_str()], &cfg)
+            .with_context(|| format!("training without {group}"))?;
+        let r = eval::evaluate_scorer(group, &lists, &without.scorer()?, &params)?;
+        result.add_ablation(group, &r);
     }
     print!("{result}");
     if let Some(path) = &args.json {
@@ -198,7 +185,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(dir) = &args.report {
         let extras = eval::ReportExtras {
-            coefficients: model.as_ref().map(model_coefficients).unwrap_or_default(),
+            coefficients,
             world_summary: format!(
                 "{} users, {} friendships, {} stories, {} events; {} test lists with a \
                  positive.",

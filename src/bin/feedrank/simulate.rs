@@ -2,7 +2,7 @@
 //! write it as a world directory.
 use crate::common;
 use feedrank::io::world_tsv::write::{write_world, WriteOptions};
-use feedrank::sim::{simulate, SimParams};
+use feedrank::sim::{ceiling::ceiling, simulate, simulate_with_hidden, SimParams};
 use feedrank::world::Action;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -33,6 +33,11 @@ pub struct Args {
     /// Mean sessions per user per day (default 0.8).
     #[arg(long)]
     pub sessions_per_day: Option<f64>,
+    /// Also compute how close any model can get to the oracle on this world (see
+    /// `feedrank::sim::ceiling`): print per-head AUCs and write `ceiling.json` into the
+    /// output directory (test period: `feedrank eval`'s default split).
+    #[arg(long)]
+    pub ceiling: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -45,9 +50,50 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         params = params.sessions_per_day(s);
     }
     let t0 = Instant::now();
-    let world = simulate(&params)?;
+    let (world, hidden) = if args.ceiling {
+        let (w, h) = simulate_with_hidden(&params)?;
+        (w, Some(h))
+    } else {
+        (simulate(&params)?, None)
+    };
     let t_sim = t0.elapsed().as_secs_f64();
     write_world(&world, &args.out, &WriteOptions { gzip: args.gzip })?;
+    if let Some(h) = hidden {
+        let split = feedrank::eval::default_split_at(&world)?;
+        let c = ceiling(&h, world.num_users(), split);
+        let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
+        println!(
+            "ceiling (test AUC per head; split_at {split}; {} train / {} test impressions)",
+            c.train_impressions, c.test_impressions
+        );
+        println!(
+            "{:<30}{}",
+            "scorer",
+            c.heads
+                .iter()
+                .map(|h| format!("{h:>9}"))
+                .collect::<String>()
+        );
+        for (name, v) in [
+            ("oracle", &c.oracle),
+            ("estimated_tastes", &c.estimated_tastes),
+            (
+                "estimated_tastes_no_quality",
+                &c.estimated_tastes_no_quality,
+            ),
+            ("no_latent", &c.no_latent),
+        ] {
+            println!(
+                "{name:<30}{}",
+                v.iter()
+                    .map(|x| format!("{:>9}", f(*x)))
+                    .collect::<String>()
+            );
+        }
+        let path = args.out.join("ceiling.json");
+        feedrank::io::atomic::write_atomic(&path, serde_json::to_string_pretty(&c)?.as_bytes())?;
+        eprintln!("wrote {}", path.display());
+    }
     let wall = t0.elapsed().as_secs_f64();
     let mut per_action = [0usize; 6];
     for e in &world.events {
