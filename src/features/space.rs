@@ -125,6 +125,26 @@ struct AsOfTables {
     author_rate: Vec<f64>,
     story_engagements: Vec<u32>,
     story_exposures: Vec<u32>,
+    /// `1 / ln(degree)` per node (0 for degree <= 1), the Adamic-Adar weight.
+    inv_ln_deg: Vec<f64>,
+    /// Per story, its aggregates above packed together (one cache line instead of five
+    /// scattered reads per candidate).
+    story_at: Vec<StoryAt>,
+}
+
+/// One story's candidate-independent aggregates at the tables' `as_of`.
+#[derive(Debug, Clone, Copy, Default)]
+struct StoryAt {
+    /// Its author's engagement rate (as [`FeatureSpace::author_rate`]).
+    author_rate: f64,
+    /// Start of its engagements in `story_eng.items`.
+    eng_start: usize,
+    /// Its engagements before `as_of`.
+    engagements: u32,
+    /// Its exposures before `as_of`.
+    exposures: u32,
+    /// Its author's degree.
+    author_degree: u32,
 }
 
 /// Per-(viewer, as_of) state: decayed ties to authors (sorted by author), viewer rates and
@@ -141,6 +161,13 @@ pub struct ViewerContext {
     friends_engaged: Vec<u32>,
     parent: Vec<u32>,
     at: Option<Arc<AsOfTables>>,
+    /// The viewer's friends as a bitset over nodes, built on first use by
+    /// [`FeatureSpace::write_row`] (O(1) friend tests instead of binary searches).
+    friend_bits: Vec<u64>,
+    friend_bits_ready: bool,
+    /// Whether `write_row` uses the bitset paths (default); false gives the reference merge
+    /// and binary-search paths (rows are bit-identical either way; a test checks).
+    fast: bool,
 }
 
 impl ViewerContext {
@@ -412,7 +439,10 @@ impl<'w> FeatureSpace<'w> {
             author_rate,
             story_engagements,
             story_exposures,
+            inv_ln_deg: inv_ln_degrees(&w.graph),
+            story_at: Vec::new(),
         }));
+        self.pack_story_tables();
     }
 
     /// Builds the per-viewer context at `as_of` (data strictly before `as_of`).
@@ -553,6 +583,9 @@ impl<'w> FeatureSpace<'w> {
             friends_engaged: Vec::with_capacity(deg + 1),
             parent: Vec::with_capacity(deg + 1),
             at: self.at.as_ref().filter(|t| t.as_of == as_of).cloned(),
+            friend_bits: Vec::new(),
+            friend_bits_ready: false,
+            fast: true,
         })
     }
 
@@ -595,7 +628,14 @@ impl<'w> FeatureSpace<'w> {
 
         // graph
         let du = g.degree(u);
-        let da = g.degree(a);
+        let da = match ctx
+            .at
+            .as_deref()
+            .and_then(|t| t.story_at.get(story as usize))
+        {
+            Some(r) => r.author_degree as usize,
+            None => g.degree(a),
+        };
         set(out, Feature::ViewerDegree, du as f64);
         set(out, Feature::AuthorDegree, da as f64);
         if u != a {
@@ -610,7 +650,12 @@ impl<'w> FeatureSpace<'w> {
                 set(out, Feature::DispNormPaper, s.disp_norm_paper[slot]);
                 set(out, Feature::RecursiveDispersion, s.recursive[slot]);
             } else {
-                let (c, aa) = common_neighbours(g, u, a);
+                let (c, aa) = if ctx.fast {
+                    ctx.ensure_friend_bits(g);
+                    common_neighbours_bits(g, &ctx.friend_bits, ctx.at.as_deref(), a)
+                } else {
+                    common_neighbours(g, u, a)
+                };
                 set(out, Feature::Embeddedness, c as f64);
                 let union = du + da - c;
                 if union > 0 {
@@ -642,19 +687,8 @@ impl<'w> FeatureSpace<'w> {
             Feature::AgeHours,
             ((as_of - st.created_at) as f64 / 3600.0).max(0.0),
         );
-        let engs = self.story_eng.get(story);
-        let (author_rate, n_before, n_exp) = match &ctx.at {
-            Some(t) => (
-                t.author_rate[a as usize],
-                t.story_engagements[story as usize] as usize,
-                t.story_exposures[story as usize] as usize,
-            ),
-            None => (
-                self.author_rate(a, as_of),
-                engs.partition_point(|e| e.0 < as_of),
-                self.story_exp.get(story).partition_point(|&t| t < as_of),
-            ),
-        };
+        let (author_rate, engs_before, n_exp) = self.story_aggregates(ctx, story, a);
+        let n_before = engs_before.len();
         set(out, Feature::AuthorEngagementRate, author_rate);
         set(out, Feature::StoryEngagements, n_before as f64);
         set(
@@ -663,10 +697,20 @@ impl<'w> FeatureSpace<'w> {
             n_before as f64 / (n_exp as f64 + 1.0),
         );
         let friends = g.neighbors(u);
+        let fast = ctx.fast && n_before > 0;
+        if fast {
+            ctx.ensure_friend_bits(g);
+        }
+        let bits = &ctx.friend_bits;
         let fe = &mut ctx.friends_engaged;
         fe.clear();
-        for &(_, x) in &engs[..n_before] {
-            if x != u && friends.binary_search(&x).is_ok() {
+        for &(_, x) in engs_before {
+            let is_friend = if fast {
+                bit(bits, x)
+            } else {
+                friends.binary_search(&x).is_ok()
+            };
+            if x != u && is_friend {
                 if fe.len() == fe.capacity() {
                     fe.sort_unstable();
                     fe.dedup();
@@ -818,4 +862,210 @@ pub fn build_exposures(world: &World) -> Vec<ExposureRow> {
     }
     out.sort_unstable_by_key(|x| (x.ts, x.user, x.story));
     out
+}
+
+/// `1 / ln(degree)` per node, 0 for degree <= 1 (the Adamic-Adar weight, Adamic & Adar 2003).
+fn inv_ln_degrees(g: &Graph) -> Vec<f64> {
+    (0..g.num_nodes() as u32)
+        .map(|x| {
+            let d = g.degree(x) as f64;
+            if d > 1.0 {
+                1.0 / d.ln()
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+/// Whether bit `x` is set.
+#[inline]
+fn bit(bits: &[u64], x: u32) -> bool {
+    bits.get((x / 64) as usize)
+        .is_some_and(|w| (w >> (x % 64)) & 1 == 1)
+}
+
+/// [`common_neighbours`] with the viewer's friends as a bitset: one pass over `N(v)` in
+/// sorted order, so the count and the Adamic-Adar sum (same terms, same order) are
+/// bit-identical to the merge.
+///
+/// # Complexity
+/// O(deg(v)).
+fn common_neighbours_bits(
+    g: &Graph,
+    friends: &[u64],
+    at: Option<&AsOfTables>,
+    v: u32,
+) -> (usize, f64) {
+    let (mut c, mut aa) = (0usize, 0.0f64);
+    let inv = at.map(|t| t.inv_ln_deg.as_slice());
+    for &x in g.neighbors(v) {
+        if bit(friends, x) {
+            c += 1;
+            match inv.and_then(|t| t.get(x as usize)) {
+                Some(&w) => {
+                    if w != 0.0 {
+                        aa += w;
+                    }
+                }
+                None => {
+                    let d = g.degree(x) as f64;
+                    if d > 1.0 {
+                        aa += 1.0 / d.ln();
+                    }
+                }
+            }
+        }
+    }
+    (c, aa)
+}
+
+/// The fast-path helpers of [`ViewerContext`].
+impl ViewerContext {
+    /// Builds the viewer's friends as a bitset over the graph's nodes (once per context).
+    fn ensure_friend_bits(&mut self, g: &Graph) {
+        if !self.friend_bits_ready {
+            self.friend_bits.clear();
+            self.friend_bits.resize(g.num_nodes().div_ceil(64), 0);
+            if (self.viewer as usize) < g.num_nodes() {
+                for &f in g.neighbors(self.viewer) {
+                    if let Some(w) = self.friend_bits.get_mut((f / 64) as usize) {
+                        *w |= 1u64 << (f % 64);
+                    }
+                }
+            }
+            self.friend_bits_ready = true;
+        }
+    }
+
+    /// Switches between the fast (bitset) paths of [`FeatureSpace::write_row`] (the default)
+    /// and the reference paths (sorted merges and binary searches). Rows are bit-identical
+    /// either way; this exists so tests can check that.
+    pub fn set_fast(&mut self, fast: bool) {
+        self.fast = fast;
+    }
+}
+
+/// The per-story packed tables of the fast path.
+impl FeatureSpace<'_> {
+    /// Fills [`AsOfTables::story_at`] from the other tables (called by `precompute_as_of`).
+    fn pack_story_tables(&mut self) {
+        let Some(t) = self.at.as_mut().and_then(Arc::get_mut) else {
+            return;
+        };
+        let w = self.world;
+        let mut rows = Vec::with_capacity(w.stories.len());
+        for (i, st) in w.stories.iter().enumerate() {
+            let (Some(&rate), Some(&engagements), Some(&exposures), Some(&eng_start)) = (
+                t.author_rate.get(st.author as usize),
+                t.story_engagements.get(i),
+                t.story_exposures.get(i),
+                self.story_eng.off.get(i),
+            ) else {
+                // Inconsistent tables: leave them unpacked (the searched path is used).
+                return;
+            };
+            rows.push(StoryAt {
+                author_rate: rate,
+                eng_start,
+                engagements,
+                exposures,
+                author_degree: w.graph.degree(st.author).min(u32::MAX as usize) as u32,
+            });
+        }
+        t.story_at = rows;
+    }
+
+    /// The author's engagement rate, the story's engagements before `as_of` (as a slice of
+    /// `(ts, user)`) and its exposures before `as_of`: from the packed tables when the
+    /// context has them, else by binary searches (identical values).
+    #[inline]
+    fn story_aggregates(
+        &self,
+        ctx: &ViewerContext,
+        story: u32,
+        author: u32,
+    ) -> (f64, &[(i64, u32)], usize) {
+        if let Some(r) = ctx
+            .at
+            .as_deref()
+            .and_then(|t| t.story_at.get(story as usize))
+        {
+            let end = r.eng_start + r.engagements as usize;
+            if let Some(engs) = self.story_eng.items.get(r.eng_start..end) {
+                return (r.author_rate, engs, r.exposures as usize);
+            }
+        }
+        let engs = self.story_eng.get(story);
+        let as_of = ctx.as_of;
+        match &ctx.at {
+            Some(t) => (
+                t.author_rate[author as usize],
+                &engs[..(t.story_engagements[story as usize] as usize).min(engs.len())],
+                t.story_exposures[story as usize] as usize,
+            ),
+            None => (
+                self.author_rate(author, as_of),
+                &engs[..engs.partition_point(|e| e.0 < as_of)],
+                self.story_exp.get(story).partition_point(|&t| t < as_of),
+            ),
+        }
+    }
+}
+
+/// Hints the CPU to bring `x` into the cache (no effect on results; never faults).
+#[inline(always)]
+pub(crate) fn prefetch_read<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint: it never faults and has no observable effect; the
+    // pointer comes from a valid reference anyway.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+            (x as *const T).cast::<i8>(),
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
+/// Prefetch hints for candidates about to be scored (the batch loop calls these a few
+/// candidates ahead; rows do not depend on them).
+impl FeatureSpace<'_> {
+    /// Stage 1 (several candidates ahead): the story's metadata and packed aggregates.
+    #[inline]
+    pub fn prefetch_story(&self, ctx: &ViewerContext, story: u32) {
+        if let Some(st) = self.world.stories.get(story as usize) {
+            prefetch_read(st);
+        }
+        if let Some(r) = ctx
+            .at
+            .as_deref()
+            .and_then(|t| t.story_at.get(story as usize))
+        {
+            prefetch_read(r);
+        }
+    }
+
+    /// Stage 2 (a couple of candidates ahead, after stage 1): what the story's author and
+    /// engagement list point to. Returns the story's author, if the story exists.
+    #[inline]
+    pub fn prefetch_story_deps(&self, ctx: &ViewerContext, story: u32) -> Option<u32> {
+        let st = self.world.stories.get(story as usize)?;
+        if let Some(r) = ctx
+            .at
+            .as_deref()
+            .and_then(|t| t.story_at.get(story as usize))
+        {
+            if r.engagements > 0 {
+                if let Some(e) = self.story_eng.items.get(r.eng_start) {
+                    prefetch_read(e);
+                }
+            }
+        }
+        let (offsets, _) = self.world.graph.raw();
+        if let Some(o) = offsets.get(st.author as usize) {
+            prefetch_read(o);
+        }
+        Some(st.author)
+    }
 }

@@ -15,7 +15,13 @@ pub struct ModelScorer<'a> {
     fs: &'a FeatureSpace<'a>,
     model: &'a TrainedModel,
     weights: [f64; 5],
+    /// The heads' coefficients transposed (`coef_t[j][h]` for the model's head `h`), so
+    /// that one pass over the row evaluates every head (see [`ModelScorer::score_fused`]).
+    coef_t: Vec<[f64; MAX_HEADS]>,
 }
+
+/// Heads a model can have (one per engagement).
+const MAX_HEADS: usize = 5;
 
 /// Per-viewer state of [`ModelScorer`]: the feature context (or the error that prevented it,
 /// e.g. an unknown viewer, in which case every score is 0) and scratch rows.
@@ -27,6 +33,10 @@ pub struct ModelViewer {
     mf: MfViewer,
     /// Per-viewer offsets per head, if the model has them for this viewer.
     offsets: Option<[[f64; P]; 5]>,
+    /// The raw values (as bits) `z` was last standardised from, so a feature whose value did
+    /// not change since the previous candidate (viewer constants, zeros) is not transformed
+    /// again; `None` until the first row.
+    z_of: Option<Vec<u32>>,
 }
 
 impl ModelViewer {
@@ -89,10 +99,17 @@ impl<'a> ModelScorer<'a> {
             path: "<in memory>".into(),
             message,
         })?;
+        let mut coef_t = vec![[0.0; MAX_HEADS]; NUM_FEATURES];
+        for (h, head) in model.heads.iter().take(MAX_HEADS).enumerate() {
+            for (j, c) in head.coef.iter().take(NUM_FEATURES).enumerate() {
+                coef_t[j][h] = *c;
+            }
+        }
         Ok(Self {
             fs,
             model,
             weights: model.weights.as_array(),
+            coef_t,
         })
     }
 
@@ -119,7 +136,7 @@ impl<'a> ModelScorer<'a> {
                     v.raw[Feature::MfAuthorAffinity.idx()] = 0.0;
                     v.raw[Feature::MfTopicAffinity.idx()] = 0.0;
                 }
-                self.model.scaler.apply(&v.raw, &mut v.z);
+                standardise_memo(&self.model.scaler, &v.raw, &mut v.z, &mut v.z_of);
                 true
             }
             Err(e) => {
@@ -155,6 +172,7 @@ impl Scorer for ModelScorer<'_> {
             z: vec![0.0; NUM_FEATURES],
             mf,
             offsets: self.model.personal.as_ref().and_then(|p| p.viewer(viewer)),
+            z_of: None,
         }
     }
 
@@ -162,8 +180,28 @@ impl Scorer for ModelScorer<'_> {
         if !self.prepare(viewer, story) {
             return Score::default();
         }
-        self.model
-            .score_z_personal(&viewer.z, &self.weights, viewer.offsets.as_ref())
+        self.score_fused(&viewer.z, viewer.offsets.as_ref())
+    }
+
+    #[inline]
+    fn prefetch(&self, viewer: &ModelViewer, story: u32, distance: usize) {
+        let Some(ctx) = viewer.ctx.as_ref() else {
+            return;
+        };
+        if distance > 2 {
+            self.fs.prefetch_story(ctx, story);
+        } else if let Some(author) = self.fs.prefetch_story_deps(ctx, story) {
+            if let Some(col) = self
+                .model
+                .mf
+                .as_ref()
+                .and_then(|m| m.author.factors.col(author))
+            {
+                if let Some(x) = col.first() {
+                    crate::features::space::prefetch_read(x);
+                }
+            }
+        }
     }
 
     fn explain(&self, viewer: &mut ModelViewer, story: u32) -> Explanation {
@@ -208,5 +246,69 @@ impl Scorer for ModelScorer<'_> {
                 .then_with(|| a.feature.cmp(&b.feature))
         });
         Explanation { contributions }
+    }
+}
+
+/// [`Scaler::apply`](super::trained::Scaler::apply) that only recomputes the entries whose
+/// raw value changed (bitwise) since the last call; `z` and `z_of` persist between calls.
+/// Each recomputed entry uses the same expression as `Scaler::apply`, so `z` is
+/// bit-identical to a full standardisation (a test checks).
+#[inline]
+fn standardise_memo(
+    scaler: &super::trained::Scaler,
+    raw: &[f32],
+    z: &mut [f64],
+    z_of: &mut Option<Vec<u32>>,
+) {
+    let d = z.len();
+    let ok = raw.len() == d
+        && scaler.transforms.len() == d
+        && scaler.mean.len() == d
+        && scaler.scale.len() == d;
+    let Some(prev) = z_of.as_mut().filter(|p| ok && p.len() == d) else {
+        scaler.apply(raw, z);
+        if ok {
+            *z_of = Some(raw.iter().map(|x| x.to_bits()).collect());
+        }
+        return;
+    };
+    for j in 0..d {
+        let b = raw[j].to_bits();
+        if prev[j] != b {
+            prev[j] = b;
+            z[j] = (scaler.transforms[j].apply(raw[j] as f64) - scaler.mean[j]) / scaler.scale[j];
+        }
+    }
+}
+
+impl ModelScorer<'_> {
+    /// [`TrainedModel::score_z_personal`] with every head's dot product in one pass over `z`
+    /// (the heads' sums are independent chains, so they overlap). Each head's sum is formed
+    /// in the same order as [`super::Head::logit`] (`-0.0` start, as `Iterator::sum`), so the
+    /// result is bit-identical (a test checks).
+    #[inline]
+    pub fn score_fused(&self, z: &[f64], offsets: Option<&[[f64; P]; 5]>) -> Score {
+        let heads = &self.model.heads;
+        if heads.len() > MAX_HEADS || z.len() != self.coef_t.len() {
+            return self.model.score_z_personal(z, &self.weights, offsets);
+        }
+        let mut acc = [-0.0f64; MAX_HEADS];
+        for (c, &x) in self.coef_t.iter().zip(z) {
+            for h in 0..MAX_HEADS {
+                acc[h] += c[h] * x;
+            }
+        }
+        let mut s = Score::default();
+        let inp = personal::inputs(|j| z.get(j).copied().unwrap_or(0.0));
+        for (h, head) in heads.iter().enumerate() {
+            let k = head.action.index() - 1;
+            if k < 5 {
+                let off = offsets.map_or(0.0, |o| personal::offset_logit(&o[k], &inp));
+                let p = super::fit::sigmoid(head.intercept + acc[h] + off);
+                s.p[k] = p;
+                s.value += self.weights[k] * p;
+            }
+        }
+        s
     }
 }

@@ -66,6 +66,12 @@ pub trait Scorer: Sync {
     /// Scores one candidate story. The hot path: must not allocate.
     fn score(&self, viewer: &mut Self::Viewer, story: u32) -> Score;
 
+    /// A hint that `story` will be scored `distance` candidates from now (the batch loop
+    /// calls it for distances 2 and 6), so the scorer can prefetch its data. Must not change
+    /// any score. Default: nothing.
+    #[inline]
+    fn prefetch(&self, _viewer: &Self::Viewer, _story: u32, _distance: usize) {}
+
     /// Explains one candidate's score (allocates; for the debug binary and reports).
     fn explain(&self, viewer: &mut Self::Viewer, story: u32) -> Explanation;
 }

@@ -230,10 +230,118 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// Appends the decimal digits of `n` (as `{}` formats it), without the formatting machinery.
+#[inline]
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Appends `n` as `{}` formats it.
+#[inline]
+fn push_i64(out: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, n.unsigned_abs());
+}
+
 /// Appends a float exactly as serde_json writes it (shortest round-trip; `null` if not finite).
 #[inline]
 fn push_json_f64(out: &mut Vec<u8>, x: f64) {
     let _ = serde_json::to_writer(&mut *out, &x);
+}
+
+/// Names as JSON strings, written by [`write_jsonl_to`]: the world's interners (escaped per
+/// call), or [`JsonNames`] (escaped once).
+trait JsonIds {
+    fn user(&self, out: &mut Vec<u8>, id: u32);
+    fn story(&self, out: &mut Vec<u8>, id: u32);
+}
+
+impl JsonIds for World {
+    #[inline]
+    fn user(&self, out: &mut Vec<u8>, id: u32) {
+        push_json_str(out, self.users.name(id));
+    }
+    #[inline]
+    fn story(&self, out: &mut Vec<u8>, id: u32) {
+        push_json_str(out, self.story_ids.name(id));
+    }
+}
+
+/// One interner's names as JSON strings (quoted and escaped exactly as [`push_json_str`]
+/// writes them), back to back in one byte arena.
+#[derive(Debug, Clone, Default)]
+struct NameArena {
+    off: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+impl NameArena {
+    fn new(names: &[String]) -> Self {
+        let mut a = NameArena {
+            off: Vec::with_capacity(names.len() + 1),
+            bytes: Vec::with_capacity(names.iter().map(|n| n.len() + 2).sum()),
+        };
+        a.off.push(0);
+        for n in names {
+            push_json_str(&mut a.bytes, n);
+            a.off.push(a.bytes.len());
+        }
+        a
+    }
+
+    #[inline]
+    fn push(&self, out: &mut Vec<u8>, id: u32) {
+        let i = id as usize;
+        match (self.off.get(i), self.off.get(i + 1)) {
+            (Some(&a), Some(&b)) => out.extend_from_slice(&self.bytes[a..b]),
+            _ => out.extend_from_slice(b"\"\""),
+        }
+    }
+}
+
+/// The world's user and story ids pre-serialised as JSON strings, so the batch output copies
+/// bytes instead of escaping each name per item. Built once per run (O(total name length)).
+#[derive(Debug, Clone, Default)]
+pub struct JsonNames {
+    users: NameArena,
+    stories: NameArena,
+}
+
+impl JsonNames {
+    pub fn new(world: &World) -> JsonNames {
+        JsonNames {
+            users: NameArena::new(world.users.names()),
+            stories: NameArena::new(world.story_ids.names()),
+        }
+    }
+}
+
+impl JsonIds for JsonNames {
+    #[inline]
+    fn user(&self, out: &mut Vec<u8>, id: u32) {
+        self.users.push(out, id);
+    }
+    #[inline]
+    fn story(&self, out: &mut Vec<u8>, id: u32) {
+        self.stories.push(out, id);
+    }
+}
+
+/// [`write_jsonl`] with the names from `names` (byte-identical; the batch loop's path).
+pub fn write_jsonl_names(names: &JsonNames, mask: &[bool; 5], feed: &UserFeed, out: &mut Vec<u8>) {
+    write_jsonl_to(names, mask, feed, out);
 }
 
 /// Appends `feed` as one JSON line (with the newline) to `out`:
@@ -243,10 +351,16 @@ fn push_json_f64(out: &mut Vec<u8>, x: f64) {
 /// `feedrank-debug feed --json` both call it. Byte-identical to serde_json's output for the
 /// same fields (a test checks).
 pub fn write_jsonl(world: &World, mask: &[bool; 5], feed: &UserFeed, out: &mut Vec<u8>) {
+    write_jsonl_to(world, mask, feed, out);
+}
+
+/// The one JSON Lines serialisation (see [`write_jsonl`]), generic over where names come from.
+#[inline]
+fn write_jsonl_to<N: JsonIds>(names: &N, mask: &[bool; 5], feed: &UserFeed, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"user\":");
-    push_json_str(out, world.users.name(feed.user));
+    names.user(out, feed.user);
     out.extend_from_slice(b",\"as_of\":");
-    let _ = write!(out, "{}", feed.as_of);
+    push_i64(out, feed.as_of);
     out.extend_from_slice(if feed.fallback {
         b",\"fallback\":true,\"items\":["
     } else {
@@ -256,10 +370,12 @@ pub fn write_jsonl(world: &World, mask: &[bool; 5], feed: &UserFeed, out: &mut V
         if i > 0 {
             out.push(b',');
         }
-        let _ = write!(out, "{{\"rank\":{},\"story\":", i + 1);
-        push_json_str(out, world.story_ids.name(it.story));
+        out.extend_from_slice(b"{\"rank\":");
+        push_u64(out, i as u64 + 1);
+        out.extend_from_slice(b",\"story\":");
+        names.story(out, it.story);
         out.extend_from_slice(b",\"author\":");
-        push_json_str(out, world.users.name(it.author));
+        names.user(out, it.author);
         out.extend_from_slice(b",\"source\":\"");
         out.extend_from_slice(it.source.as_str().as_bytes());
         out.extend_from_slice(b"\",\"score\":");
@@ -359,6 +475,7 @@ pub fn generate_feeds<S: Scorer, W: Write>(
     if opts.format == OutputFormat::Tsv {
         out.write_all(tsv_header(&mask).as_bytes()).map_err(werr)?;
     }
+    let names = (opts.format == OutputFormat::Jsonl).then(|| JsonNames::new(world));
     let chunk = opts.chunk.max(1);
     for block in users.chunks(opts.block.max(1)) {
         let bufs: Vec<Vec<u8>> = block
@@ -382,7 +499,10 @@ pub fn generate_feeds<S: Scorer, W: Write>(
                     feed.user = u;
                     items_of(w, &mut feed.items);
                     match opts.format {
-                        OutputFormat::Jsonl => write_jsonl(world, &mask, &feed, &mut buf),
+                        OutputFormat::Jsonl => match &names {
+                            Some(n) => write_jsonl_names(n, &mask, &feed, &mut buf),
+                            None => write_jsonl(world, &mask, &feed, &mut buf),
+                        },
                         OutputFormat::Tsv => write_tsv(world, &mask, &feed, &mut buf),
                     }
                 }
@@ -547,9 +667,36 @@ mod tests {
                         .collect(),
                 };
                 let want = serde_json::to_string(&r).unwrap() + "\n";
+                let mut via_names = Vec::new();
+                write_jsonl_names(&JsonNames::new(&w), &mask, f, &mut via_names);
+                assert_eq!(String::from_utf8(via_names).unwrap(), want);
                 assert_eq!(String::from_utf8(got).unwrap(), want);
             }
         }
+    }
+
+    #[test]
+    fn integers_format_like_display() {
+        for n in [
+            0i64,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            99,
+            1_700_000_000,
+            i64::MAX,
+            i64::MIN,
+            -5,
+        ] {
+            let mut v = Vec::new();
+            push_i64(&mut v, n);
+            assert_eq!(String::from_utf8(v).unwrap(), n.to_string());
+        }
+        let mut v = Vec::new();
+        push_u64(&mut v, u64::MAX);
+        assert_eq!(String::from_utf8(v).unwrap(), u64::MAX.to_string());
     }
 
     #[test]

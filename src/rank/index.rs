@@ -172,6 +172,11 @@ pub struct RankContext<'a> {
     /// Recent stories (created within the fallback window) with their positive engagement
     /// count within the window, most engaged first, then newest, then by id.
     pub popular: Vec<(u32, u32)>,
+    /// Per user, the index range of [`RankIndex::positive_of`] within the out-of-network
+    /// window `[as_of - oon_window, as_of)` (candidate-independent, so searched once).
+    oon_positive: Vec<(u32, u32)>,
+    /// Per user, the index range of [`RankIndex::stories_by`] within the in-network window.
+    in_stories: Vec<(u32, u32)>,
 }
 
 impl<'a> RankContext<'a> {
@@ -198,12 +203,61 @@ impl<'a> RankContext<'a> {
             })
             .collect();
         popular.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+        let window = |slice: &[(i64, u32)], from: i64| -> (u32, u32) {
+            let a = slice.partition_point(|x| x.0 < from);
+            let b = slice.partition_point(|x| x.0 < as_of).max(a);
+            (a as u32, b as u32)
+        };
+        let oon_from = as_of.saturating_sub(params.oon_window);
+        let in_from = as_of.saturating_sub(params.in_network_window);
+        let users = 0..world.num_users() as u32;
+        let oon_positive = users
+            .clone()
+            .map(|u| window(index.positive_of(u), oon_from))
+            .collect();
+        let in_stories = users
+            .map(|u| window(index.stories_by(u), in_from))
+            .collect();
         RankContext {
             world,
             index,
             params,
             as_of,
             popular: popular.into_iter().map(|(s, n, _)| (s, n)).collect(),
+            oon_positive,
+            in_stories,
+        }
+    }
+
+    /// `(ts, story)` of `user`'s first positive engagements within the out-of-network window
+    /// `[as_of - oon_window, as_of)`, earliest first.
+    #[inline]
+    pub fn positive_in_window(&self, user: u32) -> &'a [(i64, u32)] {
+        let all = self.index.positive_of(user);
+        match self.oon_positive.get(user as usize) {
+            Some(&(a, b)) => all.get(a as usize..b as usize).unwrap_or(&[]),
+            None => time_range(
+                all,
+                |e| e.0,
+                self.as_of.saturating_sub(self.params.oon_window),
+                self.as_of,
+            ),
+        }
+    }
+
+    /// `(created_at, story)` of `author`'s stories within the in-network window
+    /// `[as_of - in_network_window, as_of)`, oldest first.
+    #[inline]
+    pub fn stories_in_window(&self, author: u32) -> &'a [(i64, u32)] {
+        let all = self.index.stories_by(author);
+        match self.in_stories.get(author as usize) {
+            Some(&(a, b)) => all.get(a as usize..b as usize).unwrap_or(&[]),
+            None => time_range(
+                all,
+                |e| e.0,
+                self.as_of.saturating_sub(self.params.in_network_window),
+                self.as_of,
+            ),
         }
     }
 

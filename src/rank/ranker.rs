@@ -95,6 +95,11 @@ impl Worker {
     }
 }
 
+/// How many candidates ahead the scoring loop asks the scorer to prefetch (two stages: the
+/// story's own data first, then what it points to).
+const PREFETCH_FAR: usize = 6;
+const PREFETCH_NEAR: usize = 2;
+
 /// Ranks one user into the worker's buffers; returns whether the fallback was used.
 pub(crate) fn rank_into<S: Scorer>(
     ctx: &RankContext<'_>,
@@ -128,6 +133,11 @@ pub(crate) fn rank_into<S: Scorer>(
     }
     w.selectable.clear();
     for (i, c) in w.candidates.iter().enumerate() {
+        for d in [PREFETCH_FAR, PREFETCH_NEAR] {
+            if let Some(next) = w.candidates.get(i + d) {
+                scorer.prefetch(vs, next.story, d);
+            }
+        }
         let score = scorer.score(vs, c.story);
         if !score.value.is_finite() {
             return Err(RankError::NonFiniteScore {

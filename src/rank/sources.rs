@@ -2,7 +2,6 @@
 //! friends engaged with) and the popular fallback. Each appends [`Candidate`]s, remembering
 //! their [`Source`], to a reused buffer, and applies its cap deterministically.
 use super::filters::{self, ViewerHistory};
-use super::index::time_range;
 use super::{RankContext, Source};
 
 /// A candidate story for one viewer.
@@ -62,9 +61,8 @@ impl SourceScratch {
 /// O(sum over friends of (log E_f + engagements in the window)).
 pub fn count_friend_engagements(ctx: &RankContext<'_>, viewer: u32, scratch: &mut SourceScratch) {
     scratch.next_epoch();
-    let from = ctx.as_of.saturating_sub(ctx.params.oon_window);
     for &f in ctx.world.graph.neighbors(viewer) {
-        for &(_, story) in time_range(ctx.index.positive_of(f), |e| e.0, from, ctx.as_of) {
+        for &(_, story) in ctx.positive_in_window(f) {
             let Some(slot) = scratch.slot.get_mut(story as usize) else {
                 continue;
             };
@@ -101,9 +99,8 @@ pub fn in_network(
     out: &mut Vec<Candidate>,
 ) {
     let start = out.len();
-    let from = ctx.as_of.saturating_sub(ctx.params.in_network_window);
     for &f in ctx.world.graph.neighbors(viewer) {
-        for &(created_at, story) in time_range(ctx.index.stories_by(f), |e| e.0, from, ctx.as_of) {
+        for &(created_at, story) in ctx.stories_in_window(f) {
             out.push(Candidate {
                 story,
                 author: f,
