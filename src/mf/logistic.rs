@@ -21,8 +21,10 @@
 //!
 //! # Complexity
 //! Per iteration O(nnz x (k + 1)^2 + (rows + cols) x (k + 1)^3); memory O(nnz + (rows + cols) k).
+use super::linalg::solve_spd;
 use super::{Factors, MfError};
 use crate::graph::Graph;
+use crate::model::fit::sigmoid;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
@@ -201,15 +203,6 @@ impl BinomialCounts {
     }
 }
 
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
-
 /// One damped Newton step for `theta = [w (d), bias]` on cells whose other side is
 /// `(v (d), offset)`: `z = w . v + bias + offset`. Returns the new theta.
 fn newton<'a>(
@@ -249,7 +242,7 @@ fn newton<'a>(
             hess[j * p1 + i] = hess[i * p1 + j];
         }
     }
-    let step = cholesky_solve(&mut hess, &grad, p1);
+    let step = solve_spd(&mut hess, &grad, p1);
     // Damping: no coordinate moves by more than 2 per step (the objective is concave, the
     // full step can overshoot on cells with extreme rates early on).
     let m = step.iter().fold(0.0f64, |a, s| a.max(s.abs()));
@@ -261,42 +254,16 @@ fn newton<'a>(
         .collect()
 }
 
-/// Solves `a x = b` for symmetric positive definite `a` (n x n, row-major; overwritten).
-fn cholesky_solve(a: &mut [f64], b: &[f64], n: usize) -> Vec<f64> {
-    for j in 0..n {
-        let mut s = a[j * n + j];
-        for k in 0..j {
-            s -= a[j * n + k] * a[j * n + k];
-        }
-        let d = s.max(1e-12).sqrt();
-        a[j * n + j] = d;
-        for i in j + 1..n {
-            let mut s = a[i * n + j];
-            for k in 0..j {
-                s -= a[i * n + k] * a[j * n + k];
-            }
-            a[i * n + j] = s / d;
-        }
-    }
-    let mut y = b.to_vec();
-    for i in 0..n {
-        for k in 0..i {
-            y[i] -= a[i * n + k] * y[k];
-        }
-        y[i] /= a[i * n + i];
-    }
-    for i in (0..n).rev() {
-        for k in i + 1..n {
-            y[i] -= a[k * n + i] * y[k];
-        }
-        y[i] /= a[i * n + i];
-    }
-    y
-}
-
-/// `weight` x the mean factor vector (first `d` values of each row) of `r`'s neighbours in
-/// `g` (zeros without neighbours).
-pub fn social_mean(g: &Graph, r: u32, rows: &[Vec<f64>], d: usize, weight: f64) -> Vec<f64> {
+/// `weight` x the mean factor vector (the first `d` values of `row(f)`) of `r`'s neighbours
+/// `f` in `g` that have a row (zeros without any). Used while fitting (current rows) and by
+/// fold-in (the saved, fitted rows).
+pub fn social_mean<'a, T: Copy + Into<f64> + 'a>(
+    g: &Graph,
+    r: u32,
+    row: impl Fn(u32) -> Option<&'a [T]>,
+    d: usize,
+    weight: f64,
+) -> Vec<f64> {
     let mut m = vec![0.0; d];
     let nb = if (r as usize) < g.num_nodes() {
         g.neighbors(r)
@@ -305,9 +272,9 @@ pub fn social_mean(g: &Graph, r: u32, rows: &[Vec<f64>], d: usize, weight: f64) 
     };
     let mut n = 0usize;
     for &f in nb {
-        if let Some(v) = rows.get(f as usize) {
-            for (a, b) in m.iter_mut().zip(v) {
-                *a += b;
+        if let Some(v) = row(f) {
+            for (a, &b) in m.iter_mut().zip(v.iter().take(d)) {
+                *a += b.into();
             }
             n += 1;
         }
@@ -362,7 +329,10 @@ pub fn fit_logistic_mf(
                 if cells.is_empty() {
                     return rows[r].clone();
                 }
-                let prior = social.map(|g| social_mean(g, r as u32, &rows, d, p.social_weight));
+                let prior = social.map(|g| {
+                    let row = |f: u32| rows.get(f as usize).map(Vec::as_slice);
+                    social_mean(g, r as u32, row, d, p.social_weight)
+                });
                 newton(
                     &rows[r],
                     prior.as_deref(),
@@ -533,13 +503,5 @@ mod tests {
         }
         .check()
         .is_err());
-    }
-
-    #[test]
-    fn cholesky_solves() {
-        let mut a = vec![4.0, 2.0, 2.0, 3.0];
-        let x = cholesky_solve(&mut a, &[2.0, 1.0], 2);
-        // [4 2; 2 3] x = [2 1] -> x = [0.5, 0]
-        assert!((x[0] - 0.5).abs() < 1e-12 && x[1].abs() < 1e-12, "{x:?}");
     }
 }

@@ -15,7 +15,9 @@
 //! scoring time is folded in with one closed-form ALS solve ([`Factors::recalculate_user`]).
 use super::ModelError;
 use crate::features::FeatureSpace;
-use crate::mf::logistic::{fit_logistic_mf, fold_in, BinomialCounts, Cell, LogisticMfParams};
+use crate::mf::logistic::{
+    fit_logistic_mf, fold_in, social_mean, BinomialCounts, Cell, LogisticMfParams,
+};
 use crate::mf::{fit_als, fit_bpr, AlsParams, BprParams, Factors, Interactions};
 use crate::world::World;
 
@@ -92,6 +94,16 @@ pub struct MfViewer {
 
 type Triples = Vec<(u32, u32, f32)>;
 
+/// The MF column of `story` for `viewer`: its topic on the topic side, its author (unless the
+/// viewer wrote it) on the author side.
+fn column(st: &crate::world::Story, viewer: u32, topic: bool) -> Option<u32> {
+    if topic {
+        st.topic
+    } else {
+        (st.author != viewer).then_some(st.author)
+    }
+}
+
 /// Weighted engagement counts from the events with `from <= ts < to` on stories created at or
 /// after `min_created`: (viewer x author, viewer x topic) triples.
 pub fn counts(world: &World, from: i64, to: i64, min_created: i64) -> (Triples, Triples) {
@@ -115,11 +127,11 @@ pub fn counts(world: &World, from: i64, to: i64, min_created: i64) -> (Triples, 
         if st.created_at < min_created {
             continue;
         }
-        if st.author != e.user {
-            a.push((e.user, st.author, w));
+        if let Some(c) = column(st, e.user, false) {
+            a.push((e.user, c, w));
         }
-        if let Some(topic) = st.topic {
-            t.push((e.user, topic, w));
+        if let Some(c) = column(st, e.user, true) {
+            t.push((e.user, c, w));
         }
     }
     (a, t)
@@ -245,11 +257,11 @@ fn exposure_cells(world: &World, from: i64, to: i64, min_created: i64) -> (Vec<C
         } else {
             0.0
         };
-        if st.author != x.user {
-            a.push((x.user, st.author, 1.0, pos));
+        if let Some(c) = column(st, x.user, false) {
+            a.push((x.user, c, 1.0, pos));
         }
-        if let Some(topic) = st.topic {
-            t.push((x.user, topic, 1.0, pos));
+        if let Some(c) = column(st, x.user, true) {
+            t.push((x.user, c, 1.0, pos));
         }
     }
     (a, t)
@@ -310,12 +322,7 @@ impl MfModel {
                 let Some(st) = w.stories.get(story as usize) else {
                     continue;
                 };
-                let col = if topic {
-                    st.topic
-                } else {
-                    (st.author != viewer).then_some(st.author)
-                };
-                if let Some(col) = col.filter(|&x| x < n_cols) {
+                if let Some(col) = column(st, viewer, topic).filter(|&x| x < n_cols) {
                     c.push((col, wt));
                 }
             }
@@ -346,7 +353,11 @@ impl MfModel {
             .engagements_of(viewer)
             .iter()
             .take_while(|e| e.0 < as_of)
-            .filter(|e| (1..=4).contains(&e.2))
+            .filter(|e| {
+                crate::world::Action::ALL
+                    .get(e.2 as usize)
+                    .is_some_and(|a| a.is_positive())
+            })
             .map(|e| e.1)
             .collect();
         liked.sort_unstable();
@@ -359,54 +370,26 @@ impl MfModel {
             let Some(st) = w.stories.get(story as usize) else {
                 continue;
             };
-            let col = if topic {
-                st.topic
-            } else {
-                (st.author != viewer).then_some(st.author)
-            };
-            if let Some(col) = col.filter(|&x| x < n_cols) {
+            if let Some(col) = column(st, viewer, topic).filter(|&x| x < n_cols) {
                 let pos = if liked.binary_search(&story).is_ok() {
                     1.0
                 } else {
                     0.0
                 };
+                // one cell per exposure: the binomial likelihood adds up over a column's cells
                 cells.push((col, 1.0, pos));
-            }
-        }
-        if cells.is_empty() {
-            return None;
-        }
-        cells.sort_unstable_by_key(|c| c.0);
-        let mut merged: Vec<(u32, f32, f32)> = Vec::with_capacity(cells.len());
-        for c in cells {
-            match merged.last_mut() {
-                Some(m) if m.0 == c.0 => {
-                    m.1 += c.1;
-                    m.2 += c.2;
-                }
-                _ => merged.push(c),
             }
         }
         // SocialMF prior: the weighted mean of the fitted friends' factor vectors
         let d = side.factors.k().saturating_sub(1);
-        let mut prior = vec![0.0f64; d];
-        let mut n = 0usize;
-        if (viewer as usize) < w.graph.num_nodes() {
-            for &f in w.graph.neighbors(viewer) {
-                if let Some(r) = side.row(f) {
-                    for (a, b) in prior.iter_mut().zip(r) {
-                        *a += *b as f64;
-                    }
-                    n += 1;
-                }
-            }
-        }
-        if n > 0 {
-            for a in &mut prior {
-                *a *= self.logistic.social_weight / n as f64;
-            }
-        }
-        fold_in(&side.factors, &merged, Some(&prior), &self.logistic)
+        let prior = social_mean(
+            &w.graph,
+            viewer,
+            |f| side.row(f),
+            d,
+            self.logistic.social_weight,
+        );
+        fold_in(&side.factors, &cells, Some(&prior), &self.logistic)
     }
 
     /// Checks dimensions and finiteness.

@@ -22,6 +22,8 @@
 use super::hidden::{probabilities, HiddenX, BETA, BIAS, KIND_EFFECT};
 use super::{Hidden, HiddenRow};
 use crate::metrics::roc_auc;
+use crate::mf::linalg::solve_spd;
+use crate::model::fit::sigmoid;
 use crate::world::Action;
 use rayon::prelude::*;
 
@@ -117,10 +119,6 @@ pub fn ceiling(hidden: &Hidden, n_users: usize, split_at: i64) -> CeilingReport 
     }
 }
 
-fn sigmoid(z: f64) -> f64 {
-    1.0 / (1.0 + (-z).exp())
-}
-
 /// MAP estimate of `[f_u (d values), kappa_u (4 values)]` from the viewer's training rows.
 fn estimate(hidden: &Hidden, u: usize, rows: &[u32]) -> Vec<f64> {
     let d = hidden.taste_dim;
@@ -179,7 +177,7 @@ fn estimate(hidden: &Hidden, u: usize, rows: &[u32]) -> Vec<f64> {
                 }
             }
         }
-        let step = solve(&mut hess, &mut grad, np);
+        let step = solve_spd(&mut hess, &grad, np);
         let mut moved = 0.0f64;
         for (t, s) in th.iter_mut().zip(&step) {
             *t += s;
@@ -203,64 +201,10 @@ fn logit_without_tastes(x: &HiddenX, k: usize) -> f64 {
     z
 }
 
-/// Solves `a x = b` (a: n x n, row-major, positive definite here) by Gaussian elimination with
-/// partial pivoting; destroys `a` and `b`.
-fn solve(a: &mut [f64], b: &mut [f64], n: usize) -> Vec<f64> {
-    for i in 0..n {
-        let piv = (i..n)
-            .max_by(|&x, &y| a[x * n + i].abs().total_cmp(&a[y * n + i].abs()))
-            .unwrap_or(i);
-        if piv != i {
-            for c in 0..n {
-                a.swap(i * n + c, piv * n + c);
-            }
-            b.swap(i, piv);
-        }
-        let diag = a[i * n + i];
-        if diag.abs() < 1e-300 {
-            continue;
-        }
-        for r in 0..n {
-            if r != i {
-                let f = a[r * n + i] / diag;
-                if f != 0.0 {
-                    for c in i..n {
-                        a[r * n + c] -= f * a[i * n + c];
-                    }
-                    b[r] -= f * b[i];
-                }
-            }
-        }
-    }
-    (0..n)
-        .map(|i| {
-            let d = a[i * n + i];
-            if d.abs() < 1e-300 {
-                0.0
-            } else {
-                b[i] / d
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sim::{simulate_with_hidden, SimParams};
-
-    #[test]
-    fn solve_matches_a_hand_solution() {
-        let mut a = vec![4.0, 1.0, 0.0, 1.0, 3.0, 1.0, 0.0, 1.0, 2.0];
-        let mut b = vec![1.0, 2.0, 3.0];
-        let x = solve(&mut a, &mut b, 3);
-        // [4 1 0; 1 3 1; 0 1 2] x = [1 2 3]  ->  x = (1/4)(1 - x1) ... checked by substitution
-        let a0 = [4.0, 1.0, 0.0, 1.0, 3.0, 1.0, 0.0, 1.0, 2.0];
-        for r in 0..3 {
-            let lhs: f64 = (0..3).map(|c| a0[r * 3 + c] * x[c]).sum();
-            assert!((lhs - [1.0, 2.0, 3.0][r]).abs() < 1e-12);
-        }
-    }
 
     #[test]
     fn hidden_rows_match_truth_and_the_ceiling_is_ordered() {

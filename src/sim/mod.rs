@@ -127,8 +127,7 @@ pub struct Hidden {
 /// As [`simulate`].
 pub fn simulate_with_hidden(params: &SimParams) -> Result<(World, Hidden), SimError> {
     let p = params.check()?;
-    let (w, h) = simulate_inner(&p, true);
-    Ok((w, h.expect("invariant: recording was requested")))
+    Ok(simulate_inner(&p, true))
 }
 
 /// A story with its hidden quality (internal).
@@ -478,7 +477,8 @@ pub fn simulate_checked(p: &CheckedSimParams) -> World {
     simulate_inner(p, false).0
 }
 
-fn simulate_inner(p: &CheckedSimParams, record: bool) -> (World, Option<Hidden>) {
+/// The simulation; `record` fills [`Hidden::rows`] (left empty otherwise).
+fn simulate_inner(p: &CheckedSimParams, record: bool) -> (World, Hidden) {
     let n = p.users;
     let s = social::build(p);
     let g = &s.graph;
@@ -620,14 +620,14 @@ fn simulate_inner(p: &CheckedSimParams, record: bool) -> (World, Option<Hidden>)
     events.par_sort_unstable();
     truth.par_sort_unstable_by(|a, b| (a.ts, a.user, a.story).cmp(&(b.ts, b.user, b.story)));
     hidden_rows.par_sort_unstable_by(|a, b| (a.ts, a.user, a.story).cmp(&(b.ts, b.user, b.story)));
-    let hidden = record.then(|| Hidden {
+    let hidden = Hidden {
         rows: hidden_rows,
         taste_dim: p.taste_dim,
-        topic_factors: s.topic_factors.clone(),
-        taste_prior: s.taste_prior.clone(),
+        topic_factors: s.topic_factors,
+        taste_prior: s.taste_prior,
         taste_noise_sd: s.taste_noise_sd,
         kind_taste_sd: social::KIND_TASTE_SD,
-    });
+    };
 
     let mut users = Interner::new();
     for u in 0..n {
