@@ -18,6 +18,94 @@ pub fn load_world(dir: &Path, lenient: bool) -> Result<(World, LoadReport), Erro
     Ok(read_world(dir, &ReadOptions { lenient })?)
 }
 
+/// How [`load_world_with`] loads a world directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Skip bad rows (counted in the report) instead of failing. Lenient loads never use or
+    /// write a snapshot.
+    pub lenient: bool,
+    /// Leave `truth.tsv` unread (`world.truth` empty): only the oracle evaluation needs it.
+    pub skip_truth: bool,
+    /// Use the directory's snapshot when it is fresh, and write one after parsing
+    /// ([`crate::io::snapshot`]).
+    pub snapshot: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            lenient: false,
+            skip_truth: false,
+            snapshot: true,
+        }
+    }
+}
+
+/// Where a loaded world came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadedFrom {
+    /// The directory's fresh snapshot.
+    Snapshot,
+    /// The TSV files; `snapshot` says what happened to the snapshot (not used, why not, and
+    /// whether a new one was written).
+    Tsv { snapshot: String },
+}
+
+impl std::fmt::Display for LoadedFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadedFrom::Snapshot => write!(f, "read from the snapshot"),
+            LoadedFrom::Tsv { snapshot } => write!(f, "parsed from TSV ({snapshot})"),
+        }
+    }
+}
+
+/// Loads a world directory: from its snapshot when allowed and fresh, else by parsing the
+/// TSV files (then writing a snapshot when allowed). The world and report are identical
+/// either way (a test checks).
+///
+/// # Errors
+/// Any [`crate::io::IoError`] from the reader, naming the file and line. Snapshot problems
+/// are never errors: an unusable snapshot is ignored and an unwritable one skipped (logged).
+pub fn load_world_with(
+    dir: &Path,
+    opts: &LoadOptions,
+) -> Result<(World, LoadReport, LoadedFrom), Error> {
+    use crate::io::snapshot;
+    let use_snapshot = opts.snapshot && !opts.lenient;
+    let mut why = "snapshots off".to_string();
+    if use_snapshot {
+        match snapshot::read_snapshot(dir, !opts.skip_truth) {
+            Ok((world, report)) => return Ok((world, report, LoadedFrom::Snapshot)),
+            Err(miss) => {
+                tracing::info!(dir = %dir.display(), %miss, "parsing the world");
+                why = miss.to_string();
+            }
+        }
+    }
+    let (mut world, mut report) = read_world(
+        dir,
+        &ReadOptions {
+            lenient: opts.lenient,
+        },
+    )?;
+    if opts.skip_truth {
+        world.truth = Vec::new();
+        report.truth = 0;
+    }
+    if use_snapshot {
+        why = match snapshot::write_snapshot(dir, &world, &report, !opts.skip_truth) {
+            Ok(true) => format!("{why}; wrote {}", snapshot::snapshot_path(dir).display()),
+            Ok(false) => format!("{why}; a source changed just now, no snapshot written"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot write the world snapshot");
+                format!("{why}; cannot write a snapshot: {e}")
+            }
+        };
+    }
+    Ok((world, report, LoadedFrom::Tsv { snapshot: why }))
+}
+
 /// Builds the feature space for `world` with the model's feature settings (with the
 /// candidate-independent aggregates precomputed at `as_of` when given: the batch job ranks
 /// every user at one time), binds the model to it and runs `f` with the resulting scorer.
@@ -37,6 +125,30 @@ pub fn with_model_scorer<R>(
     }
     let scorer = ModelScorer::new(&fs, model)?;
     Ok(f(&scorer))
+}
+
+/// As [`with_model_scorer`], for inspecting a few `viewers` only (the debug binary): the edge
+/// signals are computed for the viewers' ego networks alone and nothing is precomputed for
+/// other users, so the cost is that of the viewers, not of the world. Scores, rows and
+/// explanations for these viewers are identical to the batch path's (a test compares the
+/// debug output with the batch line). `f` also receives the signals (for the profile).
+///
+/// # Errors
+/// As [`with_model_scorer`].
+pub fn with_viewer_scorer<R>(
+    world: &World,
+    model: &TrainedModel,
+    viewers: &[u32],
+    f: impl FnOnce(&ModelScorer<'_>, &crate::graph::EdgeSignals) -> R,
+) -> Result<R, Error> {
+    let signals = crate::graph::EdgeSignals::compute_for_egos(
+        &world.graph,
+        &model.feature_config.signal_params(),
+        viewers,
+    );
+    let fs = FeatureSpace::with_signals(world, &model.feature_config, signals)?;
+    let scorer = ModelScorer::new(&fs, model)?;
+    Ok(f(&scorer, fs.signals()))
 }
 
 /// A 64-bit FNV-1a fingerprint of a world's content (ids, graph, stories, events,

@@ -49,7 +49,12 @@ fn page() -> (World, UserExplanation, String) {
     for user in 0..world.num_users() as u32 {
         let ex = explain_user(&ctx, &scorer, &mut w, user).unwrap();
         if ex.feed.items.len() >= 5 && !ex.filtered.is_empty() && !ex.feed.fallback {
-            let pr = profile(&ctx, user);
+            let sig = feedrank::graph::EdgeSignals::compute_for_egos(
+                &world.graph,
+                &feedrank::graph::SignalParams::default(),
+                &[user],
+            );
+            let pr = profile(&ctx, user, &sig);
             let html = feed_page(&world, &ex, &pr, &mask, &FeedPageOptions::default());
             drop(w);
             return (world.clone(), ex, html);

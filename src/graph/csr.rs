@@ -82,6 +82,61 @@ impl Graph {
         (Graph { offsets, targets }, stats)
     }
 
+    /// Rebuilds a graph from the raw CSR arrays of [`Graph::raw`] (e.g. from a snapshot),
+    /// checking every invariant the accessors rely on: offsets start at 0, never decrease and
+    /// end at `targets.len()`; every neighbour list is strictly increasing, has no self-loop,
+    /// and names a node `< n`; every slot `(u, v)` has its reverse `(v, u)`.
+    ///
+    /// # Errors
+    /// A message naming the first broken invariant.
+    ///
+    /// # Complexity
+    /// O(n + E log deg).
+    pub fn from_csr(offsets: Vec<usize>, targets: Vec<u32>) -> Result<Graph, String> {
+        if offsets.first() != Some(&0) {
+            return Err("CSR offsets must start at 0".into());
+        }
+        if offsets.last() != Some(&targets.len()) {
+            return Err(format!(
+                "CSR offsets end at {:?} but there are {} targets",
+                offsets.last(),
+                targets.len()
+            ));
+        }
+        let n = offsets.len() - 1;
+        if n > u32::MAX as usize {
+            return Err(format!("{n} nodes do not fit u32 ids"));
+        }
+        for u in 0..n {
+            let (a, b) = (offsets[u], offsets[u + 1]);
+            if a > b {
+                return Err(format!("CSR offsets decrease at node {u}"));
+            }
+            let nb = &targets[a..b];
+            if nb.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(format!("node {u}: neighbours are not strictly increasing"));
+            }
+            if let Some(&v) = nb.iter().find(|&&v| v as usize >= n || v as usize == u) {
+                return Err(format!(
+                    "node {u}: neighbour {v} is out of range or a self-loop"
+                ));
+            }
+        }
+        // Symmetry in O(E): visiting u in increasing order, the next unmatched entry of each
+        // sorted list N(v) must be u.
+        let mut cursor = offsets[..n].to_vec();
+        for u in 0..n {
+            for &v in &targets[offsets[u]..offsets[u + 1]] {
+                let c = &mut cursor[v as usize];
+                if *c >= offsets[v as usize + 1] || targets[*c] as usize != u {
+                    return Err(format!("edge {u}->{v} has no reverse slot"));
+                }
+                *c += 1;
+            }
+        }
+        Ok(Graph { offsets, targets })
+    }
+
     /// Number of nodes.
     pub fn num_nodes(&self) -> usize {
         self.offsets.len().saturating_sub(1)
@@ -162,6 +217,22 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_csr_round_trips_and_rejects_broken_arrays() {
+        let (g, _) = Graph::from_edges(5, &[(0, 1), (3, 1), (0, 3), (2, 4)]);
+        let (o, t) = g.raw();
+        assert_eq!(Graph::from_csr(o.to_vec(), t.to_vec()).unwrap(), g);
+        let bad = |o: Vec<usize>, t: Vec<u32>| Graph::from_csr(o, t).unwrap_err();
+        assert!(bad(vec![1, 1], vec![]).contains("start at 0"));
+        assert!(bad(vec![0, 2], vec![1]).contains("end at"));
+        // 0 -> 1 without 1 -> 0.
+        assert!(bad(vec![0, 1, 1], vec![1]).contains("reverse"));
+        // Unsorted, self-loop, out of range.
+        assert!(bad(vec![0, 2, 3, 4], vec![2, 1, 0, 0]).contains("increasing"));
+        assert!(bad(vec![0, 1], vec![0]).contains("self-loop"));
+        assert!(bad(vec![0, 1, 2], vec![5, 0]).contains("out of range"));
+    }
 
     #[test]
     fn builds_sorted_dedup_both_directions() {

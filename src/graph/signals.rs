@@ -70,6 +70,13 @@ impl EdgeSignals {
         super::fast::edge_signals(g, params, &super::fast::FastOptions::default(), None)
     }
 
+    /// The signals of the slots `(u, v)` for `u` in `egos` only, identical to
+    /// [`EdgeSignals::compute`]'s for those slots; every other slot is 0. For inspecting a
+    /// few users (the debug binary) without paying for the whole graph.
+    pub fn compute_for_egos(g: &Graph, params: &SignalParams, egos: &[u32]) -> EdgeSignals {
+        super::fast::edge_signals_for_egos(g, params, &super::fast::FastOptions::default(), egos)
+    }
+
     /// [`EdgeSignals::compute`] with explicit fast-path options and a progress callback
     /// (called with the number of egos finished per batch, from worker threads).
     pub fn compute_with(

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// A buffered writer to `<target>.tmp.<pid>` that becomes `target` on [`AtomicFile::commit`].
+/// A buffered writer to `.<target>.tmp.<pid>.<seq>` that becomes `target` on [`AtomicFile::commit`].
 /// Dropping it without committing removes the temporary file.
 pub struct AtomicFile {
     target: PathBuf,
@@ -32,7 +32,11 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".to_string());
-        let tmp = target.with_file_name(format!(".{name}.tmp.{}", std::process::id()));
+        // Unique per process and per call, so two writers of one target (threads of one
+        // process included) never share a temporary file; the last rename wins.
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = target.with_file_name(format!(".{name}.tmp.{}.{seq}", std::process::id()));
         let file = File::create(&tmp).map_err(|source| IoError::Write {
             path: tmp.clone(),
             source,

@@ -2,6 +2,7 @@
 pub mod atomic;
 pub mod graph_file;
 pub mod import;
+pub mod snapshot;
 pub mod world_tsv;
 
 use std::path::PathBuf;

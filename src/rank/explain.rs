@@ -266,8 +266,12 @@ pub struct Tie {
     pub interactions: u32,
     /// Mutual friends.
     pub embeddedness: u32,
-    /// Absolute dispersion (Backstrom & Kleinberg 2014); `None` above 2,000 friends.
+    /// Absolute dispersion (Backstrom & Kleinberg 2014); `None` when the signals given to
+    /// [`profile`] do not cover the viewer's ego network.
     pub dispersion: Option<u32>,
+    /// Recursive dispersion (Backstrom & Kleinberg 2014, the configured rounds), the paper's
+    /// best single predictor of the strongest tie; 0 when not covered.
+    pub recursive_dispersion: f64,
 }
 
 /// The viewer's profile for the debug view.
@@ -279,11 +283,14 @@ pub struct Profile {
     pub ties: Vec<Tie>,
 }
 
-/// The viewer's ties with a simple tie strength, embeddedness and dispersion.
+/// The viewer's ties with a simple tie strength, embeddedness and dispersion, read from
+/// `signals` (which must cover the viewer's ego network, e.g.
+/// [`EdgeSignals::compute_for_egos`](crate::graph::EdgeSignals::compute_for_egos) with the
+/// viewer; slots of a signal set that does not match the graph give `None`).
 ///
 /// # Complexity
-/// O(d * c^2 log d) for degree d and mutual friends c (the naive dispersion; one user only).
-pub fn profile(ctx: &RankContext<'_>, user: u32) -> Profile {
+/// O(interactions + viewer's history + d) for degree d.
+pub fn profile(ctx: &RankContext<'_>, user: u32, signals: &crate::graph::EdgeSignals) -> Profile {
     let world = ctx.world;
     let g = &world.graph;
     let mut counts: HashMap<u32, u32> = HashMap::new();
@@ -304,17 +311,23 @@ pub fn profile(ctx: &RankContext<'_>, user: u32) -> Profile {
         }
     }
     let nu = g.neighbors(user);
-    let ties = nu
-        .iter()
-        .map(|&f| {
+    let covered = signals.len() == g.num_slots();
+    let ties = g
+        .slot_range(user)
+        .zip(nu)
+        .map(|(slot, &f)| {
             let nf = g.neighbors(f);
             let emb = nu.iter().filter(|x| nf.binary_search(x).is_ok()).count() as u32;
             Tie {
                 friend: f,
                 interactions: counts.get(&f).copied().unwrap_or(0),
                 embeddedness: emb,
-                dispersion: (nu.len() <= 2000)
-                    .then(|| crate::graph::signals::naive::dispersion(g, user, f)),
+                dispersion: covered.then(|| signals.dispersion[slot]),
+                recursive_dispersion: if covered {
+                    signals.recursive[slot]
+                } else {
+                    0.0
+                },
             }
         })
         .collect();

@@ -100,15 +100,10 @@ impl Worker {
 const PREFETCH_FAR: usize = 6;
 const PREFETCH_NEAR: usize = 2;
 
-/// Ranks one user into the worker's buffers; returns whether the fallback was used.
-pub(crate) fn rank_into<S: Scorer>(
-    ctx: &RankContext<'_>,
-    scorer: &S,
-    vs: &mut S::Viewer,
-    w: &mut Worker,
-    user: u32,
-) -> Result<bool, RankError> {
-    let p = ctx.params;
+/// The sources and filters stages for one user: fills `w.candidates` (what will be scored)
+/// and `w.filtered`, falling back to popular stories when nothing passes; returns whether the
+/// fallback was used. Updates `w.stats` (considered, filtered, fallbacks).
+fn gather(ctx: &RankContext<'_>, user: u32, w: &mut Worker) -> bool {
     w.candidates.clear();
     w.filtered.clear();
     w.scored.clear();
@@ -131,6 +126,37 @@ pub(crate) fn rank_into<S: Scorer>(
         w.stats.considered += w.candidates.len() as u64;
         w.stats.fallbacks += 1;
     }
+    fallback
+}
+
+/// The candidates [`rank_user`] would score for `user` (after the sources, the filters and
+/// the fallback), without scoring them: what a caller needs to know in advance to build
+/// features for this one user only (the debug binary's scoped feature space).
+///
+/// # Errors
+/// [`RankError::UnknownUser`] if `user` is out of range.
+pub fn candidates_of(
+    ctx: &RankContext<'_>,
+    user: u32,
+) -> Result<Vec<super::sources::Candidate>, RankError> {
+    if (user as usize) >= ctx.world.num_users() {
+        return Err(RankError::UnknownUser(user.to_string()));
+    }
+    let mut w = Worker::new(ctx.world);
+    gather(ctx, user, &mut w);
+    Ok(w.candidates)
+}
+
+/// Ranks one user into the worker's buffers; returns whether the fallback was used.
+pub(crate) fn rank_into<S: Scorer>(
+    ctx: &RankContext<'_>,
+    scorer: &S,
+    vs: &mut S::Viewer,
+    w: &mut Worker,
+    user: u32,
+) -> Result<bool, RankError> {
+    let p = ctx.params;
+    let fallback = gather(ctx, user, w);
     w.selectable.clear();
     for (i, c) in w.candidates.iter().enumerate() {
         for d in [PREFETCH_FAR, PREFETCH_NEAR] {

@@ -356,12 +356,29 @@ fn profile_counts_ties() {
     let p = RankParams::default();
     let ctx = RankContext::new(&w, &idx, &p, AS_OF);
     let ana = w.users.get("ana").unwrap();
-    let pr = explain::profile(&ctx, ana);
+    let sig = crate::graph::EdgeSignals::compute_for_egos(
+        &w.graph,
+        &crate::graph::SignalParams::default(),
+        &[ana, 0],
+    );
+    let pr = explain::profile(&ctx, ana, &sig);
     assert_eq!(pr.friends, 2);
     // ana's friends: v and bob, who are not friends of each other but share ana... ties are
     // (ana, v): common friend bob; (ana, bob): common friend v
     assert!(pr.ties.iter().all(|t| t.embeddedness == 1));
-    let pv = explain::profile(&ctx, 0);
+    let full = crate::graph::EdgeSignals::compute(&w.graph, &crate::graph::SignalParams::default());
+    for t in &pr.ties {
+        let slot = w.graph.edge_slot(ana, t.friend).unwrap();
+        assert_eq!(t.dispersion, Some(full.dispersion[slot]));
+        assert_eq!(
+            t.dispersion,
+            Some(crate::graph::signals::naive::dispersion(
+                &w.graph, ana, t.friend
+            ))
+        );
+        assert_eq!(t.recursive_dispersion, full.recursive[slot]);
+    }
+    let pv = explain::profile(&ctx, 0, &sig);
     let bob = w.users.get("bob").unwrap();
     let t = pv.ties.iter().find(|t| t.friend == bob).unwrap();
     assert_eq!(t.interactions, 0, "impressions and hides are not positive");

@@ -4,6 +4,8 @@
 //! reasons. `--json` prints one object whose `feed` is byte for byte the batch output's line
 //! for this user (the same serialisation function), beside `friends`, `candidates` (every
 //! candidate with features, heads, multipliers, why-line) and `filtered`.
+use anyhow::Context;
+use feedrank::graph::EdgeSignals;
 use feedrank::model::{Contribution, Scorer};
 use feedrank::rank::batch::{head_mask, write_jsonl, HeadsJson};
 use feedrank::rank::explain::{profile, Profile};
@@ -28,6 +30,9 @@ pub struct Args {
     /// Also write a self-contained HTML page of the feed to this file (atomically).
     #[arg(long)]
     pub html: Option<PathBuf>,
+    /// Print wall and CPU seconds per stage (load, index, features, feed) on stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -66,6 +71,7 @@ struct Feed<'a> {
     user: u32,
     json: bool,
     html: Option<PathBuf>,
+    stages: &'a mut crate::common::Stages,
 }
 
 fn print_profile(world: &World, pr: &Profile) {
@@ -102,9 +108,10 @@ fn print_profile(world: &World, pr: &Profile) {
             .take(5)
             .map(|t| {
                 format!(
-                    "{} (dispersion {}, {} mutual)",
+                    "{} (dispersion {}, recursive {:.3}, {} mutual)",
                     name(t.friend),
                     t.dispersion.unwrap_or(0),
+                    t.recursive_dispersion,
                     t.embeddedness
                 )
             })
@@ -113,15 +120,20 @@ fn print_profile(world: &World, pr: &Profile) {
     }
 }
 
-impl generate::WithScorer for Feed<'_> {
-    type Out = ();
-
-    fn run<S: Scorer>(self, world: &World, scorer: &S) -> anyhow::Result<()> {
+impl Feed<'_> {
+    fn run<S: Scorer>(
+        self,
+        world: &World,
+        scorer: &S,
+        signals: &EdgeSignals,
+    ) -> anyhow::Result<()> {
         let ctx = self.ctx;
+        self.stages.mark("features");
         let mut worker = Worker::new(world);
         let ex = explain_user(ctx, scorer, &mut worker, self.user)?;
         let mask = head_mask(&scorer.heads());
-        let pr = profile(ctx, self.user);
+        let pr = profile(ctx, self.user, signals);
+        self.stages.mark("rank and explain");
         let sname = |s: u32| world.story_ids.name(s);
         let uname = |u: u32| world.users.name(u);
         if let Some(path) = &self.html {
@@ -238,8 +250,10 @@ impl generate::WithScorer for Feed<'_> {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
+    let mut st = crate::common::Stages::new(a.timings);
     let params = generate::rank_params(a.input.config.as_deref(), a.input.k)?;
-    let world = generate::load_world(&a.input.world)?;
+    let world = generate::load_world(&a.input.world, false)?;
+    st.mark("load world");
     let Some(user) = world.users.get(&a.user) else {
         anyhow::bail!(
             "unknown user {:?}: {} has {} users (e.g. {:?})",
@@ -253,17 +267,23 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .input
         .as_of
         .unwrap_or_else(|| RankContext::default_as_of(&world));
+    let model = feedrank::model::load(&a.input.model)
+        .with_context(|| format!("loading model {}", a.input.model.display()))?;
+    st.mark("load model");
     let index = RankIndex::new(&world);
     let ctx = RankContext::new(&world, &index, &params, as_of);
-    generate::with_scorer(
-        &world,
-        &a.input.model,
-        as_of,
-        Feed {
-            ctx: &ctx,
-            user,
-            json: a.json,
-            html: a.html,
-        },
-    )
+    st.mark("rank index");
+    let feed = Feed {
+        ctx: &ctx,
+        user,
+        json: a.json,
+        html: a.html,
+        stages: &mut st,
+    };
+    feedrank::pipeline::with_viewer_scorer(&world, &model, &[user], |scorer, signals| {
+        feed.run(&world, scorer, signals)
+    })??;
+    st.mark("output");
+    st.print();
+    Ok(())
 }

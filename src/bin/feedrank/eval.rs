@@ -134,7 +134,7 @@ fn parse_time(s: &str) -> Result<i64, String> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     crate::common::set_threads(args.threads)?;
-    let world = crate::generate::load_world(&args.world)?;
+    let world = crate::generate::load_world(&args.world, true)?;
     let params = EvalParams {
         split_at: args.split_at,
         k: args.k,

@@ -83,11 +83,20 @@ pub fn write_feeds<S: Scorer>(
     Ok(stats)
 }
 
-/// Loads the world directory (strict), printing the load summary on stderr.
-pub fn load_world(dir: &Path) -> anyhow::Result<World> {
-    let (world, report) = feedrank::pipeline::load_world(dir, false)
+/// Loads the world directory (strict; `truth.tsv` only when `truth`), from its snapshot when
+/// fresh (set `FEEDRANK_SNAPSHOT=off` to always parse the TSV files and write none), printing
+/// the load summary and where the world came from on stderr.
+pub fn load_world(dir: &Path, truth: bool) -> anyhow::Result<World> {
+    let t = std::time::Instant::now();
+    let opts = feedrank::pipeline::LoadOptions {
+        lenient: false,
+        skip_truth: !truth,
+        snapshot: std::env::var("FEEDRANK_SNAPSHOT").map_or(true, |v| v != "off" && v != "0"),
+    };
+    let (world, report, from) = feedrank::pipeline::load_world_with(dir, &opts)
         .with_context(|| format!("reading world {}", dir.display()))?;
     eprintln!("{report}");
+    eprintln!("  loaded in {:.2} s, {from}", t.elapsed().as_secs_f64());
     Ok(world)
 }
 
@@ -151,7 +160,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
     let format: OutputFormat = a.format.parse()?;
     let params = rank_params(a.input.config.as_deref(), a.input.k)?;
-    let world = load_world(&a.input.world)?;
+    let world = load_world(&a.input.world, false)?;
     let as_of = a
         .input
         .as_of
@@ -195,7 +204,7 @@ pub struct BenchArgs {
 
 pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     common::set_threads(a.threads)?;
-    let world = load_world(&a.world)?;
+    let world = load_world(&a.world, false)?;
     let model = if a.model.exists() {
         feedrank::model::load(&a.model)?
     } else {

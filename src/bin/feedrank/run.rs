@@ -81,7 +81,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         None => Config::default(),
     };
     let params = rank_params(a.config.as_deref(), a.k)?;
-    let world = load_world(&a.world)?;
+    let world = load_world(&a.world, true)?;
     let stem = a
         .world
         .file_name()

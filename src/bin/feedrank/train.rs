@@ -79,7 +79,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
-    let world = crate::generate::load_world(&a.world)?;
+    let world = crate::generate::load_world(&a.world, false)?;
     let as_of = match a.as_of {
         Some(t) => t,
         None => default_as_of(&world).context("the world has no events or stories")?,

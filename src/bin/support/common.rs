@@ -55,3 +55,54 @@ pub fn cpu_seconds() -> Option<f64> {
     let stime: f64 = fields.get(12)?.parse().ok()?;
     Some((utime + stime) / 100.0)
 }
+
+/// Wall and CPU time per stage of one command, printed on stderr when enabled (`--timings`).
+pub struct Stages {
+    on: bool,
+    start: std::time::Instant,
+    last: (f64, f64),
+    rows: Vec<(&'static str, f64, f64)>,
+}
+
+impl Stages {
+    pub fn new(on: bool) -> Stages {
+        Stages {
+            on,
+            start: std::time::Instant::now(),
+            last: (0.0, cpu_seconds().unwrap_or(0.0)),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Ends the current stage under `name`.
+    pub fn mark(&mut self, name: &'static str) {
+        if !self.on {
+            return;
+        }
+        let wall = self.start.elapsed().as_secs_f64();
+        let cpu = cpu_seconds().unwrap_or(0.0);
+        self.rows
+            .push((name, wall - self.last.0, cpu - self.last.1));
+        self.last = (wall, cpu);
+    }
+
+    /// Prints every stage, the total and the peak memory on stderr.
+    pub fn print(&self) {
+        if !self.on {
+            return;
+        }
+        eprintln!("timings (wall s / cpu s):");
+        for (name, w, c) in &self.rows {
+            eprintln!("  {name:<22} {w:>7.3} {c:>7.2}");
+        }
+        let (w, c): (f64, f64) = self
+            .rows
+            .iter()
+            .fold((0.0, 0.0), |a, r| (a.0 + r.1, a.1 + r.2));
+        eprintln!(
+            "  {:<22} {w:>7.3} {c:>7.2}   peak memory {:.0} MiB",
+            "total",
+            peak_rss_mib().unwrap_or(f64::NAN)
+        );
+    }
+}

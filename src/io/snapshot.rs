@@ -1,0 +1,755 @@
+//! World snapshots: a binary copy of a parsed world directory, so that every command after the
+//! first skips the TSV parse (on the 100,000-user simulated world: 17 s of parsing become a
+//! fraction of a second of decoding).
+//!
+//! Takes a world directory and the [`World`] parsed from it; hands back the same `World` on
+//! later loads while the sources are unchanged. The snapshot lives in
+//! `<world>/.feedrank/world.snapshot` and is a cache, never a source of truth:
+//!
+//! - **Freshness.** The header records, for each source table actually read (`world.toml`,
+//!   `users.tsv`, `friendships.tsv`, ... or their `.gz`), its name, length and modification
+//!   time in nanoseconds, plus this build's snapshot format and crate version. Any difference,
+//!   an added or removed table, or a different feedrank version makes the snapshot stale and
+//!   the world is parsed again. As in git's "racy clean" rule, a snapshot is not written while
+//!   any source was modified less than [`SETTLE_SECONDS`] ago, so a file rewritten within the
+//!   same clock tick as the one the snapshot saw can never pass for unchanged.
+//! - **Integrity.** The payload carries a length and a 64-bit checksum; a truncated, corrupt
+//!   or undecodable snapshot, or one whose indices do not fit together (every id in range,
+//!   events sorted, a valid symmetric CSR graph) is ignored (logged) and the world re-parsed.
+//! - **Scope.** Only strict loads are cached (a lenient load's skipped-row report is not). The
+//!   true probabilities (`truth.tsv`, needed only by the oracle evaluation) are a separate
+//!   section after the main one: a load that does not want them stops reading before them,
+//!   and a snapshot written without them is only used by loads that do not want them.
+//! - **Writes** are atomic (temporary file, then rename); a directory that cannot be written
+//!   (read-only data) just means no snapshot.
+//!
+//! Layout (little-endian): magic `FRWORLD\0` (8) | format version u32 | header length u64 |
+//! header (bincode) | main length u64 | main checksum u64 | main (bincode) | truth length u64
+//! | truth checksum u64 | truth (bincode; empty when the world had none loaded).
+use super::world_tsv::LoadReport;
+use super::IoError;
+use crate::graph::{BuildStats, Graph};
+use crate::world::{Action, Event, Interaction, Interner, Story, Truth, World, WorldMeta};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Magic bytes of a snapshot file.
+pub const MAGIC: [u8; 8] = *b"FRWORLD\0";
+/// Snapshot format version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// Directory (inside the world directory) holding the snapshot.
+pub const SNAPSHOT_DIR: &str = ".feedrank";
+/// Snapshot file name inside [`SNAPSHOT_DIR`].
+pub const SNAPSHOT_FILE: &str = "world.snapshot";
+/// Sources modified less than this many seconds ago are not snapshotted (see module docs).
+pub const SETTLE_SECONDS: u64 = 2;
+/// The source tables a world directory may hold, in load order (each plain or `.gz`).
+pub const TABLES: [&str; 6] = [
+    "users.tsv",
+    "friendships.tsv",
+    "stories.tsv",
+    "events.tsv",
+    "interactions.tsv",
+    "truth.tsv",
+];
+const LIMIT: usize = 1 << 34;
+
+/// One source file as the snapshot saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    /// File name inside the world directory.
+    pub name: String,
+    pub len: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: i128,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Header {
+    crate_version: String,
+    sources: Vec<Stamp>,
+    has_truth: bool,
+}
+
+/// Raw little-endian bytes, encoded by bincode as one byte string (one copy, not one call
+/// per element as a `Vec<u8>` would be).
+#[derive(Default)]
+struct Blob(Vec<u8>);
+
+impl Serialize for Blob {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Blob {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Blob;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a byte string")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Blob, E> {
+                Ok(Blob(v.to_vec()))
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Blob, E> {
+                Ok(Blob(v))
+            }
+        }
+        d.deserialize_byte_buf(V)
+    }
+}
+
+/// Fixed-width little-endian columns.
+trait Le: Sized + Copy + 'static {
+    const N: usize;
+    fn put(self, out: &mut Vec<u8>);
+    fn get(b: &[u8]) -> Self;
+}
+
+macro_rules! le {
+    ($t:ty, $n:expr) => {
+        impl Le for $t {
+            const N: usize = $n;
+            #[inline]
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            #[inline]
+            fn get(b: &[u8]) -> Self {
+                let mut a = [0u8; $n];
+                a.copy_from_slice(&b[..$n]);
+                <$t>::from_le_bytes(a)
+            }
+        }
+    };
+}
+le!(u8, 1);
+le!(u32, 4);
+le!(u64, 8);
+le!(i64, 8);
+le!(f64, 8);
+
+fn col<T: Le>(xs: impl Iterator<Item = T>) -> Blob {
+    let mut out = Vec::with_capacity(xs.size_hint().0 * T::N);
+    for x in xs {
+        x.put(&mut out);
+    }
+    Blob(out)
+}
+
+impl Blob {
+    /// Number of `T`s, or an error when the length is not a multiple of the width.
+    fn count<T: Le>(&self, what: &str) -> Result<usize, String> {
+        if !self.0.len().is_multiple_of(T::N) {
+            return Err(format!(
+                "{what}: {} bytes is not a whole column",
+                self.0.len()
+            ));
+        }
+        Ok(self.0.len() / T::N)
+    }
+
+    fn iter<T: Le>(&self) -> impl Iterator<Item = T> + '_ {
+        self.0.chunks_exact(T::N).map(T::get)
+    }
+
+    fn vec<T: Le>(&self) -> Vec<T> {
+        self.iter().collect()
+    }
+}
+
+/// The names of an [`Interner`] as one byte string and end offsets.
+#[derive(Serialize, Deserialize, Default)]
+struct Names {
+    bytes: Blob,
+    ends: Blob,
+}
+
+impl Names {
+    fn of(i: &Interner) -> Names {
+        let mut bytes = Vec::new();
+        let mut ends = Vec::with_capacity(i.len());
+        for n in i.names() {
+            bytes.extend_from_slice(n.as_bytes());
+            ends.push(bytes.len() as u64);
+        }
+        Names {
+            bytes: Blob(bytes),
+            ends: col(ends.into_iter()),
+        }
+    }
+
+    fn interner(&self, what: &str) -> Result<Interner, String> {
+        let text = std::str::from_utf8(&self.bytes.0)
+            .map_err(|e| format!("{what} ids are not UTF-8: {e}"))?;
+        let n = self.ends.count::<u64>(what)?;
+        let mut out = Interner::new();
+        let mut start = 0usize;
+        for (k, end) in self.ends.iter::<u64>().enumerate() {
+            let end = end as usize;
+            let name = text
+                .get(start..end)
+                .ok_or_else(|| format!("{what} id {k}: bad offsets {start}..{end}"))?;
+            if out.intern(name) as usize != k {
+                return Err(format!("duplicate {what} id {name:?}"));
+            }
+            start = end;
+        }
+        if start != text.len() || out.len() != n {
+            return Err(format!("{what} ids: trailing bytes"));
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Main {
+    meta_toml: String,
+    declared_users: u64,
+    friendships: [u64; 4],
+    users: Names,
+    story_ids: Names,
+    kinds: Names,
+    topics: Names,
+    interaction_kinds: Names,
+    graph_offsets: Blob,
+    graph_targets: Blob,
+    story_author: Blob,
+    story_created: Blob,
+    story_kind: Blob,
+    /// `u32::MAX` for none.
+    story_topic: Blob,
+    ev_ts: Blob,
+    ev_user: Blob,
+    ev_story: Blob,
+    ev_action: Blob,
+    in_ts: Blob,
+    in_from: Blob,
+    in_to: Blob,
+    in_kind: Blob,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct TruthCols {
+    user: Blob,
+    story: Blob,
+    ts: Blob,
+    /// Five f64 per row.
+    p: Blob,
+}
+
+/// Why a snapshot was not used (for the log line and tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Miss {
+    /// No snapshot file.
+    Absent,
+    /// Written by another format version or feedrank version.
+    Version,
+    /// A source table changed, appeared or disappeared since it was written.
+    Stale,
+    /// Written without `truth.tsv`, which this load wants.
+    NoTruth,
+    /// Unreadable, truncated, corrupt or inconsistent (the message says which).
+    Corrupt(String),
+}
+
+impl std::fmt::Display for Miss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Miss::Absent => write!(f, "no snapshot"),
+            Miss::Version => write!(f, "snapshot from another feedrank version"),
+            Miss::Stale => write!(f, "snapshot is stale (a source file changed)"),
+            Miss::NoTruth => write!(f, "snapshot was written without truth.tsv"),
+            Miss::Corrupt(m) => write!(f, "snapshot is unusable: {m}"),
+        }
+    }
+}
+
+/// `dir/.feedrank/world.snapshot`.
+pub fn snapshot_path(dir: &Path) -> PathBuf {
+    dir.join(SNAPSHOT_DIR).join(SNAPSHOT_FILE)
+}
+
+/// The stamps of the world's source files (`world.toml`, then every table present).
+///
+/// # Errors
+/// [`IoError::Open`] when a present file's metadata cannot be read.
+pub fn source_stamps(dir: &Path) -> Result<Vec<Stamp>, IoError> {
+    let mut paths = vec![dir.join("world.toml")];
+    paths.extend(TABLES.iter().filter_map(|t| super::find_table(dir, t)));
+    paths
+        .into_iter()
+        .filter(|p| p.exists())
+        .map(|p| {
+            let md = std::fs::metadata(&p).map_err(|source| IoError::Open {
+                path: p.clone(),
+                source,
+            })?;
+            let mtime_ns = md
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i128);
+            Ok(Stamp {
+                name: p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                len: md.len(),
+                mtime_ns,
+            })
+        })
+        .collect()
+}
+
+/// A 64-bit checksum over 8-byte words (four interleaved lanes; fast enough that checking a
+/// few hundred megabytes costs tens of milliseconds).
+fn checksum(bytes: &[u8]) -> u64 {
+    const K: [u64; 4] = [
+        0x9e37_79b9_7f4a_7c15,
+        0xc2b2_ae3d_27d4_eb4f,
+        0x1656_67b1_9e37_79f9,
+        0x27d4_eb2f_1656_67c5,
+    ];
+    let mut h = [K[0] ^ bytes.len() as u64, K[1], K[2], K[3]];
+    let mut chunks = bytes.chunks_exact(32);
+    for c in &mut chunks {
+        for (l, hl) in h.iter_mut().enumerate() {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&c[l * 8..l * 8 + 8]);
+            *hl = (hl.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K[l] | 1);
+        }
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        h[i % 4] = (h[i % 4] ^ u64::from(b)).wrapping_mul(K[i % 4] | 1);
+    }
+    let mut x = h[0] ^ h[1].rotate_left(17) ^ h[2].rotate_left(31) ^ h[3].rotate_left(47);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^ (x >> 33)
+}
+
+fn cfg() -> impl bincode::config::Config {
+    bincode::config::standard()
+        .with_fixed_int_encoding()
+        .with_limit::<LIMIT>()
+}
+
+fn encode<T: Serialize>(x: &T) -> Result<Vec<u8>, String> {
+    bincode::serde::encode_to_vec(x, cfg()).map_err(|e| format!("cannot encode: {e}"))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Miss> {
+    let (x, used): (T, usize) = bincode::serde::decode_from_slice(bytes, cfg())
+        .map_err(|e| Miss::Corrupt(format!("{what}: cannot decode: {e}")))?;
+    if used != bytes.len() {
+        return Err(Miss::Corrupt(format!(
+            "{what}: {} bytes after the payload",
+            bytes.len() - used
+        )));
+    }
+    Ok(x)
+}
+
+/// Writes the snapshot of `world` (as loaded from `dir` with `report`) unless a source is
+/// too recent ([`SETTLE_SECONDS`]). `has_truth`: whether `world.truth` holds `truth.tsv` (a
+/// load that skipped it passes false). Returns whether a snapshot was written.
+///
+/// # Errors
+/// [`IoError::Write`] when the snapshot cannot be written (callers treat this as "no
+/// snapshot", not as a failed load).
+pub fn write_snapshot(
+    dir: &Path,
+    world: &World,
+    report: &LoadReport,
+    has_truth: bool,
+) -> Result<bool, IoError> {
+    let sources = source_stamps(dir)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128);
+    let settle = i128::from(SETTLE_SECONDS) * 1_000_000_000;
+    if sources.iter().any(|s| now - s.mtime_ns < settle) {
+        tracing::debug!(dir = %dir.display(), "a source changed just now; no snapshot written");
+        return Ok(false);
+    }
+    let path = snapshot_path(dir);
+    let werr = |message: String| IoError::Write {
+        path: path.clone(),
+        source: std::io::Error::other(message),
+    };
+    let header = Header {
+        crate_version: env!("CARGO_PKG_VERSION").to_string(),
+        sources,
+        has_truth,
+    };
+    let (offsets, targets) = world.graph.raw();
+    let s = &world.stories;
+    let ev = &world.events;
+    let it = &world.interactions;
+    let main = Main {
+        meta_toml: toml::to_string(&world.meta).map_err(|e| werr(e.to_string()))?,
+        declared_users: report.declared_users as u64,
+        friendships: [
+            report.friendships.rows as u64,
+            report.friendships.self_loops as u64,
+            report.friendships.duplicates as u64,
+            report.friendships.edges as u64,
+        ],
+        users: Names::of(&world.users),
+        story_ids: Names::of(&world.story_ids),
+        kinds: Names::of(&world.kinds),
+        topics: Names::of(&world.topics),
+        interaction_kinds: Names::of(&world.interaction_kinds),
+        graph_offsets: col(offsets.iter().map(|&o| o as u64)),
+        graph_targets: col(targets.iter().copied()),
+        story_author: col(s.iter().map(|x| x.author)),
+        story_created: col(s.iter().map(|x| x.created_at)),
+        story_kind: col(s.iter().map(|x| x.kind)),
+        story_topic: col(s.iter().map(|x| x.topic.unwrap_or(u32::MAX))),
+        ev_ts: col(ev.iter().map(|e| e.ts)),
+        ev_user: col(ev.iter().map(|e| e.user)),
+        ev_story: col(ev.iter().map(|e| e.story)),
+        ev_action: col(ev.iter().map(|e| e.action as u8)),
+        in_ts: col(it.iter().map(|x| x.ts)),
+        in_from: col(it.iter().map(|x| x.from)),
+        in_to: col(it.iter().map(|x| x.to)),
+        in_kind: col(it.iter().map(|x| x.kind)),
+    };
+    let truth = if has_truth {
+        let t = &world.truth;
+        TruthCols {
+            user: col(t.iter().map(|x| x.user)),
+            story: col(t.iter().map(|x| x.story)),
+            ts: col(t.iter().map(|x| x.ts)),
+            p: col(t.iter().flat_map(|x| x.p)),
+        }
+    } else {
+        TruthCols::default()
+    };
+    let header = encode(&header).map_err(werr)?;
+    let main = encode(&main).map_err(werr)?;
+    let truth = encode(&truth).map_err(werr)?;
+    let mut f = super::atomic::AtomicFile::create(&path)?;
+    let w = f.writer();
+    let res = (|| -> std::io::Result<()> {
+        w.write_all(&MAGIC)?;
+        w.write_all(&FORMAT_VERSION.to_le_bytes())?;
+        w.write_all(&(header.len() as u64).to_le_bytes())?;
+        w.write_all(&header)?;
+        for part in [&main, &truth] {
+            w.write_all(&(part.len() as u64).to_le_bytes())?;
+            w.write_all(&checksum(part).to_le_bytes())?;
+            w.write_all(part)?;
+        }
+        Ok(())
+    })();
+    res.map_err(|e| f.err(e))?;
+    f.commit()?;
+    Ok(true)
+}
+
+/// Sequential reads from the snapshot file, each a clear [`Miss::Corrupt`] when short.
+struct Reader {
+    file: std::io::BufReader<std::fs::File>,
+}
+
+impl Reader {
+    fn exact(&mut self, n: usize, what: &str) -> Result<Vec<u8>, Miss> {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(n)
+            .map_err(|_| Miss::Corrupt(format!("{what}: implausible length {n}")))?;
+        (&mut self.file)
+            .take(n as u64)
+            .read_to_end(&mut buf)
+            .map_err(|e| Miss::Corrupt(format!("{what}: {e}")))?;
+        if buf.len() != n {
+            return Err(Miss::Corrupt(format!(
+                "{what}: truncated ({} of {n} bytes)",
+                buf.len()
+            )));
+        }
+        Ok(buf)
+    }
+
+    fn u64(&mut self, what: &str) -> Result<u64, Miss> {
+        let b = self.exact(8, what)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b);
+        Ok(u64::from_le_bytes(a))
+    }
+
+    /// A length-prefixed, checksummed section.
+    fn section(&mut self, what: &str) -> Result<Vec<u8>, Miss> {
+        let len = self.u64(what)?;
+        let sum = self.u64(what)?;
+        let n = usize::try_from(len)
+            .ok()
+            .filter(|&n| n <= LIMIT)
+            .ok_or_else(|| Miss::Corrupt(format!("{what}: implausible length {len}")))?;
+        let bytes = self.exact(n, what)?;
+        if checksum(&bytes) != sum {
+            return Err(Miss::Corrupt(format!("{what}: checksum mismatch")));
+        }
+        Ok(bytes)
+    }
+}
+
+/// Reads the snapshot of `dir` if it is fresh and usable for a load that does (`want_truth`)
+/// or does not want `truth.tsv`; otherwise says why not. Never fails the load: every problem
+/// is a [`Miss`].
+pub fn read_snapshot(dir: &Path, want_truth: bool) -> Result<(World, LoadReport), Miss> {
+    use std::io::Read;
+    let path = snapshot_path(dir);
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Miss::Absent),
+        Err(e) => return Err(Miss::Corrupt(e.to_string())),
+    };
+    let mut r = Reader {
+        file: std::io::BufReader::with_capacity(1 << 16, file),
+    };
+    let mut fixed = [0u8; 12];
+    r.file
+        .read_exact(&mut fixed)
+        .map_err(|e| Miss::Corrupt(format!("header: {e}")))?;
+    if fixed[..8] != MAGIC {
+        return Err(Miss::Corrupt("not a feedrank world snapshot".into()));
+    }
+    if fixed[8..12] != FORMAT_VERSION.to_le_bytes() {
+        return Err(Miss::Version);
+    }
+    let hlen = r.u64("header")?;
+    if hlen > 1 << 20 {
+        return Err(Miss::Corrupt(format!("header: implausible length {hlen}")));
+    }
+    let header: Header = decode(&r.exact(hlen as usize, "header")?, "header")?;
+    if header.crate_version != env!("CARGO_PKG_VERSION") {
+        return Err(Miss::Version);
+    }
+    let now = source_stamps(dir).map_err(|e| Miss::Corrupt(e.to_string()))?;
+    if now != header.sources {
+        return Err(Miss::Stale);
+    }
+    let has_truth_file = header
+        .sources
+        .iter()
+        .any(|s| s.name.starts_with("truth.tsv"));
+    if want_truth && has_truth_file && !header.has_truth {
+        return Err(Miss::NoTruth);
+    }
+    let main: Main = decode(&r.section("world")?, "world")?;
+    let truth: TruthCols = if want_truth {
+        decode(&r.section("truth")?, "truth")?
+    } else {
+        TruthCols::default()
+    };
+    build(main, truth).map_err(Miss::Corrupt)
+}
+
+fn same_len(what: &str, lens: &[usize]) -> Result<(), String> {
+    if lens.windows(2).any(|w| w[0] != w[1]) {
+        return Err(format!("{what} columns have different lengths {lens:?}"));
+    }
+    Ok(())
+}
+
+fn in_range(what: &str, b: &Blob, n: usize) -> Result<(), String> {
+    match b.iter::<u32>().find(|&x| x as usize >= n) {
+        Some(x) => Err(format!("{what} {x} out of range (< {n})")),
+        None => Ok(()),
+    }
+}
+
+/// Reassembles and checks the world from its columns.
+fn build(m: Main, t: TruthCols) -> Result<(World, LoadReport), String> {
+    let meta: WorldMeta = toml::from_str(&m.meta_toml).map_err(|e| format!("meta: {e}"))?;
+    let users = m.users.interner("user")?;
+    let nu = users.len();
+    let offsets: Vec<usize> = m.graph_offsets.iter::<u64>().map(|o| o as usize).collect();
+    if offsets.len() != nu + 1 {
+        return Err(format!(
+            "graph has {} nodes but there are {nu} users",
+            offsets.len().saturating_sub(1)
+        ));
+    }
+    m.graph_targets.count::<u32>("graph")?;
+    let graph = Graph::from_csr(offsets, m.graph_targets.vec())?;
+    let story_ids = m.story_ids.interner("story")?;
+    let kinds = m.kinds.interner("kind")?;
+    let topics = m.topics.interner("topic")?;
+    let interaction_kinds = m.interaction_kinds.interner("interaction kind")?;
+    let ns = story_ids.len();
+    same_len(
+        "story",
+        &[
+            ns,
+            m.story_author.count::<u32>("story")?,
+            m.story_created.count::<i64>("story")?,
+            m.story_kind.count::<u32>("story")?,
+            m.story_topic.count::<u32>("story")?,
+        ],
+    )?;
+    in_range("story author", &m.story_author, nu)?;
+    in_range("story kind", &m.story_kind, kinds.len())?;
+    let nt = topics.len();
+    if let Some(x) = m
+        .story_topic
+        .iter::<u32>()
+        .find(|&x| x != u32::MAX && x as usize >= nt)
+    {
+        return Err(format!("story topic {x} out of range (< {nt})"));
+    }
+    let stories: Vec<Story> = m
+        .story_author
+        .iter::<u32>()
+        .zip(m.story_created.iter::<i64>())
+        .zip(m.story_kind.iter::<u32>())
+        .zip(m.story_topic.iter::<u32>())
+        .map(|(((author, created_at), kind), topic)| Story {
+            author,
+            created_at,
+            kind,
+            topic: (topic != u32::MAX).then_some(topic),
+        })
+        .collect();
+    let ne = m.ev_ts.count::<i64>("event")?;
+    same_len(
+        "event",
+        &[
+            ne,
+            m.ev_user.count::<u32>("event")?,
+            m.ev_story.count::<u32>("event")?,
+            m.ev_action.count::<u8>("event")?,
+        ],
+    )?;
+    in_range("event user", &m.ev_user, nu)?;
+    in_range("event story", &m.ev_story, ns)?;
+    if let Some(a) = m
+        .ev_action
+        .0
+        .iter()
+        .find(|&&a| a as usize >= Action::ALL.len())
+    {
+        return Err(format!("event action {a} out of range"));
+    }
+    let events: Vec<Event> = m
+        .ev_ts
+        .iter::<i64>()
+        .zip(m.ev_user.iter::<u32>())
+        .zip(m.ev_story.iter::<u32>())
+        .zip(m.ev_action.0.iter())
+        .map(|(((ts, user), story), &a)| Event {
+            ts,
+            user,
+            story,
+            action: Action::ALL[a as usize],
+        })
+        .collect();
+    if !events.is_sorted() {
+        return Err("events are not sorted".into());
+    }
+    let ni = m.in_ts.count::<i64>("interaction")?;
+    same_len(
+        "interaction",
+        &[
+            ni,
+            m.in_from.count::<u32>("interaction")?,
+            m.in_to.count::<u32>("interaction")?,
+            m.in_kind.count::<u32>("interaction")?,
+        ],
+    )?;
+    in_range("interaction user", &m.in_from, nu)?;
+    in_range("interaction user", &m.in_to, nu)?;
+    in_range("interaction kind", &m.in_kind, interaction_kinds.len())?;
+    let interactions: Vec<Interaction> = m
+        .in_ts
+        .iter::<i64>()
+        .zip(m.in_from.iter::<u32>())
+        .zip(m.in_to.iter::<u32>())
+        .zip(m.in_kind.iter::<u32>())
+        .map(|(((ts, from), to), kind)| Interaction { ts, from, to, kind })
+        .collect();
+    let ntr = t.user.count::<u32>("truth")?;
+    same_len(
+        "truth",
+        &[
+            ntr,
+            t.story.count::<u32>("truth")?,
+            t.ts.count::<i64>("truth")?,
+            t.p.count::<f64>("truth")? / 5,
+            t.p.count::<f64>("truth")?.div_ceil(5),
+        ],
+    )?;
+    in_range("truth user", &t.user, nu)?;
+    in_range("truth story", &t.story, ns)?;
+    let truth: Vec<Truth> = t
+        .user
+        .iter::<u32>()
+        .zip(t.story.iter::<u32>())
+        .zip(t.ts.iter::<i64>())
+        .zip(t.p.0.chunks_exact(40))
+        .map(|(((user, story), ts), p)| Truth {
+            user,
+            story,
+            ts,
+            p: std::array::from_fn(|k| f64::get(&p[k * 8..])),
+        })
+        .collect();
+    let world = World {
+        meta,
+        users,
+        graph,
+        stories,
+        story_ids,
+        kinds,
+        topics,
+        events,
+        interactions,
+        interaction_kinds,
+        truth,
+    };
+    let f = m.friendships;
+    let mut report = LoadReport {
+        name: world.meta.name.clone(),
+        users: nu,
+        declared_users: m.declared_users as usize,
+        friendships: BuildStats {
+            rows: f[0] as usize,
+            self_loops: f[1] as usize,
+            duplicates: f[2] as usize,
+            edges: f[3] as usize,
+        },
+        stories: ns,
+        interactions: ni,
+        truth: ntr,
+        time_span: world.time_span(),
+        ..LoadReport::default()
+    };
+    for e in &world.events {
+        report.events[e.action.index()] += 1;
+    }
+    Ok((world, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_sees_every_byte_and_the_length() {
+        let a: Vec<u8> = (0..1000u32).map(|i| (i * 7) as u8).collect();
+        let base = checksum(&a);
+        for i in [0, 1, 31, 32, 500, 999] {
+            let mut b = a.clone();
+            b[i] ^= 1;
+            assert_ne!(checksum(&b), base, "flip at {i}");
+        }
+        assert_ne!(checksum(&a[..999]), base);
+        assert_eq!(checksum(&a), base);
+    }
+}
