@@ -72,33 +72,39 @@ struct Header {
     has_truth: bool,
 }
 
-/// Raw little-endian bytes, encoded by bincode as one byte string (one copy, not one call
-/// per element as a `Vec<u8>` would be).
+/// Raw little-endian bytes, encoded by bincode as one byte string (one copy when writing,
+/// none when reading: decoding borrows from the file's bytes).
 #[derive(Default)]
-struct Blob(Vec<u8>);
+struct Blob<'a>(std::borrow::Cow<'a, [u8]>);
 
-impl Serialize for Blob {
+impl Serialize for Blob<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(&self.0)
     }
 }
 
-impl<'de> Deserialize<'de> for Blob {
+impl<'de: 'a, 'a> Deserialize<'de> for Blob<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Blob;
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = Blob<'a>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a byte string")
             }
-            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Blob, E> {
-                Ok(Blob(v.to_vec()))
+            fn visit_borrowed_bytes<E: serde::de::Error>(
+                self,
+                v: &'de [u8],
+            ) -> Result<Blob<'a>, E> {
+                Ok(Blob(std::borrow::Cow::Borrowed(v)))
             }
-            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Blob, E> {
-                Ok(Blob(v))
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Blob<'a>, E> {
+                Ok(Blob(std::borrow::Cow::Owned(v.to_vec())))
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Blob<'a>, E> {
+                Ok(Blob(std::borrow::Cow::Owned(v)))
             }
         }
-        d.deserialize_byte_buf(V)
+        d.deserialize_bytes(V(std::marker::PhantomData))
     }
 }
 
@@ -132,15 +138,15 @@ le!(u64, 8);
 le!(i64, 8);
 le!(f64, 8);
 
-fn col<T: Le>(xs: impl Iterator<Item = T>) -> Blob {
+fn col<T: Le>(xs: impl Iterator<Item = T>) -> Blob<'static> {
     let mut out = Vec::with_capacity(xs.size_hint().0 * T::N);
     for x in xs {
         x.put(&mut out);
     }
-    Blob(out)
+    Blob(std::borrow::Cow::Owned(out))
 }
 
-impl Blob {
+impl Blob<'_> {
     /// Number of `T`s, or an error when the length is not a multiple of the width.
     fn count<T: Le>(&self, what: &str) -> Result<usize, String> {
         if !self.0.len().is_multiple_of(T::N) {
@@ -163,13 +169,15 @@ impl Blob {
 
 /// The names of an [`Interner`] as one byte string and end offsets.
 #[derive(Serialize, Deserialize, Default)]
-struct Names {
-    bytes: Blob,
-    ends: Blob,
+struct Names<'a> {
+    #[serde(borrow)]
+    bytes: Blob<'a>,
+    #[serde(borrow)]
+    ends: Blob<'a>,
 }
 
-impl Names {
-    fn of(i: &Interner) -> Names {
+impl Names<'_> {
+    fn of(i: &Interner) -> Names<'static> {
         let mut bytes = Vec::new();
         let mut ends = Vec::with_capacity(i.len());
         for n in i.names() {
@@ -177,7 +185,7 @@ impl Names {
             ends.push(bytes.len() as u64);
         }
         Names {
-            bytes: Blob(bytes),
+            bytes: Blob(std::borrow::Cow::Owned(bytes)),
             ends: col(ends.into_iter()),
         }
     }
@@ -206,39 +214,62 @@ impl Names {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Main {
+struct Main<'a> {
     meta_toml: String,
     declared_users: u64,
     friendships: [u64; 4],
-    users: Names,
-    story_ids: Names,
-    kinds: Names,
-    topics: Names,
-    interaction_kinds: Names,
-    graph_offsets: Blob,
-    graph_targets: Blob,
-    story_author: Blob,
-    story_created: Blob,
-    story_kind: Blob,
+    #[serde(borrow)]
+    users: Names<'a>,
+    #[serde(borrow)]
+    story_ids: Names<'a>,
+    #[serde(borrow)]
+    kinds: Names<'a>,
+    #[serde(borrow)]
+    topics: Names<'a>,
+    #[serde(borrow)]
+    interaction_kinds: Names<'a>,
+    #[serde(borrow)]
+    graph_offsets: Blob<'a>,
+    #[serde(borrow)]
+    graph_targets: Blob<'a>,
+    #[serde(borrow)]
+    story_author: Blob<'a>,
+    #[serde(borrow)]
+    story_created: Blob<'a>,
+    #[serde(borrow)]
+    story_kind: Blob<'a>,
     /// `u32::MAX` for none.
-    story_topic: Blob,
-    ev_ts: Blob,
-    ev_user: Blob,
-    ev_story: Blob,
-    ev_action: Blob,
-    in_ts: Blob,
-    in_from: Blob,
-    in_to: Blob,
-    in_kind: Blob,
+    #[serde(borrow)]
+    story_topic: Blob<'a>,
+    #[serde(borrow)]
+    ev_ts: Blob<'a>,
+    #[serde(borrow)]
+    ev_user: Blob<'a>,
+    #[serde(borrow)]
+    ev_story: Blob<'a>,
+    #[serde(borrow)]
+    ev_action: Blob<'a>,
+    #[serde(borrow)]
+    in_ts: Blob<'a>,
+    #[serde(borrow)]
+    in_from: Blob<'a>,
+    #[serde(borrow)]
+    in_to: Blob<'a>,
+    #[serde(borrow)]
+    in_kind: Blob<'a>,
 }
 
 #[derive(Serialize, Deserialize, Default)]
-struct TruthCols {
-    user: Blob,
-    story: Blob,
-    ts: Blob,
+struct TruthCols<'a> {
+    #[serde(borrow)]
+    user: Blob<'a>,
+    #[serde(borrow)]
+    story: Blob<'a>,
+    #[serde(borrow)]
+    ts: Blob<'a>,
     /// Five f64 per row.
-    p: Blob,
+    #[serde(borrow)]
+    p: Blob<'a>,
 }
 
 /// Why a snapshot was not used (for the log line and tests).
@@ -342,8 +373,8 @@ fn encode<T: Serialize>(x: &T) -> Result<Vec<u8>, String> {
     bincode::serde::encode_to_vec(x, cfg()).map_err(|e| format!("cannot encode: {e}"))
 }
 
-fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Miss> {
-    let (x, used): (T, usize) = bincode::serde::decode_from_slice(bytes, cfg())
+fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T, Miss> {
+    let (x, used): (T, usize) = bincode::serde::borrow_decode_from_slice(bytes, cfg())
         .map_err(|e| Miss::Corrupt(format!("{what}: cannot decode: {e}")))?;
     if used != bytes.len() {
         return Err(Miss::Corrupt(format!(
@@ -542,9 +573,15 @@ pub fn read_snapshot(dir: &Path, want_truth: bool) -> Result<(World, LoadReport)
     if want_truth && has_truth_file && !header.has_truth {
         return Err(Miss::NoTruth);
     }
-    let main: Main = decode(&r.section("world")?, "world")?;
+    let main_bytes = r.section("world")?;
+    let main: Main = decode(&main_bytes, "world")?;
+    let truth_bytes = if want_truth {
+        r.section("truth")?
+    } else {
+        Vec::new()
+    };
     let truth: TruthCols = if want_truth {
-        decode(&r.section("truth")?, "truth")?
+        decode(&truth_bytes, "truth")?
     } else {
         TruthCols::default()
     };
@@ -558,18 +595,21 @@ fn same_len(what: &str, lens: &[usize]) -> Result<(), String> {
     Ok(())
 }
 
-fn in_range(what: &str, b: &Blob, n: usize) -> Result<(), String> {
+fn in_range(what: &str, b: &Blob<'_>, n: usize) -> Result<(), String> {
     match b.iter::<u32>().find(|&x| x as usize >= n) {
         Some(x) => Err(format!("{what} {x} out of range (< {n})")),
         None => Ok(()),
     }
 }
 
-/// Reassembles and checks the world from its columns.
-fn build(m: Main, t: TruthCols) -> Result<(World, LoadReport), String> {
-    let meta: WorldMeta = toml::from_str(&m.meta_toml).map_err(|e| format!("meta: {e}"))?;
-    let users = m.users.interner("user")?;
-    let nu = users.len();
+impl Names<'_> {
+    /// Number of names (without building the interner).
+    fn len(&self, what: &str) -> Result<usize, String> {
+        self.ends.count::<u64>(what)
+    }
+}
+
+fn build_graph(m: &Main<'_>, nu: usize) -> Result<Graph, String> {
     let offsets: Vec<usize> = m.graph_offsets.iter::<u64>().map(|o| o as usize).collect();
     if offsets.len() != nu + 1 {
         return Err(format!(
@@ -578,16 +618,14 @@ fn build(m: Main, t: TruthCols) -> Result<(World, LoadReport), String> {
         ));
     }
     m.graph_targets.count::<u32>("graph")?;
-    let graph = Graph::from_csr(offsets, m.graph_targets.vec())?;
-    let story_ids = m.story_ids.interner("story")?;
-    let kinds = m.kinds.interner("kind")?;
-    let topics = m.topics.interner("topic")?;
-    let interaction_kinds = m.interaction_kinds.interner("interaction kind")?;
-    let ns = story_ids.len();
+    Graph::from_csr(offsets, m.graph_targets.vec())
+}
+
+fn build_stories(m: &Main<'_>, nu: usize, nk: usize, nt: usize) -> Result<Vec<Story>, String> {
     same_len(
         "story",
         &[
-            ns,
+            m.story_ids.len("story")?,
             m.story_author.count::<u32>("story")?,
             m.story_created.count::<i64>("story")?,
             m.story_kind.count::<u32>("story")?,
@@ -595,8 +633,7 @@ fn build(m: Main, t: TruthCols) -> Result<(World, LoadReport), String> {
         ],
     )?;
     in_range("story author", &m.story_author, nu)?;
-    in_range("story kind", &m.story_kind, kinds.len())?;
-    let nt = topics.len();
+    in_range("story kind", &m.story_kind, nk)?;
     if let Some(x) = m
         .story_topic
         .iter::<u32>()
@@ -604,8 +641,7 @@ fn build(m: Main, t: TruthCols) -> Result<(World, LoadReport), String> {
     {
         return Err(format!("story topic {x} out of range (< {nt})"));
     }
-    let stories: Vec<Story> = m
-        .story_author
+    Ok(m.story_author
         .iter::<u32>()
         .zip(m.story_created.iter::<i64>())
         .zip(m.story_kind.iter::<u32>())
@@ -616,7 +652,10 @@ fn build(m: Main, t: TruthCols) -> Result<(World, LoadReport), String> {
             kind,
             topic: (topic != u32::MAX).then_some(topic),
         })
-        .collect();
+        .collect())
+}
+
+fn build_events(m: &Main<'_>, nu: usize, ns: usize) -> Result<Vec<Event>, String> {
     let ne = m.ev_ts.count::<i64>("event")?;
     same_len(
         "event",
@@ -627,37 +666,43 @@ fn build(m: Main, t: TruthCols) -> Result<(World, LoadReport), String> {
             m.ev_action.count::<u8>("event")?,
         ],
     )?;
-    in_range("event user", &m.ev_user, nu)?;
-    in_range("event story", &m.ev_story, ns)?;
-    if let Some(a) = m
-        .ev_action
-        .0
-        .iter()
-        .find(|&&a| a as usize >= Action::ALL.len())
-    {
-        return Err(format!("event action {a} out of range"));
-    }
+    let mut bad = false;
     let events: Vec<Event> = m
         .ev_ts
         .iter::<i64>()
         .zip(m.ev_user.iter::<u32>())
         .zip(m.ev_story.iter::<u32>())
         .zip(m.ev_action.0.iter())
-        .map(|(((ts, user), story), &a)| Event {
-            ts,
-            user,
-            story,
-            action: Action::ALL[a as usize],
+        .map(|(((ts, user), story), &a)| {
+            bad |= user as usize >= nu || story as usize >= ns;
+            Event {
+                ts,
+                user,
+                story,
+                action: match Action::ALL.get(a as usize) {
+                    Some(&x) => x,
+                    None => {
+                        bad = true;
+                        Action::Impression
+                    }
+                },
+            }
         })
         .collect();
+    if bad {
+        return Err("an event's user, story or action is out of range".into());
+    }
     if !events.is_sorted() {
         return Err("events are not sorted".into());
     }
-    let ni = m.in_ts.count::<i64>("interaction")?;
+    Ok(events)
+}
+
+fn build_interactions(m: &Main<'_>, nu: usize, nk: usize) -> Result<Vec<Interaction>, String> {
     same_len(
         "interaction",
         &[
-            ni,
+            m.in_ts.count::<i64>("interaction")?,
             m.in_from.count::<u32>("interaction")?,
             m.in_to.count::<u32>("interaction")?,
             m.in_kind.count::<u32>("interaction")?,
@@ -665,30 +710,33 @@ fn build(m: Main, t: TruthCols) -> Result<(World, LoadReport), String> {
     )?;
     in_range("interaction user", &m.in_from, nu)?;
     in_range("interaction user", &m.in_to, nu)?;
-    in_range("interaction kind", &m.in_kind, interaction_kinds.len())?;
-    let interactions: Vec<Interaction> = m
-        .in_ts
+    in_range("interaction kind", &m.in_kind, nk)?;
+    Ok(m.in_ts
         .iter::<i64>()
         .zip(m.in_from.iter::<u32>())
         .zip(m.in_to.iter::<u32>())
         .zip(m.in_kind.iter::<u32>())
         .map(|(((ts, from), to), kind)| Interaction { ts, from, to, kind })
-        .collect();
-    let ntr = t.user.count::<u32>("truth")?;
+        .collect())
+}
+
+fn build_truth(t: &TruthCols<'_>, nu: usize, ns: usize) -> Result<Vec<Truth>, String> {
+    let n = t.user.count::<u32>("truth")?;
+    let np = t.p.count::<f64>("truth")?;
+    if np != 5 * n {
+        return Err(format!("truth has {n} rows but {np} probabilities"));
+    }
     same_len(
         "truth",
         &[
-            ntr,
+            n,
             t.story.count::<u32>("truth")?,
             t.ts.count::<i64>("truth")?,
-            t.p.count::<f64>("truth")? / 5,
-            t.p.count::<f64>("truth")?.div_ceil(5),
         ],
     )?;
     in_range("truth user", &t.user, nu)?;
     in_range("truth story", &t.story, ns)?;
-    let truth: Vec<Truth> = t
-        .user
+    Ok(t.user
         .iter::<u32>()
         .zip(t.story.iter::<u32>())
         .zip(t.ts.iter::<i64>())
@@ -699,19 +747,44 @@ fn build(m: Main, t: TruthCols) -> Result<(World, LoadReport), String> {
             ts,
             p: std::array::from_fn(|k| f64::get(&p[k * 8..])),
         })
-        .collect();
+        .collect())
+}
+
+/// Reassembles and checks the world from its columns (the independent parts in parallel).
+fn build(m: Main<'_>, t: TruthCols<'_>) -> Result<(World, LoadReport), String> {
+    let meta: WorldMeta = toml::from_str(&m.meta_toml).map_err(|e| format!("meta: {e}"))?;
+    let nu = m.users.len("user")?;
+    let ns = m.story_ids.len("story")?;
+    let nk = m.kinds.len("kind")?;
+    let nt = m.topics.len("topic")?;
+    let nik = m.interaction_kinds.len("interaction kind")?;
+    let m = &m;
+    let ((users, graph), ((story_ids, stories), (events, (interactions, truth)))) = rayon::join(
+        || (m.users.interner("user"), build_graph(m, nu)),
+        || {
+            rayon::join(
+                || (m.story_ids.interner("story"), build_stories(m, nu, nk, nt)),
+                || {
+                    rayon::join(
+                        || build_events(m, nu, ns),
+                        || (build_interactions(m, nu, nik), build_truth(&t, nu, ns)),
+                    )
+                },
+            )
+        },
+    );
     let world = World {
         meta,
-        users,
-        graph,
-        stories,
-        story_ids,
-        kinds,
-        topics,
-        events,
-        interactions,
-        interaction_kinds,
-        truth,
+        users: users?,
+        graph: graph?,
+        stories: stories?,
+        story_ids: story_ids?,
+        kinds: m.kinds.interner("kind")?,
+        topics: m.topics.interner("topic")?,
+        events: events?,
+        interactions: interactions?,
+        interaction_kinds: m.interaction_kinds.interner("interaction kind")?,
+        truth: truth?,
     };
     let f = m.friendships;
     let mut report = LoadReport {
@@ -725,8 +798,8 @@ fn build(m: Main, t: TruthCols) -> Result<(World, LoadReport), String> {
             edges: f[3] as usize,
         },
         stories: ns,
-        interactions: ni,
-        truth: ntr,
+        interactions: world.interactions.len(),
+        truth: world.truth.len(),
         time_span: world.time_span(),
         ..LoadReport::default()
     };
