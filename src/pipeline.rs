@@ -98,7 +98,7 @@ pub fn load_world_with(
             Ok(true) => format!("{why}; wrote {}", snapshot::snapshot_path(dir).display()),
             Ok(false) => format!("{why}; a source changed just now, no snapshot written"),
             Err(e) => {
-                tracing::warn!(error = %e, "cannot write the world snapshot");
+                tracing::info!(error = %e, "cannot write the world snapshot");
                 format!("{why}; cannot write a snapshot: {e}")
             }
         };
