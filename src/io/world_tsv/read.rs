@@ -784,3 +784,67 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
     tracing::info!(dir = %dir.display(), users = report.users, events = report.total_events(), skipped = report.total_skipped(), "loaded world");
     Ok((world, report))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn fast_number_paths_equal_str_parse() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let mut cases: Vec<String> = [
+            "",
+            "0",
+            "-0",
+            "+5",
+            "00",
+            "007",
+            "1.",
+            ".5",
+            "0.",
+            "1e5",
+            "-1.5",
+            "0.1",
+            "1.0",
+            "123456789012345678",
+            "1234567890123456789",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "0.000000000000001",
+            "0.0000000000000001",
+            "999999999999999.9",
+            "1.7976931348623157e308",
+            "nan",
+            "inf",
+            "1_0",
+            " 1",
+            "1 ",
+            "0x10",
+            "١",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for _ in 0..20_000 {
+            let digits = |rng: &mut rand_chacha::ChaCha8Rng, n: usize| -> String {
+                (0..n)
+                    .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+                    .collect()
+            };
+            let (a, b) = (rng.gen_range(0..12), rng.gen_range(0..12));
+            let s = format!("{}.{}", digits(&mut rng, a), digits(&mut rng, b));
+            cases.push(s);
+            let n = rng.gen_range(0..21);
+            cases.push(digits(&mut rng, n));
+            cases.push(format!("{:.6}", rng.gen::<f64>()));
+            cases.push(format!("{}", rng.gen::<f64>()));
+        }
+        for s in &cases {
+            assert_eq!(parse_i64(s), s.parse::<i64>().ok(), "{s:?}");
+            let want = s.parse::<f64>().ok().map(f64::to_bits);
+            assert_eq!(parse_f64(s).map(f64::to_bits), want, "{s:?}");
+        }
+    }
+}

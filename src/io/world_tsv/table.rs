@@ -419,6 +419,25 @@ impl Table {
         &mut self,
         stop_at_first: bool,
         parse: F,
+        sink: S,
+    ) -> Result<(), IoError>
+    where
+        T: Send,
+        E: Send,
+        F: Fn(&Row<'_>) -> Result<T, E> + Sync,
+        S: FnMut(Vec<T>, Vec<E>) -> Result<(), IoError>,
+    {
+        self.par_rows_sized(BLOCK, MIN_PIECE, stop_at_first, parse, sink)
+    }
+
+    /// [`Table::par_rows`] with the block and smallest piece sizes given (tests use tiny ones
+    /// to exercise block and piece boundaries).
+    fn par_rows_sized<T, E, F, S>(
+        &mut self,
+        block: usize,
+        min_piece: usize,
+        stop_at_first: bool,
+        parse: F,
         mut sink: S,
     ) -> Result<(), IoError>
     where
@@ -427,11 +446,12 @@ impl Table {
         F: Fn(&Row<'_>) -> Result<T, E> + Sync,
         S: FnMut(Vec<T>, Vec<E>) -> Result<(), IoError>,
     {
+        let min_piece = min_piece.max(1);
         loop {
             // A block of complete lines: at least BLOCK bytes, or the rest of the file.
-            while !self.eof && self.hi - self.lo < BLOCK {
-                if self.buf.len() < BLOCK + INITIAL_BUF {
-                    self.buf.resize(BLOCK + INITIAL_BUF, 0);
+            while !self.eof && self.hi - self.lo < block {
+                if self.buf.len() < block + INITIAL_BUF {
+                    self.buf.resize(block + INITIAL_BUF, 0);
                 }
                 self.fill()?;
             }
@@ -454,7 +474,7 @@ impl Table {
 
             // Cut the block into pieces at line boundaries.
             let want = (rayon::current_num_threads() * 4)
-                .min(data.len() / MIN_PIECE)
+                .min(data.len() / min_piece)
                 .max(1);
             let mut cuts = Vec::with_capacity(want + 1);
             cuts.push(0);
@@ -500,5 +520,163 @@ impl Table {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// What a row parses to in these tests: (line, fields) or an error naming the line.
+    type Parsed = Result<(usize, Vec<String>), usize>;
+
+    fn parse_row(row: &Row<'_>) -> Result<(usize, Vec<String>), usize> {
+        if row.field(0) == "bad" {
+            return Err(row.line());
+        }
+        Ok((
+            row.line(),
+            (0..row.len()).map(|i| row.field(i).to_string()).collect(),
+        ))
+    }
+
+    /// Sequential reference: `next_row` with the same parse, stopping like `par_rows`.
+    fn sequential(path: &Path, stop_at_first: bool) -> (Vec<Parsed>, Option<String>) {
+        let mut t = Table::open(path, Sep::Tab, "h").unwrap();
+        let mut out = Vec::new();
+        loop {
+            match t.next_row() {
+                Ok(true) => {}
+                Ok(false) => return (out, None),
+                Err(e) => return (out, Some(e.to_string())),
+            }
+            let r = parse_row(&t.row());
+            let stop = r.is_err() && stop_at_first;
+            out.push(r);
+            if stop {
+                return (out, None);
+            }
+        }
+    }
+
+    fn parallel(
+        path: &Path,
+        block: usize,
+        piece: usize,
+        stop_at_first: bool,
+    ) -> (Vec<Parsed>, Option<String>) {
+        let mut t = Table::open(path, Sep::Tab, "h").unwrap();
+        let mut out = Vec::new();
+        let res = t.par_rows_sized(block, piece, stop_at_first, parse_row, |rows, errors| {
+            // Rows and errors of a piece come in file order each; merge them by line.
+            let mut all: Vec<Parsed> = rows.into_iter().map(Ok).collect();
+            all.extend(errors.into_iter().map(Err));
+            all.sort_by_key(|r| match r {
+                Ok((l, _)) => *l,
+                Err(l) => *l,
+            });
+            out.extend(all);
+            Ok(())
+        });
+        (out, res.err().map(|e| e.to_string()))
+    }
+
+    fn random_file(rng: &mut rand_chacha::ChaCha8Rng, lines: usize) -> Vec<u8> {
+        let mut text = b"a\tb\tc\n".to_vec();
+        for _ in 0..lines {
+            match rng.gen_range(0..20) {
+                0 => text.extend_from_slice(b"\n"),
+                1 => text.extend_from_slice(b"  \t \r\n"),
+                2 => text.extend_from_slice(b"bad\tx\ty\n"),
+                3 => text.extend_from_slice(b"x\ty\r\n"),
+                4 => {
+                    // A long line (longer than the tiny test blocks).
+                    let n = rng.gen_range(50..300);
+                    text.extend(std::iter::repeat_n(b'z', n));
+                    text.extend_from_slice(b"\t1\t2\n");
+                }
+                _ => {
+                    let (a, b): (u32, u32) = (rng.gen(), rng.gen());
+                    text.extend_from_slice(format!("u{a}\t{b}\t\u{e9}\n").as_bytes());
+                }
+            }
+        }
+        if rng.gen_bool(0.5) {
+            text.extend_from_slice(b"last\tline\tno-newline");
+        }
+        text
+    }
+
+    #[test]
+    fn parallel_blocks_match_sequential_rows_errors_and_lines() {
+        let d = tempfile::tempdir().unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for case in 0..40 {
+            let lines = rng.gen_range(0..400);
+            let mut text = random_file(&mut rng, lines);
+            if case % 5 == 4 {
+                // A non-UTF-8 line somewhere after the header.
+                let at = rng.gen_range(9..=text.len());
+                let at = text[at..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(text.len(), |p| at + p + 1);
+                text.splice(at..at, b"\xff\xfe\tq\n".iter().copied());
+            }
+            let p = d.path().join(format!("t{case}.tsv"));
+            std::fs::write(&p, &text).unwrap();
+            for stop in [false, true] {
+                let want = sequential(&p, stop);
+                for (block, piece) in [(64, 1), (200, 16), (1000, 100), (1 << 20, 256)] {
+                    let got = parallel(&p, block, piece, stop);
+                    assert_eq!(
+                        got, want,
+                        "case {case} stop {stop} block {block} piece {piece}"
+                    );
+                }
+                assert!(
+                    !want.0.is_empty() || text.len() < 40,
+                    "case {case}: no rows"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn utf8_error_names_the_line_like_read_line() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("u.tsv");
+        std::fs::write(&p, b"a\tb\n1\t2\n\n3\t\xff\n4\t5\n").unwrap();
+        let (rows, err) = parallel(&p, 4, 1, false);
+        assert_eq!(rows.len(), 1);
+        let err = err.unwrap();
+        assert!(
+            err.ends_with("u.tsv:4: read error: stream did not contain valid UTF-8"),
+            "{err}"
+        );
+        let (_, err) = sequential(&p, false);
+        assert!(err.unwrap().contains("u.tsv:4:"));
+    }
+
+    #[test]
+    fn gz_tables_read_the_same() {
+        use std::io::Write;
+        let d = tempfile::tempdir().unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let text = random_file(&mut rng, 2000);
+        let plain = d.path().join("p.tsv");
+        std::fs::write(&plain, &text).unwrap();
+        let gz = d.path().join("p.tsv.gz");
+        let mut enc = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).unwrap(),
+            flate2::Compression::fast(),
+        );
+        enc.write_all(&text).unwrap();
+        enc.finish().unwrap();
+        let want = sequential(&plain, false);
+        assert!(want.0.len() > 1000);
+        assert_eq!(sequential(&gz, false), want);
+        assert_eq!(parallel(&gz, 500, 50, false), want);
     }
 }
