@@ -449,10 +449,8 @@ impl Table {
         let min_piece = min_piece.max(1);
         loop {
             // A block of complete lines: at least BLOCK bytes, or the rest of the file.
+            // (`fill` doubles the buffer when it is full: small files keep a small buffer.)
             while !self.eof && self.hi - self.lo < block {
-                if self.buf.len() < block + INITIAL_BUF {
-                    self.buf.resize(block + INITIAL_BUF, 0);
-                }
                 self.fill()?;
             }
             if self.lo == self.hi {
