@@ -5,7 +5,12 @@
 //! in [`crate::world`]) plus a [`LoadReport`]. Every bad row is an error naming the file, the
 //! line and what was expected; with [`ReadOptions::lenient`] bad rows are skipped and counted by
 //! reason instead. File-level problems (missing file or column, empty file, bad `world.toml`)
-//! are always errors.
+//! are always errors. With [`ReadOptions::skip_truth`] `truth.tsv` is not opened at all.
+//!
+//! The big tables (events, interactions, truth) are parsed in parallel blocks
+//! ([`Table::par_rows`]) and handed on in file order, so the world, the report and every error
+//! (the first bad row in file order when strict, the same counts when lenient) are the same
+//! as a sequential read, whatever the thread count.
 //!
 //! Users: when `users.tsv` exists it declares every user, and friendships, story authors,
 //! events, interactions and truth rows must reference declared users. Without it the users are
