@@ -15,7 +15,13 @@ use std::path::Path;
 /// # Errors
 /// Any [`crate::io::IoError`] from the reader, naming the file and line.
 pub fn load_world(dir: &Path, lenient: bool) -> Result<(World, LoadReport), Error> {
-    Ok(read_world(dir, &ReadOptions { lenient })?)
+    Ok(read_world(
+        dir,
+        &ReadOptions {
+            lenient,
+            ..Default::default()
+        },
+    )?)
 }
 
 /// How [`load_world_with`] loads a world directory.

@@ -7,12 +7,140 @@
 //! [`crate::io::world_tsv`].
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast non-cryptographic hasher for the id maps (FxHash-style word-at-a-time multiply,
+/// with a final avalanche so both the low bucket bits and the high tag bits are well mixed).
+/// Ids are not attacker-controlled: HashDoS resistance is not needed, lookup speed is.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct IdHasher(u64);
+
+const ID_HASH_K: u64 = 0xf135_7aea_2e62_a9c5;
+
+impl IdHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(ID_HASH_K);
+    }
+}
+
+impl Hasher for IdHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_u128(&mut self, i: u128) {
+        self.add(i as u64);
+        self.add((i >> 64) as u64);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        let h = self.0;
+        let h = (h ^ (h >> 29)).wrapping_mul(ID_HASH_K);
+        h ^ (h >> 32)
+    }
+}
+
+type IdMap<K> = HashMap<K, u32, BuildHasherDefault<IdHasher>>;
 
 /// A bidirectional map between opaque string ids and dense `u32` indices.
+///
+/// Lookups are the hot path of reading a world, and cache misses dominate them, so ids are
+/// keyed three ways (a deterministic function of the sequence of interned names):
+/// - ids of the form `<prefix><number>` (the prefix taken from the first id, e.g. `u` of
+///   `u0`; the number canonical: no leading zero, at most 9 digits, and below a bound
+///   proportional to the number of ids) index a dense `u32` array directly;
+/// - other ids of up to 15 bytes are keyed by their bytes packed into an integer (no pointer
+///   chase to a heap string, no `memcmp`);
+/// - longer ids are keyed by the string.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Interner {
     names: Vec<String>,
-    index: HashMap<String, u32>,
+    /// Prefix of numbered ids: the first id without its trailing canonical number.
+    prefix: Option<String>,
+    /// Index of numbered id `<prefix><n>` at `dense[n]` (`NO_ID` when absent).
+    dense: Vec<u32>,
+    /// Ids of at most 7 bytes: bytes little-endian, length in the top byte.
+    short: IdMap<u64>,
+    /// Ids of 8 to 15 bytes: bytes little-endian, length in the top byte.
+    medium: IdMap<u128>,
+    /// Longer ids.
+    long: IdMap<String>,
+}
+
+/// How an id is keyed in [`Interner`].
+enum IdKey {
+    Short(u64),
+    Medium(u128),
+    Long,
+}
+
+impl IdKey {
+    #[inline]
+    fn of(name: &str) -> IdKey {
+        let b = name.as_bytes();
+        if b.len() <= 7 {
+            let mut w = [0u8; 8];
+            w[..b.len()].copy_from_slice(b);
+            w[7] = b.len() as u8;
+            IdKey::Short(u64::from_le_bytes(w))
+        } else if b.len() <= 15 {
+            let mut w = [0u8; 16];
+            w[..b.len()].copy_from_slice(b);
+            w[15] = b.len() as u8;
+            IdKey::Medium(u128::from_le_bytes(w))
+        } else {
+            IdKey::Long
+        }
+    }
+}
+
+/// An empty slot of [`Interner`]'s dense array.
+const NO_ID: u32 = u32::MAX;
+
+/// `b` as a canonical decimal (no sign, no leading zero, at most 9 digits).
+#[inline]
+fn canonical_number(b: &[u8]) -> Option<usize> {
+    if b.is_empty() || b.len() > 9 || (b[0] == b'0' && b.len() > 1) {
+        return None;
+    }
+    b.iter().try_fold(0usize, |acc, &d| {
+        d.is_ascii_digit().then(|| acc * 10 + usize::from(d - b'0'))
+    })
 }
 
 impl Interner {
@@ -20,20 +148,68 @@ impl Interner {
         Self::default()
     }
 
+    /// The dense slot of `name` if it is a numbered id `<prefix><n>`.
+    #[inline]
+    fn dense_slot(&self, name: &str) -> Option<usize> {
+        let prefix = self.prefix.as_deref()?;
+        canonical_number(name.as_bytes().strip_prefix(prefix.as_bytes())?)
+    }
+
     /// Index of `name`, inserting it if new.
     pub fn intern(&mut self, name: &str) -> u32 {
-        if let Some(&i) = self.index.get(name) {
+        if let Some(i) = self.get(name) {
             return i;
         }
         let i = self.names.len() as u32;
         self.names.push(name.to_string());
-        self.index.insert(name.to_string(), i);
+        if self.names.len() == 1 {
+            let digits = name.bytes().rev().take_while(u8::is_ascii_digit).count();
+            let (p, n) = name.split_at(name.len() - digits);
+            if canonical_number(n.as_bytes()).is_some() {
+                self.prefix = Some(p.to_string());
+            }
+        }
+        if let Some(n) = self.dense_slot(name) {
+            // Bound the array by the number of ids so sparse numbers cannot blow it up.
+            let cap = 4 * self.names.len() + 4096;
+            if n < cap {
+                if n >= self.dense.len() {
+                    let len = (self.dense.len() * 2).max(n + 1).min(cap);
+                    self.dense.resize(len, NO_ID);
+                }
+                self.dense[n] = i;
+                return i;
+            }
+        }
+        match IdKey::of(name) {
+            IdKey::Short(k) => {
+                self.short.insert(k, i);
+            }
+            IdKey::Medium(k) => {
+                self.medium.insert(k, i);
+            }
+            IdKey::Long => {
+                self.long.insert(name.to_string(), i);
+            }
+        }
         i
     }
 
     /// Index of `name`, if known.
+    #[inline]
     pub fn get(&self, name: &str) -> Option<u32> {
-        self.index.get(name).copied()
+        if let Some(n) = self.dense_slot(name) {
+            match self.dense.get(n) {
+                Some(&i) if i != NO_ID => return Some(i),
+                // Numbered ids beyond the bound when interned are in the maps.
+                _ => {}
+            }
+        }
+        match IdKey::of(name) {
+            IdKey::Short(k) => self.short.get(&k).copied(),
+            IdKey::Medium(k) => self.medium.get(&k).copied(),
+            IdKey::Long => self.long.get(name).copied(),
+        }
     }
 
     /// The external id of index `i`.

@@ -10,8 +10,14 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-const STRICT: ReadOptions = ReadOptions { lenient: false };
-const LENIENT: ReadOptions = ReadOptions { lenient: true };
+const STRICT: ReadOptions = ReadOptions {
+    lenient: false,
+    skip_truth: false,
+};
+const LENIENT: ReadOptions = ReadOptions {
+    lenient: true,
+    skip_truth: false,
+};
 
 fn base() -> BTreeMap<&'static str, String> {
     let mut m = BTreeMap::new();

@@ -5,18 +5,24 @@
 //! in [`crate::world`]) plus a [`LoadReport`]. Every bad row is an error naming the file, the
 //! line and what was expected; with [`ReadOptions::lenient`] bad rows are skipped and counted by
 //! reason instead. File-level problems (missing file or column, empty file, bad `world.toml`)
-//! are always errors.
+//! are always errors. With [`ReadOptions::skip_truth`] `truth.tsv` is not opened at all.
+//!
+//! The big tables (events, interactions, truth) are parsed in parallel blocks
+//! ([`Table::par_rows`]) and handed on in file order, so the world, the report and every error
+//! (the first bad row in file order when strict, the same counts when lenient) are the same
+//! as a sequential read, whatever the thread count.
 //!
 //! Users: when `users.tsv` exists it declares every user, and friendships, story authors,
 //! events, interactions and truth rows must reference declared users. Without it the users are
 //! the friendship endpoints plus the story authors (in first-seen order), and events,
 //! interactions and truth must reference those.
 
-use super::table::{Sep, Table};
+use super::table::{Row, Sep, Table};
 use crate::graph::{BuildStats, Graph};
 use crate::io::graph_file::{read_edges, GraphFormat};
 use crate::io::IoError;
 use crate::world::{Action, Event, Interaction, Interner, Story, Truth, World, WorldMeta};
+use rayon::slice::ParallelSliceMut;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +31,10 @@ use std::path::{Path, PathBuf};
 pub struct ReadOptions {
     /// Skip bad rows (counted in [`LoadReport::skipped`]) instead of failing on the first.
     pub lenient: bool,
+    /// Do not open `truth.tsv`: [`World::truth`] stays empty and [`LoadReport::truth`] is 0.
+    /// Only the oracle evaluation needs the true probabilities; skipping them saves the
+    /// largest table of a simulated world.
+    pub skip_truth: bool,
 }
 
 /// A validation error in a world directory. Each names the file and, for row errors, the line.
@@ -224,7 +234,7 @@ impl std::fmt::Display for LoadReport {
     }
 }
 
-/// Per-table row context shared by the parsing helpers.
+/// Per-table context: the open table, its file name (for lenient counts) and header width.
 struct Rows {
     t: Table,
     file: &'static str,
@@ -259,79 +269,174 @@ impl Rows {
             })
         })
     }
+}
 
-    fn check_width(&self) -> Result<(), WorldError> {
-        if self.t.len() != self.width {
-            return Err(WorldError::ColumnCount {
-                path: self.t.path().to_path_buf(),
-                line: self.t.line(),
-                expected: self.width,
-                found: self.t.len(),
-            });
-        }
-        Ok(())
+// Row checks shared by the tables (each error names the file and line of `row`).
+
+fn check_width(row: &Row<'_>, width: usize) -> Result<(), WorldError> {
+    if row.len() != width {
+        return Err(WorldError::ColumnCount {
+            path: row.path().to_path_buf(),
+            line: row.line(),
+            expected: width,
+            found: row.len(),
+        });
     }
+    Ok(())
+}
 
-    fn id(&self, i: usize, column: &'static str) -> Result<&str, WorldError> {
-        let s = self.t.field(i);
-        if s.is_empty() {
-            return Err(WorldError::EmptyId {
-                path: self.t.path().to_path_buf(),
-                line: self.t.line(),
-                column,
-            });
-        }
-        Ok(s)
+fn id<'a>(row: &Row<'a>, i: usize, column: &'static str) -> Result<&'a str, WorldError> {
+    let s = row.field(i);
+    if s.is_empty() {
+        return Err(WorldError::EmptyId {
+            path: row.path().to_path_buf(),
+            line: row.line(),
+            column,
+        });
     }
+    Ok(s)
+}
 
-    fn int(&self, i: usize, column: &'static str) -> Result<i64, WorldError> {
-        let s = self.t.field(i);
-        s.parse::<i64>().map_err(|_| WorldError::BadInteger {
-            path: self.t.path().to_path_buf(),
-            line: self.t.line(),
+/// `s` as an `i64`, exactly as `str::parse::<i64>` (plain digit strings take a fast path).
+#[inline]
+fn parse_i64(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
+        // At most 18 digits: cannot overflow.
+        return Some(
+            b.iter()
+                .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0')),
+        );
+    }
+    s.parse::<i64>().ok()
+}
+
+/// Powers of ten exactly representable as `f64`.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// `s` as an `f64`, exactly as `str::parse::<f64>`. Plain decimals `ddd.ddd` with at most 15
+/// digits take a fast path: the digits form an integer `m < 2^53` and `m / 10^k` with both
+/// operands exact is correctly rounded by IEEE 754 division, as `parse` is (Clinger 1990,
+/// "How to read floating point numbers accurately", the fast path).
+#[inline]
+fn parse_f64(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    if let Some(dot) = b.iter().position(|&c| c == b'.') {
+        let (int, frac) = (&b[..dot], &b[dot + 1..]);
+        if !int.is_empty()
+            && !frac.is_empty()
+            && int.len() + frac.len() <= 15
+            && int.iter().all(u8::is_ascii_digit)
+            && frac.iter().all(u8::is_ascii_digit)
+        {
+            let m = int
+                .iter()
+                .chain(frac)
+                .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+            return Some(m as f64 / POW10[frac.len()]);
+        }
+    }
+    s.parse::<f64>().ok()
+}
+
+fn int(row: &Row<'_>, i: usize, column: &'static str) -> Result<i64, WorldError> {
+    let s = row.field(i);
+    parse_i64(s).ok_or_else(|| WorldError::BadInteger {
+        path: row.path().to_path_buf(),
+        line: row.line(),
+        column,
+        found: s.to_string(),
+    })
+}
+
+fn prob(row: &Row<'_>, i: usize, column: &'static str) -> Result<f64, WorldError> {
+    let s = row.field(i);
+    match parse_f64(s) {
+        Some(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(WorldError::BadProbability {
+            path: row.path().to_path_buf(),
+            line: row.line(),
             column,
             found: s.to_string(),
-        })
+        }),
     }
+}
 
-    fn prob(&self, i: usize, column: &'static str) -> Result<f64, WorldError> {
-        let s = self.t.field(i);
-        match s.parse::<f64>() {
-            Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
-            _ => Err(WorldError::BadProbability {
-                path: self.t.path().to_path_buf(),
-                line: self.t.line(),
-                column,
-                found: s.to_string(),
-            }),
+fn user(
+    row: &Row<'_>,
+    users: &Interner,
+    i: usize,
+    column: &'static str,
+    declared_in: &'static str,
+) -> Result<u32, WorldError> {
+    let s = id(row, i, column)?;
+    users.get(s).ok_or_else(|| WorldError::UnknownUser {
+        path: row.path().to_path_buf(),
+        line: row.line(),
+        column,
+        id: s.to_string(),
+        declared_in,
+    })
+}
+
+fn story(row: &Row<'_>, stories: &Interner, i: usize) -> Result<u32, WorldError> {
+    let s = id(row, i, "story_id")?;
+    stories.get(s).ok_or_else(|| WorldError::UnknownStory {
+        path: row.path().to_path_buf(),
+        line: row.line(),
+        id: s.to_string(),
+    })
+}
+
+/// A short string kept inline (interaction kinds handed from the parallel parse to the
+/// sequential interning).
+enum SmallStr {
+    Inline(u8, [u8; 22]),
+    Heap(Box<str>),
+}
+
+impl SmallStr {
+    fn new(s: &str) -> SmallStr {
+        let b = s.as_bytes();
+        if b.len() <= 22 {
+            let mut a = [0u8; 22];
+            a[..b.len()].copy_from_slice(b);
+            SmallStr::Inline(b.len() as u8, a)
+        } else {
+            SmallStr::Heap(s.into())
         }
     }
 
-    fn user(
-        &self,
-        users: &Interner,
-        i: usize,
-        column: &'static str,
-        declared_in: &'static str,
-    ) -> Result<u32, WorldError> {
-        let s = self.id(i, column)?;
-        users.get(s).ok_or_else(|| WorldError::UnknownUser {
-            path: self.t.path().to_path_buf(),
-            line: self.t.line(),
-            column,
-            id: s.to_string(),
-            declared_in,
-        })
+    fn as_str(&self) -> &str {
+        match self {
+            SmallStr::Inline(n, a) => std::str::from_utf8(&a[..usize::from(*n)])
+                .expect("invariant: copied whole from a str"),
+            SmallStr::Heap(s) => s,
+        }
     }
+}
 
-    fn story(&self, stories: &Interner, i: usize) -> Result<u32, WorldError> {
-        let s = self.id(i, "story_id")?;
-        stories.get(s).ok_or_else(|| WorldError::UnknownStory {
-            path: self.t.path().to_path_buf(),
-            line: self.t.line(),
-            id: s.to_string(),
-        })
+/// Hands one parsed piece to the world: counts (lenient) or fails on (strict) its row errors
+/// in file order, then keeps its rows.
+fn take<T>(
+    out: &mut Vec<T>,
+    rows: Vec<T>,
+    errors: Vec<WorldError>,
+    file: &'static str,
+    opts: &ReadOptions,
+    report: &mut LoadReport,
+) -> Result<(), IoError> {
+    for e in errors {
+        row(Err::<(), _>(e), file, opts, report)?;
     }
+    if out.is_empty() {
+        *out = rows;
+    } else {
+        out.extend(rows);
+    }
+    Ok(())
 }
 
 /// Line number of the `i`-th (0-based) non-blank data row of a headed table (error path only).
@@ -416,12 +521,13 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
     let declared = if let Some(mut r) = Rows::open(dir, "users.tsv", "user_id")? {
         let c = r.col("user_id")?;
         while r.t.next_row()? {
-            let res = r.check_width().and_then(|_| {
-                let id = r.id(c, "user_id")?;
+            let row_ = r.t.row();
+            let res = check_width(&row_, r.width).and_then(|_| {
+                let id = id(&row_, c, "user_id")?;
                 if world.users.get(id).is_some() {
                     return Err(WorldError::DuplicateId {
-                        path: r.t.path().to_path_buf(),
-                        line: r.t.line(),
+                        path: row_.path().to_path_buf(),
+                        line: row_.line(),
                         what: "user",
                         id: id.to_string(),
                     });
@@ -494,23 +600,30 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
     );
     let c_topic = r.t.find(&["topic"]);
     while r.t.next_row()? {
-        let res = r.check_width().and_then(|_| {
-            let id = r.id(c_id, "story_id")?;
+        let row_ = r.t.row();
+        let res = check_width(&row_, r.width).and_then(|_| {
+            let id = id(&row_, c_id, "story_id")?;
             if world.story_ids.get(id).is_some() {
                 return Err(WorldError::DuplicateId {
-                    path: r.t.path().to_path_buf(),
-                    line: r.t.line(),
+                    path: row_.path().to_path_buf(),
+                    line: row_.line(),
                     what: "story",
                     id: id.to_string(),
                 });
             }
             let author = if declared {
-                Some(r.user(&world.users, c_author, "author_id", declared_in)?)
+                Some(user(
+                    &row_,
+                    &world.users,
+                    c_author,
+                    "author_id",
+                    declared_in,
+                )?)
             } else {
-                r.id(c_author, "author_id")?;
+                self::id(&row_, c_author, "author_id")?;
                 None
             };
-            let created_at = r.int(c_created, "created_at")?;
+            let created_at = int(&row_, c_created, "created_at")?;
             Ok((author, created_at))
         });
         if let Some((author, created_at)) = row(res, r.file, opts, &mut report)? {
@@ -537,7 +650,7 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
     report.friendships = stats;
     drop(edges);
 
-    // events.tsv (required)
+    // events.tsv (required): parsed in parallel blocks, handed on in file order.
     let mut r = Rows::require(dir, "events.tsv", "user_id story_id action ts")?;
     let (c_user, c_story, c_action, c_ts) = (
         r.col("user_id")?,
@@ -545,27 +658,30 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
         r.col("action")?,
         r.col("ts")?,
     );
-    while r.t.next_row()? {
-        let res = r.check_width().and_then(|_| {
-            let user = r.user(&world.users, c_user, "user_id", declared_in)?;
-            let story = r.story(&world.story_ids, c_story)?;
-            let a = r.t.field(c_action);
+    let (width, file) = (r.width, r.file);
+    let mut events = Vec::new();
+    {
+        let (users, story_ids, stories) = (&world.users, &world.story_ids, &world.stories);
+        let parse = |row: &Row<'_>| -> Result<Event, WorldError> {
+            check_width(row, width)?;
+            let user = user(row, users, c_user, "user_id", declared_in)?;
+            let story = story(row, story_ids, c_story)?;
+            let a = row.field(c_action);
             let action = Action::parse(a).ok_or_else(|| WorldError::UnknownAction {
-                path: r.t.path().to_path_buf(),
-                line: r.t.line(),
+                path: row.path().to_path_buf(),
+                line: row.line(),
                 found: a.to_string(),
             })?;
-            let ts = r.int(c_ts, "ts")?;
-            let created_at = world
-                .stories
+            let ts = int(row, c_ts, "ts")?;
+            let created_at = stories
                 .get(story as usize)
                 .map(|s| s.created_at)
                 .unwrap_or(i64::MIN);
             if ts < created_at {
                 return Err(WorldError::BeforeStory {
-                    path: r.t.path().to_path_buf(),
-                    line: r.t.line(),
-                    story: r.t.field(c_story).to_string(),
+                    path: row.path().to_path_buf(),
+                    line: row.line(),
+                    story: row.field(c_story).to_string(),
                     ts,
                     created_at,
                 });
@@ -576,13 +692,15 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
                 story,
                 action,
             })
-        });
-        if let Some(e) = row(res, r.file, opts, &mut report)? {
-            world.events.push(e);
-        }
+        };
+        r.t.par_rows(!opts.lenient, parse, |rows, errors| {
+            take(&mut events, rows, errors, file, opts, &mut report)
+        })?;
     }
     drop(r);
-    world.events.sort_unstable();
+    // Event's order covers every field: any sort gives the same vector.
+    events.par_sort_unstable();
+    world.events = events;
 
     // interactions.tsv (optional)
     if let Some(mut r) = Rows::open(dir, "interactions.tsv", "from_user to_user kind ts")? {
@@ -592,49 +710,72 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
             r.col("kind")?,
             r.col("ts")?,
         );
-        while r.t.next_row()? {
-            let res = r.check_width().and_then(|_| {
-                let from = r.user(&world.users, c_from, "from_user", declared_in)?;
-                let to = r.user(&world.users, c_to, "to_user", declared_in)?;
-                let ts = r.int(c_ts, "ts")?;
-                Ok((from, to, ts))
-            });
-            if let Some((from, to, ts)) = row(res, r.file, opts, &mut report)? {
-                let kind = world.interaction_kinds.intern(r.t.field(c_kind));
-                world.interactions.push(Interaction { ts, from, to, kind });
+        let (width, file) = (r.width, r.file);
+        let users = &world.users;
+        let parse = |row: &Row<'_>| -> Result<(u32, u32, i64, SmallStr), WorldError> {
+            check_width(row, width)?;
+            let from = user(row, users, c_from, "from_user", declared_in)?;
+            let to = user(row, users, c_to, "to_user", declared_in)?;
+            let ts = int(row, c_ts, "ts")?;
+            Ok((from, to, ts, SmallStr::new(row.field(c_kind))))
+        };
+        let mut interactions = Vec::new();
+        let kinds = &mut world.interaction_kinds;
+        r.t.par_rows(!opts.lenient, parse, |rows, errors| {
+            for e in errors {
+                row(Err::<(), _>(e), file, opts, &mut report)?;
             }
-        }
-        world.interactions.sort_unstable();
+            // Kinds are interned here, sequentially in file order (first-seen order).
+            interactions.extend(rows.into_iter().map(|(from, to, ts, kind)| Interaction {
+                ts,
+                from,
+                to,
+                kind: kinds.intern(kind.as_str()),
+            }));
+            Ok(())
+        })?;
+        // Interaction's order covers every field: any sort gives the same vector.
+        interactions.par_sort_unstable();
+        world.interactions = interactions;
     }
 
-    // truth.tsv (optional)
-    if let Some(mut r) = Rows::open(
-        dir,
-        "truth.tsv",
-        "user_id story_id ts p_click p_like p_comment p_share p_hide",
-    )? {
+    // truth.tsv (optional; not opened with `skip_truth`)
+    let truth_rows = if opts.skip_truth {
+        None
+    } else {
+        Rows::open(
+            dir,
+            "truth.tsv",
+            "user_id story_id ts p_click p_like p_comment p_share p_hide",
+        )?
+    };
+    if let Some(mut r) = truth_rows {
         const P: [&str; 5] = ["p_click", "p_like", "p_comment", "p_share", "p_hide"];
         let (c_user, c_story, c_ts) = (r.col("user_id")?, r.col("story_id")?, r.col("ts")?);
         let mut c_p = [0usize; 5];
         for (c, name) in c_p.iter_mut().zip(P) {
             *c = r.col(name)?;
         }
-        while r.t.next_row()? {
-            let res = r.check_width().and_then(|_| {
-                let user = r.user(&world.users, c_user, "user_id", declared_in)?;
-                let story = r.story(&world.story_ids, c_story)?;
-                let ts = r.int(c_ts, "ts")?;
-                let mut p = [0.0; 5];
-                for k in 0..5 {
-                    p[k] = r.prob(c_p[k], P[k])?;
-                }
-                Ok(Truth { user, story, ts, p })
-            });
-            if let Some(t) = row(res, r.file, opts, &mut report)? {
-                world.truth.push(t);
+        let (width, file) = (r.width, r.file);
+        let (users, story_ids) = (&world.users, &world.story_ids);
+        let parse = |row: &Row<'_>| -> Result<Truth, WorldError> {
+            check_width(row, width)?;
+            let user = user(row, users, c_user, "user_id", declared_in)?;
+            let story = story(row, story_ids, c_story)?;
+            let ts = int(row, c_ts, "ts")?;
+            let mut p = [0.0; 5];
+            for k in 0..5 {
+                p[k] = prob(row, c_p[k], P[k])?;
             }
-        }
-        world.truth.sort_by_key(|t| (t.ts, t.user, t.story));
+            Ok(Truth { user, story, ts, p })
+        };
+        let mut truth = Vec::new();
+        r.t.par_rows(!opts.lenient, parse, |rows, errors| {
+            take(&mut truth, rows, errors, file, opts, &mut report)
+        })?;
+        // A stable sort: rows with equal keys keep their file order, as before.
+        truth.par_sort_by_key(|t| (t.ts, t.user, t.story));
+        world.truth = truth;
     }
 
     report.users = world.users.len();
@@ -647,4 +788,68 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
     report.time_span = world.time_span();
     tracing::info!(dir = %dir.display(), users = report.users, events = report.total_events(), skipped = report.total_skipped(), "loaded world");
     Ok((world, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn fast_number_paths_equal_str_parse() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let mut cases: Vec<String> = [
+            "",
+            "0",
+            "-0",
+            "+5",
+            "00",
+            "007",
+            "1.",
+            ".5",
+            "0.",
+            "1e5",
+            "-1.5",
+            "0.1",
+            "1.0",
+            "123456789012345678",
+            "1234567890123456789",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "0.000000000000001",
+            "0.0000000000000001",
+            "999999999999999.9",
+            "1.7976931348623157e308",
+            "nan",
+            "inf",
+            "1_0",
+            " 1",
+            "1 ",
+            "0x10",
+            "١",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for _ in 0..20_000 {
+            let digits = |rng: &mut rand_chacha::ChaCha8Rng, n: usize| -> String {
+                (0..n)
+                    .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+                    .collect()
+            };
+            let (a, b) = (rng.gen_range(0..12), rng.gen_range(0..12));
+            let s = format!("{}.{}", digits(&mut rng, a), digits(&mut rng, b));
+            cases.push(s);
+            let n = rng.gen_range(0..21);
+            cases.push(digits(&mut rng, n));
+            cases.push(format!("{:.6}", rng.gen::<f64>()));
+            cases.push(format!("{}", rng.gen::<f64>()));
+        }
+        for s in &cases {
+            assert_eq!(parse_i64(s), s.parse::<i64>().ok(), "{s:?}");
+            let want = s.parse::<f64>().ok().map(f64::to_bits);
+            assert_eq!(parse_f64(s).map(f64::to_bits), want, "{s:?}");
+        }
+    }
 }
