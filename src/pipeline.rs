@@ -89,16 +89,13 @@ pub fn load_world_with(
             }
         }
     }
-    let (mut world, mut report) = read_world(
+    let (world, report) = read_world(
         dir,
         &ReadOptions {
             lenient: opts.lenient,
+            skip_truth: opts.skip_truth,
         },
     )?;
-    if opts.skip_truth {
-        world.truth = Vec::new();
-        report.truth = 0;
-    }
     if use_snapshot {
         why = match snapshot::write_snapshot(dir, &world, &report, !opts.skip_truth) {
             Ok(true) => format!("{why}; wrote {}", snapshot::snapshot_path(dir).display()),
