@@ -4,6 +4,12 @@
 //! sorted vec, viewer rates, scratch buffers), then one row per candidate written into a
 //! caller-provided `&mut [f32]` without allocating.
 //!
+//! Two ways to build it: [`FeatureSpace::with_signals`] (every user and story: the batch job
+//! and training; counting sorts in event time order, no global sort, the full exposure list
+//! built lazily for training only) and [`FeatureSpace::scoped`] (a [`Scope`] of users and
+//! stories: one filtered pass over the events, for inspecting one viewer's feed; queries
+//! outside the scope are [`super::FeatureError::OutOfScope`] errors, never a wrong row).
+//!
 //! Leakage rule: every quantity is filtered by `ts < as_of`; the only timeless inputs are the
 //! friendship graph (static in the world model) and story metadata (author, kind, topic,
 //! creation time; age is clamped at 0 for stories created after `as_of`).
