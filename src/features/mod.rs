@@ -10,7 +10,7 @@ pub mod space;
 
 pub use crate::config::FeatureConfig;
 pub use schema::{Feature, Transform, NAMES, NUM_FEATURES, SCHEMA_VERSION};
-pub use space::{ExposureRow, FeatureSpace, MfAffinity, ViewerContext};
+pub use space::{ExposureRow, FeatureSpace, MfAffinity, Scope, ViewerContext};
 
 /// Errors from this module.
 #[derive(Debug, thiserror::Error)]
@@ -25,4 +25,11 @@ pub enum FeatureError {
     RowLength { expected: usize, found: usize },
     #[error("the world is inconsistent: {message}")]
     World { message: String },
+    /// A query on a scoped [`FeatureSpace`] for a user (`what = "user"`) or story
+    /// (`what = "story"`) outside its scope.
+    #[error("{what} {id} is outside the scope of this feature space")]
+    OutOfScope { what: &'static str, id: u32 },
+    /// The [`Scope`] given to [`FeatureSpace::scoped`] does not fit the world.
+    #[error("invalid scope: {message}")]
+    ScopeMismatch { message: String },
 }

@@ -4,6 +4,12 @@
 //! sorted vec, viewer rates, scratch buffers), then one row per candidate written into a
 //! caller-provided `&mut [f32]` without allocating.
 //!
+//! Two ways to build it: [`FeatureSpace::with_signals`] (every user and story: the batch job
+//! and training; counting sorts in event time order, no global sort, the full exposure list
+//! built lazily for training only) and [`FeatureSpace::scoped`] (a [`Scope`] of users and
+//! stories: one filtered pass over the events, for inspecting one viewer's feed; queries
+//! outside the scope are [`super::FeatureError::OutOfScope`] errors, never a wrong row).
+//!
 //! Leakage rule: every quantity is filtered by `ts < as_of`; the only timeless inputs are the
 //! friendship graph (static in the world model) and story metadata (author, kind, topic,
 //! creation time; age is clamped at 0 for stories created after `as_of`).
@@ -12,7 +18,7 @@ use super::FeatureError;
 use crate::config::FeatureConfig;
 use crate::graph::{EdgeSignals, Graph};
 use crate::world::{Action, Exposure, World};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 const DAY: f64 = 86_400.0;
 
@@ -44,7 +50,7 @@ impl ExposureRow {
 }
 
 /// Items grouped by a dense key, each group in input order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 struct Groups<T> {
     off: Vec<usize>,
     items: Vec<T>,
@@ -53,20 +59,7 @@ struct Groups<T> {
 impl<T: Copy + Default> Groups<T> {
     /// Stable counting sort of `keyed` by key (keys must be `< n`, checked by the caller).
     fn build(n: usize, keyed: &[(u32, T)]) -> Self {
-        let mut off = vec![0usize; n + 1];
-        for (k, _) in keyed {
-            off[*k as usize + 1] += 1;
-        }
-        for i in 0..n {
-            off[i + 1] += off[i];
-        }
-        let mut pos = off.clone();
-        let mut items = vec![T::default(); keyed.len()];
-        for (k, t) in keyed {
-            let p = &mut pos[*k as usize];
-            items[*p] = *t;
-            *p += 1;
-        }
+        let (off, items) = group_by_key(n, keyed.iter().copied());
         Self { off, items }
     }
 
@@ -84,6 +77,599 @@ impl<T: Copy + Default> Groups<T> {
             self.items[w[0]..w[1]].sort_by_key(key);
         }
     }
+}
+
+impl<T: Copy + Default> Groups<T> {
+    /// As [`Groups::build`] from an iterator walked twice (count, then place), without the
+    /// intermediate keyed vector. Keys must be `< n` (checked by the caller).
+    fn from_iter<I: Iterator<Item = (u32, T)> + Clone>(n: usize, rows: I) -> Self {
+        let (off, items) = group_by_key(n, rows);
+        Self { off, items }
+    }
+}
+
+/// Groups `(key, item)` rows by key (keys `< n`) by a stable counting sort: `(off, items)` with
+/// key `k`'s items at `items[off[k]..off[k + 1]]` in input order. The iterator is walked
+/// three times (count, then place).
+///
+/// Placing millions of rows straight into `n` (e.g. 100,000) groups misses the cache and TLB
+/// on nearly every write, so large inputs go in two stable passes instead: first into about
+/// 256 buckets of consecutive keys (few write streams), then each bucket, copied to a small
+/// scratch buffer, into its keys' groups (writes within the bucket's own region).
+///
+/// # Panics
+/// If a key is `>= n` (callers check their keys first).
+///
+/// # Complexity
+/// O(rows + n) time, O(rows) extra memory for the bucket keys.
+pub(crate) fn group_by_key<T: Copy, I>(n: usize, rows: I) -> (Vec<usize>, Vec<T>)
+where
+    I: Iterator<Item = (u32, T)> + Clone,
+{
+    const BUCKET_BITS: u32 = 8;
+    let mut off = vec![0usize; n + 1];
+    let mut filler = None;
+    for (k, t) in rows.clone() {
+        off[k as usize + 1] += 1;
+        filler.get_or_insert(t);
+    }
+    for i in 0..n {
+        off[i + 1] += off[i];
+    }
+    let Some(filler) = filler else {
+        return (off, Vec::new());
+    };
+    let total = off[n];
+    let mut items = vec![filler; total];
+    let bits = usize::BITS - n.leading_zeros();
+    if total < (1 << 16) || bits <= BUCKET_BITS + 2 {
+        let mut pos = off.clone();
+        for (k, t) in rows {
+            let p = &mut pos[k as usize];
+            items[*p] = t;
+            *p += 1;
+        }
+        return (off, items);
+    }
+    let shift = bits - BUCKET_BITS;
+    let n_buckets = (n >> shift) + 1;
+    let bucket_start = |b: usize| off[(b << shift).min(n)];
+    let mut bpos: Vec<usize> = (0..n_buckets).map(bucket_start).collect();
+    let mut keys = vec![0u32; total];
+    for (k, t) in rows {
+        let p = &mut bpos[(k >> shift) as usize];
+        items[*p] = t;
+        keys[*p] = k;
+        *p += 1;
+    }
+    let mut pos = off.clone();
+    let mut scratch: Vec<(u32, T)> = Vec::new();
+    for b in 0..n_buckets {
+        let (lo, hi) = (bucket_start(b), bucket_start(b + 1));
+        scratch.clear();
+        scratch.extend(
+            keys[lo..hi]
+                .iter()
+                .copied()
+                .zip(items[lo..hi].iter().copied()),
+        );
+        for &(k, t) in &scratch {
+            let p = &mut pos[k as usize];
+            items[*p] = t;
+            *p += 1;
+        }
+    }
+    (off, items)
+}
+
+/// Which users and stories a scoped [`FeatureSpace`] holds indices for (bitsets over the
+/// world's users and stories). See [`FeatureSpace::scoped`].
+#[derive(Debug, Clone)]
+pub struct Scope {
+    n_users: usize,
+    n_stories: usize,
+    users: Vec<u64>,
+    stories: Vec<u64>,
+    /// The first out-of-range id added, reported by [`FeatureSpace::scoped`].
+    bad: Option<(&'static str, u32)>,
+}
+
+impl Scope {
+    /// An empty scope over `n_users` users and `n_stories` stories (the world's counts).
+    pub fn new(n_users: usize, n_stories: usize) -> Scope {
+        Scope {
+            n_users,
+            n_stories,
+            users: vec![0; n_users.div_ceil(64)],
+            stories: vec![0; n_stories.div_ceil(64)],
+            bad: None,
+        }
+    }
+
+    /// Adds user `u` (an out-of-range id makes [`FeatureSpace::scoped`] fail).
+    pub fn add_user(&mut self, u: u32) {
+        match self.users.get_mut((u / 64) as usize) {
+            Some(w) if (u as usize) < self.n_users => *w |= 1 << (u % 64),
+            _ => {
+                self.bad.get_or_insert(("user", u));
+            }
+        }
+    }
+
+    /// Adds story `s` (an out-of-range id makes [`FeatureSpace::scoped`] fail).
+    pub fn add_story(&mut self, s: u32) {
+        match self.stories.get_mut((s / 64) as usize) {
+            Some(w) if (s as usize) < self.n_stories => *w |= 1 << (s % 64),
+            _ => {
+                self.bad.get_or_insert(("story", s));
+            }
+        }
+    }
+
+    #[inline]
+    pub fn has_user(&self, u: u32) -> bool {
+        bit(&self.users, u)
+    }
+
+    #[inline]
+    pub fn has_story(&self, s: u32) -> bool {
+        bit(&self.stories, s)
+    }
+
+    /// Number of users in the scope.
+    pub fn num_users(&self) -> usize {
+        self.users.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Number of stories in the scope.
+    pub fn num_stories(&self) -> usize {
+        self.stories.iter().map(|w| w.count_ones() as usize).sum()
+    }
+}
+
+/// Checks that the world's ids are in range and the signals match the graph; returns the
+/// number of story kinds.
+fn validate(world: &World, signals: &EdgeSignals) -> Result<usize, FeatureError> {
+    let n_users = world.num_users();
+    let n_stories = world.stories.len();
+    let g = &world.graph;
+    let bad = |message: String| FeatureError::World { message };
+    if g.num_nodes() < n_users {
+        return Err(bad(format!(
+            "the graph has {} nodes but the world has {} users",
+            g.num_nodes(),
+            n_users
+        )));
+    }
+    let slots = g.num_slots();
+    if signals.embeddedness.len() != slots
+        || signals.jaccard.len() != slots
+        || signals.adamic_adar.len() != slots
+        || signals.dispersion.len() != slots
+        || signals.disp_norm.len() != slots
+        || signals.disp_norm_paper.len() != slots
+        || signals.recursive.len() != slots
+    {
+        return Err(bad(format!(
+            "edge signals do not match the graph's {slots} edge slots"
+        )));
+    }
+    let n_kinds = world.kinds.len().max(
+        world
+            .stories
+            .iter()
+            .map(|s| s.kind as usize + 1)
+            .max()
+            .unwrap_or(0),
+    );
+    for (i, s) in world.stories.iter().enumerate() {
+        if s.author as usize >= n_users {
+            return Err(bad(format!(
+                "story {i} has author {} but there are {n_users} users",
+                s.author
+            )));
+        }
+    }
+    if let Some(e) = world
+        .events
+        .iter()
+        .find(|e| e.user as usize >= n_users || e.story as usize >= n_stories)
+    {
+        return Err(bad(format!(
+            "event at ts {} refers to user {} / story {} ({} users, {} stories)",
+            e.ts, e.user, e.story, n_users, n_stories
+        )));
+    }
+    if let Some(it) = world
+        .interactions
+        .iter()
+        .find(|it| it.from as usize >= n_users || it.to as usize >= n_users)
+    {
+        return Err(bad(format!(
+            "interaction at ts {} refers to user {} -> {} ({} users)",
+            it.ts, it.from, it.to, n_users
+        )));
+    }
+    Ok(n_kinds)
+}
+
+/// The per-user and per-story lists of a [`FeatureSpace`] (see its fields).
+struct Indices {
+    user_eng: Groups<(i64, u32, u8)>,
+    recv_eng: Groups<(i64, u32)>,
+    inter: Groups<(i64, u32)>,
+    user_exp: Groups<(i64, u32)>,
+    story_eng: Groups<(i64, u32)>,
+    author_exp: Groups<i64>,
+    story_exp: Groups<i64>,
+    author_pos: Groups<i64>,
+}
+
+/// Largest event count for the packed (event index, action) tags of the fast paths.
+const MAX_PACKED_EVENTS: usize = 1 << 29;
+
+/// The engagement indices by receiving author, by story and the author's positive times, and
+/// the interactions by user (independent of the exposures).
+#[allow(clippy::type_complexity)]
+fn positive_indices(
+    world: &World,
+    sorted: bool,
+) -> (
+    Groups<(i64, u32)>,
+    Groups<(i64, u32)>,
+    Groups<i64>,
+    Groups<(i64, u32)>,
+) {
+    let (n_users, n_stories) = (world.num_users(), world.stories.len());
+    let stories = &world.stories;
+    // The positive events, compacted once (far fewer than all events): (ts, story, user, author).
+    let pos: Vec<(i64, u32, u32, u32)> = world
+        .events
+        .iter()
+        .filter(|e| e.action.is_positive())
+        .map(|e| (e.ts, e.story, e.user, stories[e.story as usize].author))
+        .collect();
+    let positives = || {
+        pos.iter()
+            .map(|&(ts, story, user, author)| (ts, story, user, author))
+    };
+    let ((recv_eng, story_eng), (author_pos, inter)) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    let mut g = Groups::from_iter(
+                        n_users,
+                        positives().map(|(ts, _, user, a)| (a, (ts, user))),
+                    );
+                    if !sorted {
+                        g.sort_each_by_key(|x| *x);
+                    }
+                    g
+                },
+                || {
+                    let mut g = Groups::from_iter(
+                        n_stories,
+                        positives().map(|(ts, s, user, _)| (s, (ts, user))),
+                    );
+                    if !sorted {
+                        g.sort_each_by_key(|x| *x);
+                    }
+                    g
+                },
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    let mut g =
+                        Groups::from_iter(n_users, positives().map(|(ts, _, _, a)| (a, ts)));
+                    if !sorted {
+                        g.sort_each_by_key(|x| *x);
+                    }
+                    g
+                },
+                || {
+                    let rows = world
+                        .interactions
+                        .iter()
+                        .filter(|it| it.from != it.to)
+                        .flat_map(|it| [(it.from, (it.ts, it.to)), (it.to, (it.ts, it.from))]);
+                    let mut g = Groups::from_iter(n_users, rows);
+                    g.sort_each_by_key(|x| *x);
+                    g
+                },
+            )
+        },
+    );
+    (recv_eng, story_eng, author_pos, inter)
+}
+
+impl Indices {
+    /// Every index of a full space, and the exposures when they had to be built anyway.
+    ///
+    /// With events in the world's documented (ts, user, story, action) order and logged
+    /// exposures, every list comes out of counting sorts in time order (the per-group sorts of
+    /// the general path would be no-ops), and each user's first sighting of each story is found
+    /// by walking the user's events with a per-story stamp. Otherwise: the general path.
+    fn build(world: &World) -> (Indices, Option<Vec<ExposureRow>>) {
+        let sorted = world.events.is_sorted();
+        let fast = sorted
+            && world.meta.exposure == Exposure::Logged
+            && world.events.len() < MAX_PACKED_EVENTS;
+        let (a, (recv_eng, story_eng, author_pos, inter)) = rayon::join(
+            || {
+                if fast {
+                    let (user_eng, user_exp, author_exp, story_exp) =
+                        exposure_indices_sorted(world);
+                    (user_eng, user_exp, author_exp, story_exp, None)
+                } else {
+                    exposure_indices_general(world, sorted)
+                }
+            },
+            || positive_indices(world, sorted),
+        );
+        let (user_eng, user_exp, author_exp, story_exp, exposures) = a;
+        let ix = Indices {
+            user_eng,
+            recv_eng,
+            inter,
+            user_exp,
+            story_eng,
+            author_exp,
+            story_exp,
+            author_pos,
+        };
+        (ix, exposures)
+    }
+
+    /// The indices of [`FeatureSpace::scoped`] (the scope already holds the authors of its
+    /// stories). Each list is sorted exactly as the full space sorts it, and each exposure is
+    /// the minimum time over its (user, story) rows, as in [`build_exposures`].
+    fn build_scoped(world: &World, scope: &Scope) -> Indices {
+        let (n_users, n_stories) = (world.num_users(), world.stories.len());
+        let stories = &world.stories;
+        let g = &world.graph;
+        // Stories whose author is in scope.
+        let mut by_scoped_author = vec![0u64; n_stories.div_ceil(64)];
+        for (s, st) in stories.iter().enumerate() {
+            if scope.has_user(st.author) {
+                by_scoped_author[s / 64] |= 1 << (s % 64);
+            }
+        }
+        let mut user_eng = Vec::new();
+        let mut user_exp_raw: Vec<(u32, u32, i64)> = Vec::new();
+        let mut exp_raw: Vec<(u32, u32, i64)> = Vec::new();
+        let mut recv = Vec::new();
+        let mut author_pos = Vec::new();
+        let mut story_eng = Vec::new();
+        for e in &world.events {
+            let su = scope.has_user(e.user);
+            let sa = bit(&by_scoped_author, e.story);
+            if !(su || sa) {
+                continue;
+            }
+            if su {
+                if e.action != Action::Impression {
+                    user_eng.push((e.user, (e.ts, e.story, e.action as u8)));
+                }
+                user_exp_raw.push((e.user, e.story, e.ts));
+            }
+            if sa {
+                exp_raw.push((e.story, e.user, e.ts));
+                if e.action.is_positive() {
+                    let a = stories[e.story as usize].author;
+                    recv.push((a, (e.ts, e.user)));
+                    author_pos.push((a, e.ts));
+                    if scope.has_story(e.story) {
+                        story_eng.push((e.story, (e.ts, e.user)));
+                    }
+                }
+            }
+        }
+        if world.meta.exposure == Exposure::FriendsOfAuthor {
+            // Friends of in-scope users (whose stories the in-scope users were exposed to).
+            let mut near = vec![0u64; g.num_nodes().div_ceil(64)];
+            for u in 0..n_users as u32 {
+                if scope.has_user(u) {
+                    for &f in g.neighbors(u) {
+                        if let Some(w) = near.get_mut((f / 64) as usize) {
+                            *w |= 1 << (f % 64);
+                        }
+                    }
+                }
+            }
+            for (s, st) in stories.iter().enumerate() {
+                let s = s as u32;
+                let sa = bit(&by_scoped_author, s);
+                if !(sa || bit(&near, st.author)) {
+                    continue;
+                }
+                for &f in g.neighbors(st.author) {
+                    if sa {
+                        exp_raw.push((s, f, st.created_at));
+                    }
+                    if scope.has_user(f) {
+                        user_exp_raw.push((f, s, st.created_at));
+                    }
+                }
+            }
+        }
+        // First sighting per (user, story): the minimum time.
+        let firsts = |mut raw: Vec<(u32, u32, i64)>| {
+            raw.sort_unstable();
+            raw.dedup_by_key(|x| (x.0, x.1));
+            raw
+        };
+        let user_exp_raw = firsts(user_exp_raw);
+        let exp_raw = firsts(exp_raw);
+
+        let mut user_eng = Groups::build(n_users, &user_eng);
+        user_eng.sort_each_by_key(|x| x.0);
+        let mut recv_eng = Groups::build(n_users, &recv);
+        recv_eng.sort_each_by_key(|x| *x);
+        let mut story_eng = Groups::build(n_stories, &story_eng);
+        story_eng.sort_each_by_key(|x| *x);
+        let mut author_pos = Groups::build(n_users, &author_pos);
+        author_pos.sort_each_by_key(|x| *x);
+        let inter_rows = world
+            .interactions
+            .iter()
+            .filter(|it| it.from != it.to)
+            .flat_map(|it| [(it.from, (it.ts, it.to)), (it.to, (it.ts, it.from))])
+            .filter(|r| scope.has_user(r.0));
+        let mut inter = Groups::from_iter(n_users, inter_rows);
+        inter.sort_each_by_key(|x| *x);
+        let mut user_exp =
+            Groups::from_iter(n_users, user_exp_raw.iter().map(|&(u, s, t)| (u, (t, s))));
+        user_exp.sort_each_by_key(|x| *x);
+        let mut author_exp = Groups::from_iter(
+            n_users,
+            exp_raw
+                .iter()
+                .map(|&(s, _, t)| (stories[s as usize].author, t)),
+        );
+        author_exp.sort_each_by_key(|x| *x);
+        let mut story_exp = Groups::from_iter(
+            n_stories,
+            exp_raw
+                .iter()
+                .filter(|x| scope.has_story(x.0))
+                .map(|&(s, _, t)| (s, t)),
+        );
+        story_exp.sort_each_by_key(|x| *x);
+        Indices {
+            user_eng,
+            recv_eng,
+            inter,
+            user_exp,
+            story_eng,
+            author_exp,
+            story_exp,
+            author_pos,
+        }
+    }
+}
+
+/// The general path for the viewer engagements and the exposure indices: exposures from
+/// [`build_exposures`], every group sorted (as the space was always built).
+#[allow(clippy::type_complexity)]
+fn exposure_indices_general(
+    world: &World,
+    sorted: bool,
+) -> (
+    Groups<(i64, u32, u8)>,
+    Groups<(i64, u32)>,
+    Groups<i64>,
+    Groups<i64>,
+    Option<Vec<ExposureRow>>,
+) {
+    let (n_users, n_stories) = (world.num_users(), world.stories.len());
+    let mut user_eng = Groups::from_iter(
+        n_users,
+        world
+            .events
+            .iter()
+            .filter(|e| e.action != Action::Impression)
+            .map(|e| (e.user, (e.ts, e.story, e.action as u8))),
+    );
+    if !sorted {
+        user_eng.sort_each_by_key(|x| x.0);
+    }
+    let exposures = build_exposures(world);
+    let mut user_exp =
+        Groups::from_iter(n_users, exposures.iter().map(|x| (x.user, (x.ts, x.story))));
+    user_exp.sort_each_by_key(|x| *x);
+    let mut author_exp = Groups::from_iter(
+        n_users,
+        exposures
+            .iter()
+            .map(|x| (world.stories[x.story as usize].author, x.ts)),
+    );
+    author_exp.sort_each_by_key(|x| *x);
+    let mut story_exp = Groups::from_iter(n_stories, exposures.iter().map(|x| (x.story, x.ts)));
+    story_exp.sort_each_by_key(|x| *x);
+    (user_eng, user_exp, author_exp, story_exp, Some(exposures))
+}
+
+/// Each user's events in time order, as `(ts, story, event index << 3 | action)` grouped by
+/// user (a stable counting sort of events already in time order). Needs fewer than
+/// [`MAX_PACKED_EVENTS`] events.
+fn events_by_user(world: &World) -> (Vec<usize>, Vec<(i64, u32, u32)>) {
+    let g = Groups::from_iter(
+        world.num_users(),
+        world
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.user, (e.ts, e.story, (i as u32) << 3 | e.action as u32))),
+    );
+    (g.off, g.items)
+}
+
+/// The fast path for sorted events and logged exposures: the viewer engagements and exposures
+/// by walking each user's events with a per-story stamp (the first event of a (user, story)
+/// pair is its exposure, in (ts, story) order per user), then the exposures by story and by
+/// author from one pass over the events in time order.
+#[allow(clippy::type_complexity)]
+fn exposure_indices_sorted(
+    world: &World,
+) -> (
+    Groups<(i64, u32, u8)>,
+    Groups<(i64, u32)>,
+    Groups<i64>,
+    Groups<i64>,
+) {
+    let (n_users, n_stories) = (world.num_users(), world.stories.len());
+    let events = &world.events;
+    let (off, items) = events_by_user(world);
+    let mut first = vec![0u64; events.len().div_ceil(64)];
+    let mut stamp = vec![u32::MAX; n_stories];
+    let mut eng = Groups {
+        off: Vec::with_capacity(n_users + 1),
+        items: Vec::new(),
+    };
+    let mut exp = Groups {
+        off: Vec::with_capacity(n_users + 1),
+        items: Vec::with_capacity(events.len()),
+    };
+    eng.off.push(0);
+    exp.off.push(0);
+    for (u, w) in off.windows(2).enumerate() {
+        for &(ts, story, tag) in &items[w[0]..w[1]] {
+            let action = (tag & 7) as u8;
+            if action != Action::Impression as u8 {
+                eng.items.push((ts, story, action));
+            }
+            let s = &mut stamp[story as usize];
+            if *s != u as u32 {
+                *s = u as u32;
+                exp.items.push((ts, story));
+                let i = (tag >> 3) as usize;
+                first[i / 64] |= 1 << (i % 64);
+            }
+        }
+        eng.off.push(eng.items.len());
+        exp.off.push(exp.items.len());
+    }
+    drop(items);
+    let firsts = || {
+        events
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| bit(&first, *i as u32))
+            .map(|(_, e)| e)
+    };
+    let stories = &world.stories;
+    let (author_exp, story_exp) = rayon::join(
+        || {
+            Groups::from_iter(
+                n_users,
+                firsts().map(|e| (stories[e.story as usize].author, e.ts)),
+            )
+        },
+        || Groups::from_iter(n_stories, firsts().map(|e| (e.story, e.ts))),
+    );
+    (eng, exp, author_exp, story_exp)
 }
 
 /// Precomputed world indices: build once, then ask for viewer contexts and rows.
@@ -107,13 +693,16 @@ pub struct FeatureSpace<'w> {
     story_exp: Groups<i64>,
     /// Positive engagement times on each author's stories, sorted.
     author_pos: Groups<i64>,
-    exposures: Vec<ExposureRow>,
+    /// Every exposure (training only), built on first use unless the build had it anyway.
+    exposures: OnceLock<Vec<ExposureRow>>,
     n_kinds: usize,
     mf: Option<Arc<dyn MfAffinity>>,
     /// Per-author and per-story aggregates precomputed for one `as_of` (see
     /// [`FeatureSpace::precompute_as_of`]); contexts at that `as_of` read them instead of
     /// binary-searching the time-sorted lists per candidate.
     at: Option<Arc<AsOfTables>>,
+    /// The scope of a space built by [`FeatureSpace::scoped`].
+    scope: Option<Scope>,
 }
 
 /// Candidate-independent aggregates at one `as_of`: the author engagement rate, and each
@@ -219,131 +808,130 @@ impl<'w> FeatureSpace<'w> {
 
     /// As [`FeatureSpace::new`] with precomputed edge signals (aligned with `world.graph`).
     ///
+    /// The full list of exposures ([`FeatureSpace::exposures`], read by training only) is
+    /// built on first use, so ranking never pays for it.
+    ///
     /// # Errors
     /// As [`FeatureSpace::new`], and [`FeatureError::World`] when the signal arrays do not
     /// match the graph's edge slots.
+    ///
+    /// # Complexity
+    /// O(events + interactions + users + stories) when the events are in the world's
+    /// documented (ts, user, story, action) order and exposures are logged (counting sorts
+    /// only, independent indices built in parallel); otherwise the exposures come from
+    /// [`build_exposures`] (O(events log events)) and each group is sorted.
     pub fn with_signals(
         world: &'w World,
         cfg: &FeatureConfig,
         signals: EdgeSignals,
     ) -> Result<Self, FeatureError> {
         check_config(cfg)?;
-        let n_users = world.num_users();
-        let n_stories = world.stories.len();
-        let g = &world.graph;
-        let bad = |message: String| FeatureError::World { message };
-        if g.num_nodes() < n_users {
-            return Err(bad(format!(
-                "the graph has {} nodes but the world has {} users",
-                g.num_nodes(),
-                n_users
-            )));
-        }
-        let slots = g.num_slots();
-        if signals.embeddedness.len() != slots
-            || signals.jaccard.len() != slots
-            || signals.adamic_adar.len() != slots
-            || signals.dispersion.len() != slots
-            || signals.disp_norm.len() != slots
-            || signals.disp_norm_paper.len() != slots
-            || signals.recursive.len() != slots
-        {
-            return Err(bad(format!(
-                "edge signals do not match the graph's {slots} edge slots"
-            )));
-        }
-        let n_kinds = world.kinds.len().max(
-            world
-                .stories
-                .iter()
-                .map(|s| s.kind as usize + 1)
-                .max()
-                .unwrap_or(0),
-        );
-        for (i, s) in world.stories.iter().enumerate() {
-            if s.author as usize >= n_users {
-                return Err(bad(format!(
-                    "story {i} has author {} but there are {n_users} users",
-                    s.author
-                )));
-            }
-        }
-        for e in &world.events {
-            if e.user as usize >= n_users || e.story as usize >= n_stories {
-                return Err(bad(format!(
-                    "event at ts {} refers to user {} / story {} ({} users, {} stories)",
-                    e.ts, e.user, e.story, n_users, n_stories
-                )));
-            }
-        }
-        for it in &world.interactions {
-            if it.from as usize >= n_users || it.to as usize >= n_users {
-                return Err(bad(format!(
-                    "interaction at ts {} refers to user {} -> {} ({} users)",
-                    it.ts, it.from, it.to, n_users
-                )));
-            }
-        }
-
-        // Engagement indices.
-        let mut by_user = Vec::new();
-        let mut recv = Vec::new();
-        let mut by_story = Vec::new();
-        let mut author_pos = Vec::new();
-        for e in &world.events {
-            if e.action == Action::Impression {
-                continue;
-            }
-            by_user.push((e.user, (e.ts, e.story, e.action as u8)));
-            if e.action.is_positive() {
-                let author = world.stories[e.story as usize].author;
-                recv.push((author, (e.ts, e.user)));
-                by_story.push((e.story, (e.ts, e.user)));
-                author_pos.push((author, e.ts));
-            }
-        }
-        let mut user_eng = Groups::build(n_users, &by_user);
-        user_eng.sort_each_by_key(|x| x.0);
-        let mut recv_eng = Groups::build(n_users, &recv);
-        recv_eng.sort_each_by_key(|x| *x);
-        let mut story_eng = Groups::build(n_stories, &by_story);
-        story_eng.sort_each_by_key(|x| *x);
-        let mut author_pos = Groups::build(n_users, &author_pos);
-        author_pos.sort_each_by_key(|x| *x);
-        drop((by_user, recv, by_story));
-
-        let mut inter_rows = Vec::with_capacity(world.interactions.len() * 2);
-        for it in &world.interactions {
-            if it.from != it.to {
-                inter_rows.push((it.from, (it.ts, it.to)));
-                inter_rows.push((it.to, (it.ts, it.from)));
-            }
-        }
-        let mut inter = Groups::build(n_users, &inter_rows);
-        inter.sort_each_by_key(|x| *x);
-
-        let exposures = build_exposures(world);
-        let user_exp_rows: Vec<(u32, (i64, u32))> = exposures
-            .iter()
-            .map(|x| (x.user, (x.ts, x.story)))
-            .collect();
-        let mut user_exp = Groups::build(n_users, &user_exp_rows);
-        user_exp.sort_each_by_key(|x| *x);
-        let author_exp_rows: Vec<(u32, i64)> = exposures
-            .iter()
-            .map(|x| (world.stories[x.story as usize].author, x.ts))
-            .collect();
-        let mut author_exp = Groups::build(n_users, &author_exp_rows);
-        author_exp.sort_each_by_key(|x| *x);
-        let story_exp_rows: Vec<(u32, i64)> = exposures.iter().map(|x| (x.story, x.ts)).collect();
-        let mut story_exp = Groups::build(n_stories, &story_exp_rows);
-        story_exp.sort_each_by_key(|x| *x);
+        let n_kinds = validate(world, &signals)?;
+        let (ix, exposures) = Indices::build(world);
         tracing::debug!(
-            exposures = exposures.len(),
-            engagements = user_eng.items.len(),
+            exposures = ix.user_exp.items.len(),
+            engagements = ix.user_eng.items.len(),
             "feature space built"
         );
-        Ok(Self {
+        Ok(Self::assemble(
+            world, cfg, signals, ix, exposures, n_kinds, None,
+        ))
+    }
+
+    /// As [`FeatureSpace::with_signals`], but holding only the indices needed to build viewer
+    /// contexts for in-scope users and rows for in-scope stories: the viewer's own
+    /// engagements, exposures, received engagements and interactions; each in-scope user's
+    /// exposures and positive engagements as an author (for the author engagement rate, over
+    /// ALL of the author's stories); and each in-scope story's engagements and exposures.
+    /// The authors of in-scope stories are added to the scope. For an in-scope viewer and an
+    /// in-scope story, [`FeatureSpace::viewer`] and [`FeatureSpace::write_row`] give rows
+    /// bit-identical to the full space (with or without [`FeatureSpace::precompute_as_of`]).
+    ///
+    /// Out of scope: [`FeatureSpace::viewer`] refuses viewers and [`FeatureSpace::write_row`]
+    /// refuses stories outside the scope ([`FeatureError::OutOfScope`]);
+    /// [`FeatureSpace::engagements_of`] and [`FeatureSpace::exposures_of`] are empty for
+    /// out-of-scope users (check [`FeatureSpace::scope`]); [`FeatureSpace::exposures`] still
+    /// returns the complete list (built from the whole world on first call, as for a full
+    /// space, never a partial list).
+    ///
+    /// # Errors
+    /// As [`FeatureSpace::with_signals`], and [`FeatureError::ScopeMismatch`] when the scope
+    /// was sized for another world or was given an out-of-range id.
+    ///
+    /// # Complexity
+    /// One filtered pass over the events and one over the interactions (three bit tests per
+    /// event), O(stories) for the author bitset, plus O(k log k) for the k events and
+    /// interactions that touch the scope; memory O(k) plus the O(users + stories) offsets.
+    pub fn scoped(
+        world: &'w World,
+        cfg: &FeatureConfig,
+        signals: EdgeSignals,
+        mut scope: Scope,
+    ) -> Result<Self, FeatureError> {
+        check_config(cfg)?;
+        let n_kinds = validate(world, &signals)?;
+        if let Some((what, id)) = scope.bad {
+            return Err(FeatureError::ScopeMismatch {
+                message: format!("{what} {id} was added to the scope but is out of range"),
+            });
+        }
+        if scope.n_users != world.num_users() || scope.n_stories != world.stories.len() {
+            return Err(FeatureError::ScopeMismatch {
+                message: format!(
+                    "the scope is for {} users and {} stories, the world has {} and {}",
+                    scope.n_users,
+                    scope.n_stories,
+                    world.num_users(),
+                    world.stories.len()
+                ),
+            });
+        }
+        for (s, st) in world.stories.iter().enumerate() {
+            if scope.has_story(s as u32) {
+                scope.add_user(st.author);
+            }
+        }
+        let ix = Indices::build_scoped(world, &scope);
+        tracing::debug!(
+            exposures = ix.user_exp.items.len() + ix.author_exp.items.len(),
+            engagements = ix.user_eng.items.len(),
+            "scoped feature space built"
+        );
+        Ok(Self::assemble(
+            world,
+            cfg,
+            signals,
+            ix,
+            None,
+            n_kinds,
+            Some(scope),
+        ))
+    }
+
+    fn assemble(
+        world: &'w World,
+        cfg: &FeatureConfig,
+        signals: EdgeSignals,
+        ix: Indices,
+        exposures: Option<Vec<ExposureRow>>,
+        n_kinds: usize,
+        scope: Option<Scope>,
+    ) -> Self {
+        let Indices {
+            user_eng,
+            recv_eng,
+            inter,
+            user_exp,
+            story_eng,
+            author_exp,
+            story_exp,
+            author_pos,
+        } = ix;
+        let cell = OnceLock::new();
+        if let Some(x) = exposures {
+            let _ = cell.set(x);
+        }
+        Self {
             world,
             cfg: cfg.clone(),
             signals,
@@ -355,11 +943,17 @@ impl<'w> FeatureSpace<'w> {
             author_exp,
             story_exp,
             author_pos,
-            exposures,
+            exposures: cell,
             n_kinds,
             mf: None,
             at: None,
-        })
+            scope,
+        }
+    }
+
+    /// The scope of a space built by [`FeatureSpace::scoped`] (`None` for a full space).
+    pub fn scope(&self) -> Option<&Scope> {
+        self.scope.as_ref()
     }
 
     /// Installs a matrix-factorisation provider for `mf_author_affinity`/`mf_topic_affinity`.
@@ -368,13 +962,14 @@ impl<'w> FeatureSpace<'w> {
     }
 
     /// The viewer's engagement events (not impressions), sorted by time: `(ts, story, action
-    /// index into [`Action::ALL`])`. Callers filter by `ts < as_of`.
+    /// index into [`Action::ALL`])`. Callers filter by `ts < as_of`. Empty for a user outside
+    /// the scope of a scoped space.
     pub fn engagements_of(&self, viewer: u32) -> &[(i64, u32, u8)] {
         self.user_eng.get(viewer)
     }
 
     /// The viewer's exposures (first sightings), sorted by time: `(ts, story)`. Callers filter
-    /// by `ts < as_of`.
+    /// by `ts < as_of`. Empty for a user outside the scope of a scoped space.
     pub fn exposures_of(&self, viewer: u32) -> &[(i64, u32)] {
         self.user_exp.get(viewer)
     }
@@ -399,8 +994,15 @@ impl<'w> FeatureSpace<'w> {
     /// Every exposure (first sighting of a story by a user), sorted by (ts, user, story).
     /// Logged worlds: from the events (an engagement without an impression counts as one).
     /// `FriendsOfAuthor` worlds: additionally every friend of the author at creation time.
+    ///
+    /// Built from the whole world on first call (also on a scoped space: always the complete
+    /// list), then cached.
+    ///
+    /// # Complexity
+    /// O(events) the first time for logged worlds with sorted events (see
+    /// [`build_exposures`]), then O(1).
     pub fn exposures(&self) -> &[ExposureRow] {
-        &self.exposures
+        self.exposures.get_or_init(|| build_exposures(self.world))
     }
 
     /// Positive engagements per exposure (+1) on `author`'s stories in the rate window
@@ -418,6 +1020,12 @@ impl<'w> FeatureSpace<'w> {
     /// (the batch job ranks every user at one `as_of`), so that contexts built afterwards at
     /// that `as_of` look them up instead of searching per candidate. Rows are identical with
     /// and without it.
+    ///
+    /// On a scoped space the tables are restricted to the scope: the entries of in-scope
+    /// authors and stories are exact (an author's rate reads all of their stories, which the
+    /// scoped indices hold); the others are 0 and never read, since
+    /// [`FeatureSpace::write_row`] refuses out-of-scope stories and the authors of in-scope
+    /// stories are in scope.
     ///
     /// # Complexity
     /// O((users + stories) log events), once.
@@ -448,7 +1056,8 @@ impl<'w> FeatureSpace<'w> {
     /// Builds the per-viewer context at `as_of` (data strictly before `as_of`).
     ///
     /// # Errors
-    /// [`FeatureError::UserOutOfRange`].
+    /// [`FeatureError::UserOutOfRange`]; [`FeatureError::OutOfScope`] for a viewer outside the
+    /// scope of a scoped space.
     ///
     /// # Complexity
     /// O((viewer's events + events on the viewer's stories + interactions) log of that).
@@ -459,6 +1068,14 @@ impl<'w> FeatureSpace<'w> {
                 user: viewer,
                 users: w.num_users(),
             });
+        }
+        if let Some(sc) = &self.scope {
+            if !sc.has_user(viewer) {
+                return Err(FeatureError::OutOfScope {
+                    what: "user",
+                    id: viewer,
+                });
+            }
         }
         let ln_decay = self.cfg.decay_per_day.ln();
         let decay = |ts: i64| -> f32 { (ln_decay * ((as_of - ts) as f64 / DAY)).exp() as f32 };
@@ -593,7 +1210,8 @@ impl<'w> FeatureSpace<'w> {
     /// [`super::NAMES`] order. Does not allocate.
     ///
     /// # Errors
-    /// [`FeatureError::RowLength`], [`FeatureError::StoryOutOfRange`].
+    /// [`FeatureError::RowLength`], [`FeatureError::StoryOutOfRange`];
+    /// [`FeatureError::OutOfScope`] for a story outside the scope of a scoped space.
     ///
     /// # Complexity
     /// O(deg(viewer) + deg(author)) for non-friends (common neighbours by merge), plus
@@ -619,6 +1237,14 @@ impl<'w> FeatureSpace<'w> {
                 story,
                 stories: w.stories.len(),
             })?;
+        if let Some(sc) = &self.scope {
+            if !sc.has_story(story) {
+                return Err(FeatureError::OutOfScope {
+                    what: "story",
+                    id: story,
+                });
+            }
+        }
         let g = &w.graph;
         let u = ctx.viewer;
         let a = st.author;
@@ -826,8 +1452,76 @@ fn union(parent: &mut [u32], a: u32, b: u32) -> bool {
 }
 
 /// Exposures from the events (first event of each (user, story) pair), plus, for
-/// `FriendsOfAuthor` worlds, every friend of the author at the story's creation time.
+/// `FriendsOfAuthor` worlds, every friend of the author at the story's creation time; sorted
+/// by (ts, user, story).
+///
+/// # Complexity
+/// O(events) for logged worlds whose events are in the documented (ts, user, story, action)
+/// order (no sort: the first events of the pairs, in event order, are already in (ts, user,
+/// story) order); O(rows log rows) otherwise.
 pub fn build_exposures(world: &World) -> Vec<ExposureRow> {
+    if world.meta.exposure == Exposure::Logged
+        && world.events.len() < MAX_PACKED_EVENTS
+        && world.events.is_sorted()
+        && world.events.iter().all(|e| {
+            (e.user as usize) < world.num_users() && (e.story as usize) < world.stories.len()
+        })
+    {
+        return build_exposures_sorted(world);
+    }
+    build_exposures_general(world)
+}
+
+/// [`build_exposures`] for sorted events, logged exposures and in-range ids: each event is
+/// linked to the first event of its (user, story) pair by walking each user's events with a
+/// per-story stamp; one pass in event order then emits a row at each first event and folds
+/// the later events into their pair's row.
+fn build_exposures_sorted(world: &World) -> Vec<ExposureRow> {
+    let events = &world.events;
+    let (off, items) = events_by_user(world);
+    // head[i]: the index of the first event of event i's pair.
+    let mut head = vec![0u32; events.len()];
+    // Per story: (user stamp, index of the user's first event on it).
+    let mut stamp = vec![(u32::MAX, 0u32); world.stories.len()];
+    for (u, w) in off.windows(2).enumerate() {
+        for &(_, story, tag) in &items[w[0]..w[1]] {
+            let i = tag >> 3;
+            let s = &mut stamp[story as usize];
+            if s.0 != u as u32 {
+                *s = (u as u32, i);
+            }
+            head[i as usize] = s.1;
+        }
+    }
+    drop((off, items, stamp));
+    let mut out: Vec<ExposureRow> = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let h = head[i] as usize;
+        let r = if h == i {
+            // The pair's first event: its row number replaces the link (later events of the
+            // pair come after it and read it).
+            head[i] = out.len() as u32;
+            out.push(ExposureRow {
+                ts: e.ts,
+                user: e.user,
+                story: e.story,
+                action_ts: [i64::MAX; 5],
+            });
+            out.len() - 1
+        } else {
+            head[h] as usize
+        };
+        let x = &mut out[r];
+        x.ts = x.ts.min(e.ts);
+        if let Some(k) = (e.action as usize).checked_sub(1).filter(|&k| k < 5) {
+            x.action_ts[k] = x.action_ts[k].min(e.ts);
+        }
+    }
+    out
+}
+
+/// [`build_exposures`] for any world: sort every (user, story, ts, action) row.
+fn build_exposures_general(world: &World) -> Vec<ExposureRow> {
     let mut raw: Vec<(u32, u32, i64, u8)> = world
         .events
         .iter()
@@ -1067,5 +1761,189 @@ impl FeatureSpace<'_> {
             prefetch_read(o);
         }
         Some(st.author)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::Event;
+
+    /// The indices as the space was always built: exposures from the sort, every group sorted.
+    fn reference_indices(world: &World) -> Indices {
+        let (user_eng, user_exp, author_exp, story_exp, _) = exposure_indices_general(world, false);
+        let (recv_eng, story_eng, author_pos, inter) = positive_indices(world, false);
+        Indices {
+            user_eng,
+            recv_eng,
+            inter,
+            user_exp,
+            story_eng,
+            author_exp,
+            story_exp,
+            author_pos,
+        }
+    }
+
+    fn assert_same(a: &Indices, b: &Indices) {
+        assert_eq!(a.user_eng, b.user_eng, "user_eng");
+        assert_eq!(a.recv_eng, b.recv_eng, "recv_eng");
+        assert_eq!(a.inter, b.inter, "inter");
+        assert_eq!(a.user_exp, b.user_exp, "user_exp");
+        assert_eq!(a.story_eng, b.story_eng, "story_eng");
+        assert_eq!(a.author_exp, b.author_exp, "author_exp");
+        assert_eq!(a.story_exp, b.story_exp, "story_exp");
+        assert_eq!(a.author_pos, b.author_pos, "author_pos");
+    }
+
+    fn sim_world(seed: u64) -> World {
+        crate::sim::simulate(&crate::sim::SimParams {
+            users: 300,
+            days: 4,
+            seed,
+            ..crate::sim::SimParams::default()
+        })
+        .expect("simulate")
+    }
+
+    #[test]
+    fn fast_indices_equal_the_sorted_reference() {
+        for seed in [3, 4] {
+            let world = sim_world(seed);
+            assert!(world.events.is_sorted());
+            assert!(world.events.len() > 1000);
+            let (fast, exposures) = Indices::build(&world);
+            assert!(exposures.is_none(), "the fast path defers the exposures");
+            assert_same(&fast, &reference_indices(&world));
+            assert!(fast.user_exp.items.len() > 500);
+            assert!(fast.inter.items.len() > 10);
+        }
+    }
+
+    #[test]
+    fn two_pass_grouping_is_a_stable_counting_sort() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        for (n, rows) in [
+            (100_000usize, 300_000usize),
+            (5_000, 70_000),
+            (1, 10),
+            (70_000, 0),
+        ] {
+            let keyed: Vec<(u32, u32)> = (0..rows)
+                .map(|i| (rng.gen_range(0..n as u32), i as u32))
+                .collect();
+            let (off, items) = group_by_key(n, keyed.iter().copied());
+            let mut want = keyed.clone();
+            want.sort_by_key(|x| x.0);
+            assert_eq!(items, want.iter().map(|x| x.1).collect::<Vec<_>>());
+            assert_eq!(off.len(), n + 1);
+            for k in (0..n).step_by(997) {
+                let a = want.partition_point(|x| (x.0 as usize) < k);
+                assert_eq!(off[k], a);
+            }
+            assert_eq!(off[n], rows);
+        }
+    }
+
+    #[test]
+    fn fast_exposures_equal_the_sorted_reference() {
+        let world = sim_world(5);
+        let fast = build_exposures(&world);
+        assert_eq!(fast, build_exposures_general(&world));
+        assert!(fast
+            .iter()
+            .any(|x| x.action_ts.iter().any(|&t| t != i64::MAX)));
+        assert!(fast.len() > 500);
+    }
+
+    #[test]
+    fn unsorted_and_friends_of_author_worlds_take_the_general_path() {
+        let mut world = sim_world(6);
+        // Reverse the events: unsorted, with equal timestamps in reversed order.
+        world.events.reverse();
+        let (ix, exposures) = Indices::build(&world);
+        assert!(exposures.is_some());
+        assert_same(&ix, &reference_indices(&world));
+        assert_eq!(build_exposures(&world), build_exposures_general(&world));
+
+        let mut world = sim_world(6);
+        world.meta.exposure = Exposure::FriendsOfAuthor;
+        let (ix, exposures) = Indices::build(&world);
+        assert!(exposures.is_some());
+        assert_same(&ix, &reference_indices(&world));
+    }
+
+    #[test]
+    fn exposures_are_built_lazily_and_match_build_exposures() {
+        let world = sim_world(7);
+        let cfg = FeatureConfig::default();
+        let fs = FeatureSpace::new(&world, &cfg).expect("space");
+        assert!(fs.exposures.get().is_none());
+        assert_eq!(fs.exposures(), build_exposures_general(&world).as_slice());
+        assert!(fs.exposures.get().is_some());
+    }
+
+    #[test]
+    fn scope_bitsets_and_errors() {
+        let mut s = Scope::new(100, 70);
+        s.add_user(0);
+        s.add_user(99);
+        s.add_story(69);
+        assert!(s.has_user(0) && s.has_user(99) && !s.has_user(1) && !s.has_user(100));
+        assert!(s.has_story(69) && !s.has_story(0) && !s.has_story(70));
+        assert_eq!((s.num_users(), s.num_stories()), (2, 1));
+        assert!(s.bad.is_none());
+        s.add_story(70);
+        assert_eq!(s.bad, Some(("story", 70)));
+
+        let world = sim_world(8);
+        let cfg = FeatureConfig::default();
+        let sig = EdgeSignals::compute(&world.graph, &cfg.signal_params());
+        let mut bad = Scope::new(world.num_users(), world.stories.len());
+        bad.add_user(world.num_users() as u32);
+        assert!(matches!(
+            FeatureSpace::scoped(&world, &cfg, sig.clone(), bad),
+            Err(FeatureError::ScopeMismatch { .. })
+        ));
+        let wrong = Scope::new(world.num_users() + 1, world.stories.len());
+        assert!(matches!(
+            FeatureSpace::scoped(&world, &cfg, sig.clone(), wrong),
+            Err(FeatureError::ScopeMismatch { .. })
+        ));
+        // One story in scope: its author joins the scope; everything else is refused.
+        let mut one = Scope::new(world.num_users(), world.stories.len());
+        one.add_story(3);
+        let author = world.stories[3].author;
+        let fs = FeatureSpace::scoped(&world, &cfg, sig, one).expect("scoped");
+        assert!(fs.scope().is_some_and(|s| s.has_user(author)));
+        let other = (author + 1) % world.num_users() as u32;
+        assert!(matches!(
+            fs.viewer(other, 0),
+            Err(FeatureError::OutOfScope { what: "user", id }) if id == other
+        ));
+        let mut ctx = fs.viewer(author, i64::MAX).expect("author in scope");
+        let mut row = vec![0f32; NUM_FEATURES];
+        assert!(fs.write_row(&mut ctx, 3, &mut row).is_ok());
+        assert!(matches!(
+            fs.write_row(&mut ctx, 4, &mut row),
+            Err(FeatureError::OutOfScope {
+                what: "story",
+                id: 4
+            })
+        ));
+    }
+
+    #[test]
+    fn build_exposures_handles_out_of_range_events_without_panicking() {
+        let mut world = sim_world(9);
+        let n = world.stories.len() as u32;
+        world.events.push(Event {
+            ts: i64::MAX,
+            user: 0,
+            story: n + 5,
+            action: Action::Impression,
+        });
+        assert_eq!(build_exposures(&world), build_exposures_general(&world));
     }
 }

@@ -6,7 +6,7 @@ use crate::world::{Action, World};
 
 /// Indices over a world that every viewer's ranking reads. All slices are CSR-style
 /// (`off[i]..off[i + 1]`), sorted by time then id, so a time window is two binary searches.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RankIndex {
     author_off: Vec<usize>,
     /// `(created_at, story)` of every story, grouped by author.
@@ -27,26 +27,7 @@ pub struct RankIndex {
 /// Groups `(key, item)` pairs into CSR form over `n` keys by a counting sort, keeping the
 /// input order within each key (so input sorted by time stays sorted by time per key).
 fn group<T: Copy>(n: usize, rows: impl Iterator<Item = (u32, T)> + Clone) -> (Vec<usize>, Vec<T>) {
-    let mut off = vec![0usize; n + 1];
-    let mut filler = None;
-    for (k, item) in rows.clone() {
-        off[k as usize + 1] += 1;
-        filler.get_or_insert(item);
-    }
-    for i in 0..n {
-        off[i + 1] += off[i];
-    }
-    let Some(filler) = filler else {
-        return (off, Vec::new());
-    };
-    let mut next = off.clone();
-    let mut out: Vec<T> = vec![filler; off[n]];
-    for (k, item) in rows {
-        let slot = &mut next[k as usize];
-        out[*slot] = item;
-        *slot += 1;
-    }
-    (off, out)
+    crate::features::space::group_by_key(n, rows)
 }
 
 /// The index range of `slice` (sorted by its time key) whose time lies in `[from, to)`.
@@ -58,26 +39,16 @@ pub(crate) fn time_range<T>(slice: &[T], ts: impl Fn(&T) -> i64, from: i64, to: 
 }
 
 impl RankIndex {
-    /// Builds every index.
+    /// Builds every index. The three independent parts (stories by author, each user's
+    /// history and first positive engagements, each story's engagers) are built in parallel;
+    /// the result does not depend on the thread count.
     ///
     /// # Complexity
-    /// O(S log S + E log E) time for S stories and E events, O(U + S + E) memory.
+    /// O(S log S + E) time for S stories and E events in the world's (ts, user, story,
+    /// action) order (O(E log E) to sort a copy otherwise), O(U + S + E) memory.
     pub fn new(world: &World) -> RankIndex {
         let nu = world.num_users();
         let ns = world.stories.len();
-        let mut skipped = 0;
-
-        let mut by_author: Vec<(u32, i64, u32)> = Vec::with_capacity(ns);
-        for (id, s) in world.stories.iter().enumerate() {
-            if (s.author as usize) < nu {
-                by_author.push((s.author, s.created_at, id as u32));
-            } else {
-                skipped += 1;
-            }
-        }
-        by_author.sort_unstable();
-        let (author_off, author_stories) =
-            group(nu, by_author.iter().map(|&(a, t, s)| (a, (t, s))));
 
         // Events in (ts, user, story, action) order (the world's invariant; re-sorted if not).
         let sorted;
@@ -91,32 +62,80 @@ impl RankIndex {
             &sorted
         };
         let valid = |e: &&crate::world::Event| (e.user as usize) < nu && (e.story as usize) < ns;
-        skipped += events.iter().filter(|e| !valid(e)).count();
-        let (user_hist_off, user_history) = group(
-            nu,
-            events
-                .iter()
-                .filter(valid)
-                .map(|e| (e.user, (e.ts, e.story, e.action))),
-        );
-        // First positive engagement per (user, story): walk each user's history in time order
-        // with a per-story stamp.
-        let mut keep_user: Vec<(u32, (i64, u32))> = Vec::new();
-        let mut stamp = vec![u32::MAX; ns];
-        for u in 0..nu {
-            for &(ts, story, action) in &user_history[user_hist_off[u]..user_hist_off[u + 1]] {
-                if action.is_positive() && stamp[story as usize] != u as u32 {
-                    stamp[story as usize] = u as u32;
-                    keep_user.push((u as u32, (ts, story)));
+        let by_author = || {
+            let mut skipped = 0;
+            let mut by_author: Vec<(u32, i64, u32)> = Vec::with_capacity(ns);
+            for (id, s) in world.stories.iter().enumerate() {
+                if (s.author as usize) < nu {
+                    by_author.push((s.author, s.created_at, id as u32));
+                } else {
+                    skipped += 1;
                 }
             }
-        }
-        let (user_pos_off, user_positive) = group(nu, keep_user.iter().copied());
-        // Per story in (ts, user) order.
-        let mut by_story: Vec<(u32, i64, u32)> =
-            keep_user.iter().map(|&(u, (t, s))| (s, t, u)).collect();
-        by_story.sort_unstable();
-        let (story_off, story_engagers) = group(ns, by_story.iter().map(|&(s, t, u)| (s, (t, u))));
+            by_author.sort_unstable();
+            let g = group(nu, by_author.iter().map(|&(a, t, s)| (a, (t, s))));
+            (g, skipped)
+        };
+        let by_user = || {
+            let skipped = events.iter().filter(|e| !valid(e)).count();
+            let (user_hist_off, user_history) = group(
+                nu,
+                events
+                    .iter()
+                    .filter(valid)
+                    .map(|e| (e.user, (e.ts, e.story, e.action))),
+            );
+            // First positive engagement per (user, story): walk each user's history in time
+            // order with a per-story stamp.
+            let mut user_pos_off = Vec::with_capacity(nu + 1);
+            let mut user_positive: Vec<(i64, u32)> = Vec::new();
+            user_pos_off.push(0);
+            let mut stamp = vec![u32::MAX; ns];
+            for (u, w) in user_hist_off.windows(2).enumerate() {
+                for &(ts, story, action) in &user_history[w[0]..w[1]] {
+                    if action.is_positive() && stamp[story as usize] != u as u32 {
+                        stamp[story as usize] = u as u32;
+                        user_positive.push((ts, story));
+                    }
+                }
+                user_pos_off.push(user_positive.len());
+            }
+            (
+                (user_hist_off, user_history),
+                (user_pos_off, user_positive),
+                skipped,
+            )
+        };
+        // Per story in (ts, user) order: the story's positive events in time order, keeping
+        // each user's first (the same pairs and times as the per-user walk).
+        let by_story = || {
+            let (off, items) = group(
+                ns,
+                events
+                    .iter()
+                    .filter(valid)
+                    .filter(|e| e.action.is_positive())
+                    .map(|e| (e.story, (e.ts, e.user))),
+            );
+            let mut story_off = Vec::with_capacity(ns + 1);
+            let mut story_engagers: Vec<(i64, u32)> = Vec::with_capacity(items.len());
+            story_off.push(0);
+            let mut stamp = vec![u32::MAX; nu];
+            for (s, w) in off.windows(2).enumerate() {
+                for &(ts, user) in &items[w[0]..w[1]] {
+                    if stamp[user as usize] != s as u32 {
+                        stamp[user as usize] = s as u32;
+                        story_engagers.push((ts, user));
+                    }
+                }
+                story_off.push(story_engagers.len());
+            }
+            (story_off, story_engagers)
+        };
+        let (((author_off, author_stories), skipped_stories), (users, (story_off, story_engagers))) =
+            rayon::join(by_author, || rayon::join(by_user, by_story));
+        let ((user_hist_off, user_history), (user_pos_off, user_positive), skipped_events) = users;
+        let skipped = skipped_stories + skipped_events;
         if skipped > 0 {
             tracing::warn!(skipped, "rank index: rows with out-of-range ids skipped");
         }
@@ -264,5 +283,119 @@ impl<'a> RankContext<'a> {
     /// The default ranking time: one second after the last event (or story) of the world.
     pub fn default_as_of(world: &World) -> i64 {
         world.time_span().map_or(0, |(_, b)| b.saturating_add(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::Event;
+
+    /// The index as it was built before the parallel version (one-pass counting sorts, a
+    /// global sort for the engagers), kept to check that the contents are identical.
+    fn reference(world: &World) -> RankIndex {
+        fn group<T: Copy>(n: usize, rows: &[(u32, T)]) -> (Vec<usize>, Vec<T>) {
+            let mut off = vec![0usize; n + 1];
+            for (k, _) in rows {
+                off[*k as usize + 1] += 1;
+            }
+            for i in 0..n {
+                off[i + 1] += off[i];
+            }
+            let mut next = off.clone();
+            let mut out: Vec<Option<T>> = vec![None; rows.len()];
+            for &(k, t) in rows {
+                out[next[k as usize]] = Some(t);
+                next[k as usize] += 1;
+            }
+            (off, out.into_iter().flatten().collect())
+        }
+        let nu = world.num_users();
+        let ns = world.stories.len();
+        let mut skipped = 0;
+        let mut by_author: Vec<(u32, i64, u32)> = Vec::new();
+        for (id, s) in world.stories.iter().enumerate() {
+            if (s.author as usize) < nu {
+                by_author.push((s.author, s.created_at, id as u32));
+            } else {
+                skipped += 1;
+            }
+        }
+        by_author.sort_unstable();
+        let rows: Vec<_> = by_author.iter().map(|&(a, t, s)| (a, (t, s))).collect();
+        let (author_off, author_stories) = group(nu, &rows);
+        let mut events = world.events.clone();
+        events.sort_unstable();
+        let valid = |e: &&Event| (e.user as usize) < nu && (e.story as usize) < ns;
+        skipped += events.iter().filter(|e| !valid(e)).count();
+        let rows: Vec<_> = events
+            .iter()
+            .filter(valid)
+            .map(|e| (e.user, (e.ts, e.story, e.action)))
+            .collect();
+        let (user_hist_off, user_history) = group(nu, &rows);
+        let mut keep_user: Vec<(u32, (i64, u32))> = Vec::new();
+        let mut stamp = vec![u32::MAX; ns];
+        for u in 0..nu {
+            for &(ts, story, action) in &user_history[user_hist_off[u]..user_hist_off[u + 1]] {
+                if action.is_positive() && stamp[story as usize] != u as u32 {
+                    stamp[story as usize] = u as u32;
+                    keep_user.push((u as u32, (ts, story)));
+                }
+            }
+        }
+        let (user_pos_off, user_positive) = group(nu, &keep_user);
+        let mut by_story: Vec<(u32, i64, u32)> =
+            keep_user.iter().map(|&(u, (t, s))| (s, t, u)).collect();
+        by_story.sort_unstable();
+        let rows: Vec<_> = by_story.iter().map(|&(s, t, u)| (s, (t, u))).collect();
+        let (story_off, story_engagers) = group(ns, &rows);
+        RankIndex {
+            author_off,
+            author_stories,
+            story_off,
+            story_engagers,
+            user_pos_off,
+            user_positive,
+            user_hist_off,
+            user_history,
+            skipped,
+        }
+    }
+
+    fn sim_world(seed: u64) -> World {
+        crate::sim::simulate(&crate::sim::SimParams {
+            users: 300,
+            days: 4,
+            seed,
+            ..crate::sim::SimParams::default()
+        })
+        .expect("simulate")
+    }
+
+    #[test]
+    fn index_equals_the_reference_build() {
+        let world = sim_world(21);
+        let index = RankIndex::new(&world);
+        assert_eq!(index, reference(&world));
+        assert!(index.story_engagers.len() > 100);
+        assert!(index.user_history.len() > 1000);
+    }
+
+    #[test]
+    fn unsorted_and_out_of_range_rows_give_the_reference_index() {
+        let mut world = sim_world(22);
+        world.events.reverse();
+        let n = world.stories.len() as u32;
+        world.events.push(Event {
+            ts: 5,
+            user: 1,
+            story: n + 3,
+            action: Action::Like,
+        });
+        world.stories[2].author = world.num_users() as u32 + 9;
+        let index = RankIndex::new(&world);
+        assert_eq!(index.skipped, 2);
+        assert_eq!(index, reference(&world));
     }
 }
