@@ -130,11 +130,14 @@ pub fn with_model_scorer<R>(
     Ok(f(&scorer))
 }
 
-/// As [`with_model_scorer`], for inspecting a few `viewers` only (the debug binary): the edge
-/// signals are computed for the viewers' ego networks alone and nothing is precomputed for
-/// other users, so the cost is that of the viewers, not of the world. Scores, rows and
-/// explanations for these viewers are identical to the batch path's (a test compares the
-/// debug output with the batch line). `f` also receives the signals (for the profile).
+/// As [`with_model_scorer`], for inspecting a few `viewers` and the candidate `stories` they
+/// will be scored on (the debug binary; e.g. from [`crate::rank::candidates_of`]): the edge
+/// signals are computed for the viewers' ego networks alone and the feature space is scoped
+/// to these viewers, stories and their authors ([`FeatureSpace::scoped`]), so the cost is
+/// that of the viewers, not of the world. Scores, rows and explanations for them are identical
+/// to the batch path's (a test compares the debug output with the batch line); asking for a
+/// viewer or story outside the scope is an error, never a wrong row. `f` also receives the
+/// signals (for the profile).
 ///
 /// # Errors
 /// As [`with_model_scorer`].
@@ -142,6 +145,7 @@ pub fn with_viewer_scorer<R>(
     world: &World,
     model: &TrainedModel,
     viewers: &[u32],
+    stories: &[u32],
     f: impl FnOnce(&ModelScorer<'_>, &crate::graph::EdgeSignals) -> R,
 ) -> Result<R, Error> {
     let signals = crate::graph::EdgeSignals::compute_for_egos(
@@ -149,7 +153,18 @@ pub fn with_viewer_scorer<R>(
         &model.feature_config.signal_params(),
         viewers,
     );
-    let fs = FeatureSpace::with_signals(world, &model.feature_config, signals)?;
+    let mut scope = crate::features::Scope::new(world.num_users(), world.stories.len());
+    for &v in viewers {
+        scope.add_user(v);
+    }
+    for &s in stories {
+        scope.add_story(s);
+    }
+    let fs = FeatureSpace::scoped(world, &model.feature_config, signals, scope)?;
+    for &v in viewers {
+        // The scorer scores 0 for a viewer it cannot build a context for; fail loudly instead.
+        fs.viewer(v, world.time_span().map_or(0, |t| t.1))?;
+    }
     let scorer = ModelScorer::new(&fs, model)?;
     Ok(f(&scorer, fs.signals()))
 }

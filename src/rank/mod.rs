@@ -27,7 +27,7 @@ pub use config::{RankConfig, RankParams};
 pub use explain::{explain_user, why_line, UserExplanation};
 pub use filters::FilterReason;
 pub use index::{RankContext, RankIndex};
-pub use ranker::{rank_user, FeedItem, Multipliers, UserFeed, Worker};
+pub use ranker::{candidates_of, rank_user, FeedItem, Multipliers, UserFeed, Worker};
 
 /// Where a candidate came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

@@ -280,7 +280,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         html: a.html,
         stages: &mut st,
     };
-    feedrank::pipeline::with_viewer_scorer(&world, &model, &[user], |scorer, signals| {
+    let stories: Vec<u32> = feedrank::rank::candidates_of(&ctx, user)?
+        .iter()
+        .map(|c| c.story)
+        .collect();
+    feedrank::pipeline::with_viewer_scorer(&world, &model, &[user], &stories, |scorer, signals| {
         feed.run(&world, scorer, signals)
     })??;
     st.mark("output");
