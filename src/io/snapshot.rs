@@ -483,39 +483,33 @@ pub fn write_snapshot(
     Ok(true)
 }
 
-/// Sequential reads from the snapshot file, each a clear [`Miss::Corrupt`] when short.
-struct Reader {
-    file: std::io::BufReader<std::fs::File>,
+/// Sequential reads from the snapshot's bytes, each a clear [`Miss::Corrupt`] when short.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
 }
 
-impl Reader {
-    fn exact(&mut self, n: usize, what: &str) -> Result<Vec<u8>, Miss> {
-        use std::io::Read;
-        let mut buf = Vec::new();
-        buf.try_reserve_exact(n)
-            .map_err(|_| Miss::Corrupt(format!("{what}: implausible length {n}")))?;
-        (&mut self.file)
-            .take(n as u64)
-            .read_to_end(&mut buf)
-            .map_err(|e| Miss::Corrupt(format!("{what}: {e}")))?;
-        if buf.len() != n {
+impl<'a> Reader<'a> {
+    fn exact(&mut self, n: usize, what: &str) -> Result<&'a [u8], Miss> {
+        let rest = self.bytes.len() - self.at;
+        if n > rest {
             return Err(Miss::Corrupt(format!(
-                "{what}: truncated ({} of {n} bytes)",
-                buf.len()
+                "{what}: truncated ({rest} of {n} bytes)"
             )));
         }
-        Ok(buf)
+        let out = &self.bytes[self.at..self.at + n];
+        self.at += n;
+        Ok(out)
     }
 
     fn u64(&mut self, what: &str) -> Result<u64, Miss> {
-        let b = self.exact(8, what)?;
         let mut a = [0u8; 8];
-        a.copy_from_slice(&b);
+        a.copy_from_slice(self.exact(8, what)?);
         Ok(u64::from_le_bytes(a))
     }
 
     /// A length-prefixed, checksummed section.
-    fn section(&mut self, what: &str) -> Result<Vec<u8>, Miss> {
+    fn section(&mut self, what: &str) -> Result<&'a [u8], Miss> {
         let len = self.u64(what)?;
         let sum = self.u64(what)?;
         let n = usize::try_from(len)
@@ -523,7 +517,7 @@ impl Reader {
             .filter(|&n| n <= LIMIT)
             .ok_or_else(|| Miss::Corrupt(format!("{what}: implausible length {len}")))?;
         let bytes = self.exact(n, what)?;
-        if checksum(&bytes) != sum {
+        if checksum(bytes) != sum {
             return Err(Miss::Corrupt(format!("{what}: checksum mismatch")));
         }
         Ok(bytes)
@@ -534,20 +528,18 @@ impl Reader {
 /// or does not want `truth.tsv`; otherwise says why not. Never fails the load: every problem
 /// is a [`Miss`].
 pub fn read_snapshot(dir: &Path, want_truth: bool) -> Result<(World, LoadReport), Miss> {
-    use std::io::Read;
     let path = snapshot_path(dir);
     let file = match std::fs::File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Miss::Absent),
         Err(e) => return Err(Miss::Corrupt(e.to_string())),
     };
-    let mut r = Reader {
-        file: std::io::BufReader::with_capacity(1 << 16, file),
-    };
-    let mut fixed = [0u8; 12];
-    r.file
-        .read_exact(&mut fixed)
-        .map_err(|e| Miss::Corrupt(format!("header: {e}")))?;
+    // SAFETY: snapshots are only ever replaced by renaming a new file over them (never
+    // written in place), so the mapped file does not change while it is mapped; every byte
+    // read is bounds-checked and the sections are checksummed before decoding.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Miss::Corrupt(e.to_string()))?;
+    let mut r = Reader { bytes: &map, at: 0 };
+    let fixed = r.exact(12, "header")?;
     if fixed[..8] != MAGIC {
         return Err(Miss::Corrupt("not a feedrank world snapshot".into()));
     }
@@ -558,7 +550,7 @@ pub fn read_snapshot(dir: &Path, want_truth: bool) -> Result<(World, LoadReport)
     if hlen > 1 << 20 {
         return Err(Miss::Corrupt(format!("header: implausible length {hlen}")));
     }
-    let header: Header = decode(&r.exact(hlen as usize, "header")?, "header")?;
+    let header: Header = decode(r.exact(hlen as usize, "header")?, "header")?;
     if header.crate_version != env!("CARGO_PKG_VERSION") {
         return Err(Miss::Version);
     }
@@ -573,15 +565,9 @@ pub fn read_snapshot(dir: &Path, want_truth: bool) -> Result<(World, LoadReport)
     if want_truth && has_truth_file && !header.has_truth {
         return Err(Miss::NoTruth);
     }
-    let main_bytes = r.section("world")?;
-    let main: Main = decode(&main_bytes, "world")?;
-    let truth_bytes = if want_truth {
-        r.section("truth")?
-    } else {
-        Vec::new()
-    };
+    let main: Main = decode(r.section("world")?, "world")?;
     let truth: TruthCols = if want_truth {
-        decode(&truth_bytes, "truth")?
+        decode(r.section("truth")?, "truth")?
     } else {
         TruthCols::default()
     };

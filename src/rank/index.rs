@@ -24,6 +24,22 @@ pub struct RankIndex {
     pub skipped: usize,
 }
 
+/// What [`RankIndex::scoped`] keeps.
+struct IndexScope {
+    /// Bitset of the users whose stories, history and positive engagements are kept.
+    users: Vec<u64>,
+    /// Engagers are kept for stories created at or after this time.
+    stories_from: i64,
+}
+
+impl IndexScope {
+    fn has_user(&self, u: u32) -> bool {
+        self.users
+            .get((u / 64) as usize)
+            .is_some_and(|w| (w >> (u % 64)) & 1 == 1)
+    }
+}
+
 /// Groups `(key, item)` pairs into CSR form over `n` keys by a counting sort, keeping the
 /// input order within each key (so input sorted by time stays sorted by time per key).
 fn group<T: Copy>(n: usize, rows: impl Iterator<Item = (u32, T)> + Clone) -> (Vec<usize>, Vec<T>) {
@@ -47,8 +63,47 @@ impl RankIndex {
     /// O(S log S + E) time for S stories and E events in the world's (ts, user, story,
     /// action) order (O(E log E) to sort a copy otherwise), O(U + S + E) memory.
     pub fn new(world: &World) -> RankIndex {
+        Self::build(world, None)
+    }
+
+    /// The index restricted to what ranking a few viewers reads: stories, history and first
+    /// positive engagements of `users` only (callers pass the viewers and all their friends),
+    /// and the engagers of stories created at or after `stories_from` only (the popular
+    /// fallback's window: `as_of - fallback_window`). Every slice it holds is identical to
+    /// [`RankIndex::new`]'s; slices outside the scope are empty, so rank only the viewers it
+    /// was built for (a test compares the debug binary, which uses it, with the batch output).
+    ///
+    /// # Complexity
+    /// One filtered pass over the stories and events per part, O(S + E) time with a small
+    /// constant; memory proportional to the scope plus O(U + S) offsets.
+    pub fn scoped(world: &World, users: &[u32], stories_from: i64) -> RankIndex {
+        let mut bits = vec![0u64; world.num_users().div_ceil(64)];
+        for &u in users {
+            if let Some(w) = bits.get_mut((u / 64) as usize) {
+                *w |= 1 << (u % 64);
+            }
+        }
+        Self::build(
+            world,
+            Some(&IndexScope {
+                users: bits,
+                stories_from,
+            }),
+        )
+    }
+
+    fn build(world: &World, scope: Option<&IndexScope>) -> RankIndex {
         let nu = world.num_users();
         let ns = world.stories.len();
+        let user_in = |u: u32| scope.is_none_or(|sc| sc.has_user(u));
+        let story_in = |s: u32| {
+            scope.is_none_or(|sc| {
+                world
+                    .stories
+                    .get(s as usize)
+                    .is_some_and(|x| x.created_at >= sc.stories_from)
+            })
+        };
 
         // Events in (ts, user, story, action) order (the world's invariant; re-sorted if not).
         let sorted;
@@ -67,7 +122,9 @@ impl RankIndex {
             let mut by_author: Vec<(u32, i64, u32)> = Vec::with_capacity(ns);
             for (id, s) in world.stories.iter().enumerate() {
                 if (s.author as usize) < nu {
-                    by_author.push((s.author, s.created_at, id as u32));
+                    if user_in(s.author) {
+                        by_author.push((s.author, s.created_at, id as u32));
+                    }
                 } else {
                     skipped += 1;
                 }
@@ -83,6 +140,7 @@ impl RankIndex {
                 events
                     .iter()
                     .filter(valid)
+                    .filter(|e| user_in(e.user))
                     .map(|e| (e.user, (e.ts, e.story, e.action))),
             );
             // First positive engagement per (user, story): walk each user's history in time
@@ -114,7 +172,7 @@ impl RankIndex {
                 events
                     .iter()
                     .filter(valid)
-                    .filter(|e| e.action.is_positive())
+                    .filter(|e| e.action.is_positive() && story_in(e.story))
                     .map(|e| (e.story, (e.ts, e.user))),
             );
             let mut story_off = Vec::with_capacity(ns + 1);

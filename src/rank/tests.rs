@@ -400,3 +400,44 @@ fn index_is_the_same_when_events_arrive_unsorted() {
     }
     assert!(a.history(0).windows(2).all(|x| x[0].0 <= x[1].0));
 }
+
+#[test]
+fn scoped_index_keeps_exactly_the_viewers_slices_and_the_recent_engagers() {
+    let w = super::testkit::random_world(5, 80, 6, 600, 6000);
+    let full = RankIndex::new(&w);
+    let p = RankParams::default();
+    let as_of = RankContext::default_as_of(&w);
+    let from = as_of - p.fallback_window;
+    let users = [3u32, 17, 40];
+    let scoped = RankIndex::scoped(&w, &users, from);
+    let mut kept = 0;
+    for u in 0..80u32 {
+        if users.contains(&u) {
+            assert_eq!(scoped.history(u), full.history(u));
+            assert_eq!(scoped.positive_of(u), full.positive_of(u));
+            assert_eq!(scoped.stories_by(u), full.stories_by(u));
+            kept += full.history(u).len();
+        } else {
+            assert!(scoped.history(u).is_empty() && scoped.stories_by(u).is_empty());
+        }
+    }
+    assert!(kept > 0, "the chosen users have no history");
+    let mut recent = 0;
+    for s in 0..600u32 {
+        if w.stories[s as usize].created_at >= from {
+            assert_eq!(scoped.engagers(s), full.engagers(s));
+            recent += usize::from(!full.engagers(s).is_empty());
+        } else {
+            assert!(scoped.engagers(s).is_empty());
+        }
+    }
+    assert!(recent > 0, "no recent story has engagers");
+    // The popular fallback list only reads recent stories' engagers: identical.
+    let a = RankContext::new(&w, &full, &p, as_of);
+    let b = RankContext::new(&w, &scoped, &p, as_of);
+    assert_eq!(a.popular, b.popular);
+    for &u in &users {
+        assert_eq!(a.positive_in_window(u), b.positive_in_window(u));
+        assert_eq!(a.stories_in_window(u), b.stories_in_window(u));
+    }
+}

@@ -252,8 +252,20 @@ impl Feed<'_> {
 pub fn run(a: Args) -> anyhow::Result<()> {
     let mut st = crate::common::Stages::new(a.timings);
     let params = generate::rank_params(a.input.config.as_deref(), a.input.k)?;
-    let world = generate::load_world(&a.input.world, false)?;
-    st.mark("load world");
+    // The model file is read on another thread while the world loads.
+    let (world, model) = std::thread::scope(|s| {
+        let model = s.spawn(|| {
+            feedrank::model::load(&a.input.model)
+                .with_context(|| format!("loading model {}", a.input.model.display()))
+        });
+        let world = generate::load_world(&a.input.world, false);
+        let model = model
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the model loader panicked")));
+        (world, model)
+    });
+    let (world, model) = (world?, model?);
+    st.mark("load world and model");
     let Some(user) = world.users.get(&a.user) else {
         anyhow::bail!(
             "unknown user {:?}: {} has {} users (e.g. {:?})",
@@ -267,10 +279,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .input
         .as_of
         .unwrap_or_else(|| RankContext::default_as_of(&world));
-    let model = feedrank::model::load(&a.input.model)
-        .with_context(|| format!("loading model {}", a.input.model.display()))?;
-    st.mark("load model");
-    let index = RankIndex::new(&world);
+    // Only what ranking this one user reads: the user's and their friends' slices, and the
+    // engagers of stories recent enough for the popular fallback.
+    let mut scope = vec![user];
+    scope.extend_from_slice(world.graph.neighbors(user));
+    let index = RankIndex::scoped(&world, &scope, as_of.saturating_sub(params.fallback_window));
     let ctx = RankContext::new(&world, &index, &params, as_of);
     st.mark("rank index");
     let feed = Feed {
@@ -284,9 +297,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .iter()
         .map(|c| c.story)
         .collect();
-    feedrank::pipeline::with_viewer_scorer(&world, &model, &[user], &stories, |scorer, signals| {
-        feed.run(&world, scorer, signals)
-    })??;
+    feedrank::pipeline::with_viewer_scorer(
+        &world,
+        &model,
+        &[user],
+        &stories,
+        |scorer, signals| feed.run(&world, scorer, signals),
+    )??;
     st.mark("output");
     st.print();
     Ok(())
