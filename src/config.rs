@@ -171,11 +171,12 @@ impl Default for ModelConfig {
 }
 
 /// Feature groups that `model.ablate` (and `feedrank eval --ablate`) can leave out.
-pub const ABLATION_GROUPS: [&str; 5] = [
+pub const ABLATION_GROUPS: [&str; 6] = [
     "graph",
     "dispersion",
     "tie_strength",
     "mf",
+    "topic_taste",
     "personalisation",
 ];
 

@@ -165,3 +165,33 @@ fn ablated_groups_get_zero_coefficients_and_no_mf_or_offsets() {
     cfg.model.ablate = vec!["nonsense".into()];
     assert!(cfg.check().unwrap_err().contains("nonsense"));
 }
+
+#[test]
+fn topic_taste_ablation_masks_both_topic_taste_features_and_keeps_mf() {
+    let groups = feedrank::config::ABLATION_GROUPS;
+    for g in groups.iter().filter(|g| **g != "personalisation") {
+        assert!(
+            !feedrank::model::train::group_features(g).is_empty(),
+            "group {g} masks nothing"
+        );
+    }
+    let w = toy_world(40, 6, 13);
+    let as_of = default_as_of(&w).unwrap();
+    let mut cfg = Config::default();
+    cfg.model.ablate = vec!["topic_taste".into()];
+    cfg.check().unwrap();
+    let fs = FeatureSpace::new(&w, &cfg.features).unwrap();
+    let m = train_with(&fs, as_of, &cfg).unwrap();
+    let col = |name: &str| {
+        feedrank::features::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .unwrap()
+    };
+    for h in &m.heads {
+        assert_eq!(h.coef[col("viewer_topic_rate")], 0.0);
+        assert_eq!(h.coef[col("mf_topic_affinity")], 0.0);
+    }
+    // MF itself still runs (its author affinity stays a feature).
+    assert!(m.mf.is_some());
+}

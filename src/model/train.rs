@@ -302,6 +302,9 @@ pub fn group_features(group: &str) -> Vec<Feature> {
             DaysSinceInteraction,
         ],
         "mf" => vec![MfAuthorAffinity, MfTopicAffinity],
+        // Both ways the model sees the viewer's topic taste: the observed per-topic rate and
+        // the MF topic affinity (they overlap; ablating one leaves the other).
+        "topic_taste" => vec![ViewerTopicRate, MfTopicAffinity],
         _ => Vec::new(),
     }
 }
