@@ -88,6 +88,18 @@ impl<T: Copy + Default> Groups<T> {
     }
 }
 
+impl<T: Copy + Default + Ord> Groups<T> {
+    /// As [`Groups::from_iter`], each group then sorted, unless the caller knows the rows
+    /// already come in sorted order within each key (`presorted`).
+    fn sorted<I: Iterator<Item = (u32, T)> + Clone>(n: usize, rows: I, presorted: bool) -> Self {
+        let mut g = Self::from_iter(n, rows);
+        if !presorted {
+            g.sort_each_by_key(|x| *x);
+        }
+        g
+    }
+}
+
 /// Groups `(key, item)` rows by key (keys `< n`) by a stable counting sort: `(off, items)` with
 /// key `k`'s items at `items[off[k]..off[k + 1]]` in input order. The iterator is walked
 /// three times (count, then place).
@@ -329,54 +341,36 @@ fn positive_indices(
         .filter(|e| e.action.is_positive())
         .map(|e| (e.ts, e.story, e.user, stories[e.story as usize].author))
         .collect();
-    let positives = || {
-        pos.iter()
-            .map(|&(ts, story, user, author)| (ts, story, user, author))
-    };
+    let positives = || pos.iter().copied();
     let ((recv_eng, story_eng), (author_pos, inter)) = rayon::join(
         || {
             rayon::join(
                 || {
-                    let mut g = Groups::from_iter(
+                    Groups::sorted(
                         n_users,
                         positives().map(|(ts, _, user, a)| (a, (ts, user))),
-                    );
-                    if !sorted {
-                        g.sort_each_by_key(|x| *x);
-                    }
-                    g
+                        sorted,
+                    )
                 },
                 || {
-                    let mut g = Groups::from_iter(
+                    Groups::sorted(
                         n_stories,
                         positives().map(|(ts, s, user, _)| (s, (ts, user))),
-                    );
-                    if !sorted {
-                        g.sort_each_by_key(|x| *x);
-                    }
-                    g
+                        sorted,
+                    )
                 },
             )
         },
         || {
             rayon::join(
-                || {
-                    let mut g =
-                        Groups::from_iter(n_users, positives().map(|(ts, _, _, a)| (a, ts)));
-                    if !sorted {
-                        g.sort_each_by_key(|x| *x);
-                    }
-                    g
-                },
+                || Groups::sorted(n_users, positives().map(|(ts, _, _, a)| (a, ts)), sorted),
                 || {
                     let rows = world
                         .interactions
                         .iter()
                         .filter(|it| it.from != it.to)
                         .flat_map(|it| [(it.from, (it.ts, it.to)), (it.to, (it.ts, it.from))]);
-                    let mut g = Groups::from_iter(n_users, rows);
-                    g.sort_each_by_key(|x| *x);
-                    g
+                    Groups::sorted(n_users, rows, false)
                 },
             )
         },
@@ -505,38 +499,36 @@ impl Indices {
 
         let mut user_eng = Groups::build(n_users, &user_eng);
         user_eng.sort_each_by_key(|x| x.0);
-        let mut recv_eng = Groups::build(n_users, &recv);
-        recv_eng.sort_each_by_key(|x| *x);
-        let mut story_eng = Groups::build(n_stories, &story_eng);
-        story_eng.sort_each_by_key(|x| *x);
-        let mut author_pos = Groups::build(n_users, &author_pos);
-        author_pos.sort_each_by_key(|x| *x);
+        let recv_eng = Groups::sorted(n_users, recv.iter().copied(), false);
+        let story_eng = Groups::sorted(n_stories, story_eng.iter().copied(), false);
+        let author_pos = Groups::sorted(n_users, author_pos.iter().copied(), false);
         let inter_rows = world
             .interactions
             .iter()
             .filter(|it| it.from != it.to)
             .flat_map(|it| [(it.from, (it.ts, it.to)), (it.to, (it.ts, it.from))])
             .filter(|r| scope.has_user(r.0));
-        let mut inter = Groups::from_iter(n_users, inter_rows);
-        inter.sort_each_by_key(|x| *x);
-        let mut user_exp =
-            Groups::from_iter(n_users, user_exp_raw.iter().map(|&(u, s, t)| (u, (t, s))));
-        user_exp.sort_each_by_key(|x| *x);
-        let mut author_exp = Groups::from_iter(
+        let inter = Groups::sorted(n_users, inter_rows, false);
+        let user_exp = Groups::sorted(
+            n_users,
+            user_exp_raw.iter().map(|&(u, s, t)| (u, (t, s))),
+            false,
+        );
+        let author_exp = Groups::sorted(
             n_users,
             exp_raw
                 .iter()
                 .map(|&(s, _, t)| (stories[s as usize].author, t)),
+            false,
         );
-        author_exp.sort_each_by_key(|x| *x);
-        let mut story_exp = Groups::from_iter(
+        let story_exp = Groups::sorted(
             n_stories,
             exp_raw
                 .iter()
                 .filter(|x| scope.has_story(x.0))
                 .map(|&(s, _, t)| (s, t)),
+            false,
         );
-        story_exp.sort_each_by_key(|x| *x);
         Indices {
             user_eng,
             recv_eng,
@@ -576,18 +568,19 @@ fn exposure_indices_general(
         user_eng.sort_each_by_key(|x| x.0);
     }
     let exposures = build_exposures(world);
-    let mut user_exp =
-        Groups::from_iter(n_users, exposures.iter().map(|x| (x.user, (x.ts, x.story))));
-    user_exp.sort_each_by_key(|x| *x);
-    let mut author_exp = Groups::from_iter(
+    let user_exp = Groups::sorted(
+        n_users,
+        exposures.iter().map(|x| (x.user, (x.ts, x.story))),
+        false,
+    );
+    let author_exp = Groups::sorted(
         n_users,
         exposures
             .iter()
             .map(|x| (world.stories[x.story as usize].author, x.ts)),
+        false,
     );
-    author_exp.sort_each_by_key(|x| *x);
-    let mut story_exp = Groups::from_iter(n_stories, exposures.iter().map(|x| (x.story, x.ts)));
-    story_exp.sort_each_by_key(|x| *x);
+    let story_exp = Groups::sorted(n_stories, exposures.iter().map(|x| (x.story, x.ts)), false);
     (user_eng, user_exp, author_exp, story_exp, Some(exposures))
 }
 
