@@ -1040,7 +1040,7 @@ impl<'w> FeatureSpace<'w> {
             author_rate,
             story_engagements,
             story_exposures,
-            inv_ln_deg: inv_ln_degrees(&w.graph),
+            inv_ln_deg: w.graph.inv_ln_degrees(),
             story_at: Vec::new(),
         }));
         self.pack_story_tables();
@@ -1549,20 +1549,6 @@ fn build_exposures_general(world: &World) -> Vec<ExposureRow> {
     }
     out.sort_unstable_by_key(|x| (x.ts, x.user, x.story));
     out
-}
-
-/// `1 / ln(degree)` per node, 0 for degree <= 1 (the Adamic-Adar weight, Adamic & Adar 2003).
-fn inv_ln_degrees(g: &Graph) -> Vec<f64> {
-    (0..g.num_nodes() as u32)
-        .map(|x| {
-            let d = g.degree(x) as f64;
-            if d > 1.0 {
-                1.0 / d.ln()
-            } else {
-                0.0
-            }
-        })
-        .collect()
 }
 
 /// Whether bit `x` is set.

@@ -192,6 +192,21 @@ impl Graph {
         self.edge_slot(u, v).is_some()
     }
 
+    /// `1 / ln(degree)` per node, 0 for degree <= 1: the Adamic-Adar weight (Adamic & Adar
+    /// 2003) of each node as a common neighbour.
+    pub fn inv_ln_degrees(&self) -> Vec<f64> {
+        (0..self.num_nodes() as u32)
+            .map(|x| {
+                let d = self.degree(x) as f64;
+                if d > 1.0 {
+                    1.0 / d.ln()
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+
     /// The CSR offsets (length n + 1) and targets (length 2E), for code that needs raw arrays.
     pub fn raw(&self) -> (&[usize], &[u32]) {
         (&self.offsets, &self.targets)

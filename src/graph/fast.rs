@@ -152,6 +152,20 @@ impl<'a> Out<'a> {
     }
 }
 
+/// Signal arrays for `m` edge slots, all 0.
+fn zeroed(params: &SignalParams, m: usize) -> EdgeSignals {
+    EdgeSignals {
+        params: Some(*params),
+        embeddedness: vec![0; m],
+        jaccard: vec![0.0; m],
+        adamic_adar: vec![0.0; m],
+        dispersion: vec![0; m],
+        disp_norm: vec![0.0; m],
+        disp_norm_paper: vec![0.0; m],
+        recursive: vec![0.0; m],
+    }
+}
+
 /// Every edge signal by the fast path, on the current rayon pool.
 ///
 /// `progress`, if given, is called with the number of egos finished in each batch (from
@@ -167,27 +181,9 @@ pub fn edge_signals(
 ) -> EdgeSignals {
     let n = g.num_nodes();
     let m = g.num_slots();
-    let mut out = EdgeSignals {
-        params: Some(*params),
-        embeddedness: vec![0; m],
-        jaccard: vec![0.0; m],
-        adamic_adar: vec![0.0; m],
-        dispersion: vec![0; m],
-        disp_norm: vec![0.0; m],
-        disp_norm_paper: vec![0.0; m],
-        recursive: vec![0.0; m],
-    };
-    let inv_ln_deg: Vec<f64> = (0..n as u32)
-        .map(|w| {
-            let d = g.degree(w) as f64;
-            // Only used for common neighbours, whose degree is >= 2.
-            if d > 1.0 {
-                1.0 / d.ln()
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let mut out = zeroed(params, m);
+    // Only used for common neighbours, whose degree is >= 2.
+    let inv_ln_deg = g.inv_ln_degrees();
 
     // Chunks of consecutive egos, balanced by an estimate of their work.
     let (offsets, _) = g.raw();
@@ -258,32 +254,14 @@ pub fn edge_signals_for_egos(
 ) -> EdgeSignals {
     let n = g.num_nodes();
     let m = g.num_slots();
-    let mut out = EdgeSignals {
-        params: Some(*params),
-        embeddedness: vec![0; m],
-        jaccard: vec![0.0; m],
-        adamic_adar: vec![0.0; m],
-        dispersion: vec![0; m],
-        disp_norm: vec![0.0; m],
-        disp_norm_paper: vec![0.0; m],
-        recursive: vec![0.0; m],
-    };
+    let mut out = zeroed(params, m);
     let mut egos: Vec<u32> = egos.iter().copied().filter(|&u| (u as usize) < n).collect();
     egos.sort_unstable();
     egos.dedup();
     if egos.is_empty() {
         return out;
     }
-    let inv_ln_deg: Vec<f64> = (0..n as u32)
-        .map(|w| {
-            let d = g.degree(w) as f64;
-            if d > 1.0 {
-                1.0 / d.ln()
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let inv_ln_deg = g.inv_ln_degrees();
     let mut sc = Scratch {
         pos: vec![NONE; n],
         ..Scratch::default()
