@@ -1776,13 +1776,7 @@ mod tests {
     }
 
     fn sim_world(seed: u64) -> World {
-        crate::sim::simulate(&crate::sim::SimParams {
-            users: 300,
-            days: 4,
-            seed,
-            ..crate::sim::SimParams::default()
-        })
-        .expect("simulate")
+        crate::sim::simulate(&crate::sim::SimParams::new(300, 4, seed)).expect("simulate")
     }
 
     #[test]

@@ -310,31 +310,36 @@ impl<'a> RankContext<'a> {
     /// `[as_of - oon_window, as_of)`, earliest first.
     #[inline]
     pub fn positive_in_window(&self, user: u32) -> &'a [(i64, u32)] {
-        let all = self.index.positive_of(user);
-        match self.oon_positive.get(user as usize) {
-            Some(&(a, b)) => all.get(a as usize..b as usize).unwrap_or(&[]),
-            None => time_range(
-                all,
-                |e| e.0,
-                self.as_of.saturating_sub(self.params.oon_window),
-                self.as_of,
-            ),
-        }
+        self.window(
+            self.index.positive_of(user),
+            self.oon_positive.get(user as usize),
+            self.params.oon_window,
+        )
     }
 
     /// `(created_at, story)` of `author`'s stories within the in-network window
     /// `[as_of - in_network_window, as_of)`, oldest first.
     #[inline]
     pub fn stories_in_window(&self, author: u32) -> &'a [(i64, u32)] {
-        let all = self.index.stories_by(author);
-        match self.in_stories.get(author as usize) {
+        self.window(
+            self.index.stories_by(author),
+            self.in_stories.get(author as usize),
+            self.params.in_network_window,
+        )
+    }
+
+    /// The part of time-sorted `all` within `[as_of - width, as_of)`: from the range
+    /// precomputed by [`RankContext::new`] when there is one, else by two binary searches.
+    #[inline]
+    fn window(
+        &self,
+        all: &'a [(i64, u32)],
+        cached: Option<&(u32, u32)>,
+        width: i64,
+    ) -> &'a [(i64, u32)] {
+        match cached {
             Some(&(a, b)) => all.get(a as usize..b as usize).unwrap_or(&[]),
-            None => time_range(
-                all,
-                |e| e.0,
-                self.as_of.saturating_sub(self.params.in_network_window),
-                self.as_of,
-            ),
+            None => time_range(all, |e| e.0, self.as_of.saturating_sub(width), self.as_of),
         }
     }
 
@@ -422,13 +427,7 @@ mod tests {
     }
 
     fn sim_world(seed: u64) -> World {
-        crate::sim::simulate(&crate::sim::SimParams {
-            users: 300,
-            days: 4,
-            seed,
-            ..crate::sim::SimParams::default()
-        })
-        .expect("simulate")
+        crate::sim::simulate(&crate::sim::SimParams::new(300, 4, seed)).expect("simulate")
     }
 
     #[test]
