@@ -203,6 +203,39 @@ impl BinomialCounts {
     }
 }
 
+/// One alternating half-step: every vector of `own` that has cells is re-fitted by [`newton`]
+/// against the fixed `other` side (with the prior `prior(i, own)`, if any); the others stay.
+/// Parallel over `own`, each result independent of the thread count.
+fn half_step<'a>(
+    own: &[Vec<f64>],
+    other: &[Vec<f64>],
+    cells_of: impl Fn(usize) -> &'a [(u32, f32, f32)] + Sync,
+    p: &LogisticMfParams,
+    prior: impl Fn(usize, &[Vec<f64>]) -> Option<Vec<f64>> + Sync,
+) -> Vec<Vec<f64>> {
+    (0..own.len())
+        .into_par_iter()
+        .map(|i| {
+            let cells = cells_of(i);
+            if cells.is_empty() {
+                return own[i].clone();
+            }
+            let prior = prior(i, own);
+            let d = own[i].len() - 1;
+            newton(
+                &own[i],
+                prior.as_deref(),
+                cells.iter().map(|&(j, n, k)| {
+                    let v = &other[j as usize];
+                    (&v[..d], v[d], n as f64, k as f64)
+                }),
+                p.lambda,
+                p.lambda_bias,
+            )
+        })
+        .collect()
+}
+
 /// One damped Newton step for `theta = [w (d), bias]` on cells whose other side is
 /// `(v (d), offset)`: `z = w . v + bias + offset`. Returns the new theta.
 fn newton<'a>(
@@ -303,69 +336,35 @@ pub fn fit_logistic_mf(
     let p1 = d + 1;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(p.seed ^ 0x4c4d_4621);
     // row theta = [f_r, b_r], column theta = [g_c, c_c]
-    let mut rows: Vec<Vec<f64>> = (0..data.rows)
-        .map(|_| {
-            let mut v: Vec<f64> = (0..d).map(|_| 0.1 * (rng.gen::<f64>() - 0.5)).collect();
-            v.push(0.0);
-            v
-        })
-        .collect();
+    let mut init = |n: usize, bias: f64| -> Vec<Vec<f64>> {
+        (0..n)
+            .map(|_| {
+                let mut v: Vec<f64> = (0..d).map(|_| 0.1 * (rng.gen::<f64>() - 0.5)).collect();
+                v.push(bias);
+                v
+            })
+            .collect()
+    };
+    let mut rows = init(data.rows, 0.0);
     let (n_all, k_all) = data.by_row.iter().fold((0.0f64, 0.0f64), |(a, b), c| {
         (a + c.1 as f64, b + c.2 as f64)
     });
     let base = ((k_all + 0.5) / (n_all - k_all + 0.5)).ln();
-    let mut cols: Vec<Vec<f64>> = (0..data.cols)
-        .map(|_| {
-            let mut v: Vec<f64> = (0..d).map(|_| 0.1 * (rng.gen::<f64>() - 0.5)).collect();
-            v.push(base);
-            v
-        })
-        .collect();
+    let mut cols = init(data.cols, base);
     for _ in 0..p.iterations {
-        let new_rows: Vec<Vec<f64>> = (0..data.rows)
-            .into_par_iter()
-            .map(|r| {
-                let cells = data.row(r);
-                if cells.is_empty() {
-                    return rows[r].clone();
-                }
-                let prior = social.map(|g| {
+        rows = half_step(
+            &rows,
+            &cols,
+            |r| data.row(r),
+            p,
+            |r, rows| {
+                social.map(|g| {
                     let row = |f: u32| rows.get(f as usize).map(Vec::as_slice);
                     social_mean(g, r as u32, row, d, p.social_weight)
-                });
-                newton(
-                    &rows[r],
-                    prior.as_deref(),
-                    cells.iter().map(|&(c, n, k)| {
-                        let cv = &cols[c as usize];
-                        (&cv[..d], cv[d], n as f64, k as f64)
-                    }),
-                    p.lambda,
-                    p.lambda_bias,
-                )
-            })
-            .collect();
-        rows = new_rows;
-        let new_cols: Vec<Vec<f64>> = (0..data.cols)
-            .into_par_iter()
-            .map(|c| {
-                let cells = data.col(c);
-                if cells.is_empty() {
-                    return cols[c].clone();
-                }
-                newton(
-                    &cols[c],
-                    None,
-                    cells.iter().map(|&(r, n, k)| {
-                        let rv = &rows[r as usize];
-                        (&rv[..d], rv[d], n as f64, k as f64)
-                    }),
-                    p.lambda,
-                    p.lambda_bias,
-                )
-            })
-            .collect();
-        cols = new_cols;
+                })
+            },
+        );
+        cols = half_step(&cols, &rows, |c| data.col(c), p, |_, _| None);
     }
     let mut row_f = Vec::with_capacity(data.rows * p1);
     for (r, v) in rows.iter().enumerate() {
