@@ -376,7 +376,7 @@ pub struct WorldMeta {
 }
 
 /// A complete world in memory.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct World {
     pub meta: WorldMeta,
     pub users: Interner,
