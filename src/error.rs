@@ -32,6 +32,8 @@ pub enum Error {
     #[error(transparent)]
     Rank(#[from] crate::rank::RankError),
     #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
+    #[error(transparent)]
     Eval(#[from] crate::eval::EvalError),
 }
 

@@ -7,6 +7,7 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod graph;
+pub mod index;
 pub mod io;
 pub mod metrics;
 pub mod mf;

@@ -1,30 +1,23 @@
 //! The library facade that both binaries and the integration tests call, so that the batch
-//! job, the debug binary, the evaluation and the main command cannot disagree: load a world,
-//! bind a trained model to it, and decide whether a saved model is current for a world.
+//! job, a shard, the debug binary and the main command cannot disagree: load a world
+//! ([`load_world`]), bind a trained model to the index of a scope ([`FeedRanker`]) and ask
+//! for feeds or explanations, and decide whether a saved model is current for a world.
 
 use crate::config::Config;
-use crate::features::FeatureSpace;
+use crate::index::{Scope, WorldIndex};
 use crate::io::world_tsv::{read_world, LoadReport, ReadOptions};
 use crate::model::{ModelScorer, TrainedModel};
+use crate::rank::batch::head_mask;
+use crate::rank::explain::Profile;
+use crate::rank::{
+    explain_user, generate_feeds, rank_user, BatchOptions, OutputFormat, RankParams, RankStats,
+    UserExplanation, UserFeed, Worker,
+};
 use crate::world::World;
 use crate::Error;
 use std::path::Path;
 
-/// Reads a world directory (strict unless `lenient`), returning the world and its load report.
-///
-/// # Errors
-/// Any [`crate::io::IoError`] from the reader, naming the file and line.
-pub fn load_world(dir: &Path, lenient: bool) -> Result<(World, LoadReport), Error> {
-    Ok(read_world(
-        dir,
-        &ReadOptions {
-            lenient,
-            ..Default::default()
-        },
-    )?)
-}
-
-/// How [`load_world_with`] loads a world directory.
+/// How [`load_world`] loads a world directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoadOptions {
     /// Skip bad rows (counted in the report) instead of failing. Lenient loads never use or
@@ -73,7 +66,7 @@ impl std::fmt::Display for LoadedFrom {
 /// # Errors
 /// Any [`crate::io::IoError`] from the reader, naming the file and line. Snapshot problems
 /// are never errors: an unusable snapshot is ignored and an unwritable one skipped (logged).
-pub fn load_world_with(
+pub fn load_world(
     dir: &Path,
     opts: &LoadOptions,
 ) -> Result<(World, LoadReport, LoadedFrom), Error> {
@@ -109,62 +102,140 @@ pub fn load_world_with(
     Ok((world, report, LoadedFrom::Tsv { snapshot: why }))
 }
 
-/// Builds the feature space for `world` with the model's feature settings (with the
-/// candidate-independent aggregates precomputed at `as_of` when given: the batch job ranks
-/// every user at one time), binds the model to it and runs `f` with the resulting scorer.
+/// A trained model bound to the [`WorldIndex`] of a [`Scope`] at one `as_of`: what the
+/// binaries and the integration tests rank through. Say what you want (world, model, scope,
+/// as_of, ranking parameters) and ask for feeds, one user's feed, or one user's explanation.
 ///
-/// # Errors
-/// [`crate::features::FeatureError`] when the feature space cannot be built, and
-/// [`crate::model::ModelError`] when the model does not fit it.
-pub fn with_model_scorer<R>(
-    world: &World,
-    model: &TrainedModel,
-    as_of: Option<i64>,
-    f: impl FnOnce(&ModelScorer<'_>) -> R,
-) -> Result<R, Error> {
-    let mut fs = FeatureSpace::new(world, &model.feature_config)?;
-    if let Some(t) = as_of {
-        fs.precompute_as_of(t);
-    }
-    let scorer = ModelScorer::new(&fs, model)?;
-    Ok(f(&scorer))
+/// Every viewer of the scope gets exactly the feed the whole-world run gives it (tests
+/// compare shards and single users with the full run); a user outside the scope is an
+/// error.
+pub struct FeedRanker<'w> {
+    index: WorldIndex<'w>,
+    model: &'w TrainedModel,
 }
 
-/// As [`with_model_scorer`], for inspecting a few `viewers` and the candidate `stories` they
-/// will be scored on (the debug binary; e.g. from [`crate::rank::candidates_of`]): the edge
-/// signals are computed for the viewers' ego networks alone and the feature space is scoped
-/// to these viewers, stories and their authors ([`FeatureSpace::scoped`]), so the cost is
-/// that of the viewers, not of the world. Scores, rows and explanations for them are identical
-/// to the batch path's (a test compares the debug output with the batch line); asking for a
-/// viewer or story outside the scope is an error, never a wrong row. `f` also receives the
-/// signals (for the profile).
-///
-/// # Errors
-/// As [`with_model_scorer`].
-pub fn with_viewer_scorer<R>(
-    world: &World,
-    model: &TrainedModel,
-    viewers: &[u32],
-    stories: &[u32],
-    f: impl FnOnce(&ModelScorer<'_>, &crate::graph::EdgeSignals) -> R,
-) -> Result<R, Error> {
-    let signals = crate::graph::EdgeSignals::compute_for_egos(
-        &world.graph,
-        &model.feature_config.signal_params(),
-        viewers,
-    );
-    let mut scope = crate::features::Scope::new(world.num_users(), world.stories.len());
-    for &v in viewers {
-        scope.add_user(v);
+/// One user's feed with everything behind it (the debug binary's input).
+pub struct FeedInspection {
+    pub explanation: UserExplanation,
+    pub profile: Profile,
+    /// Which heads the model has (for the output columns).
+    pub heads: [bool; 5],
+}
+
+impl<'w> FeedRanker<'w> {
+    /// Builds the index of `scope` at `as_of` with the model's feature settings and binds
+    /// the model to it.
+    ///
+    /// # Errors
+    /// [`crate::index::IndexError`] for a viewer outside the world,
+    /// [`crate::features::FeatureError`] when the feature space cannot be built, and
+    /// [`crate::model::ModelError`] when the model does not fit it.
+    pub fn new(
+        world: &'w World,
+        model: &'w TrainedModel,
+        scope: Scope,
+        as_of: i64,
+        params: &RankParams,
+    ) -> Result<FeedRanker<'w>, Error> {
+        let index = WorldIndex::build(world, &model.feature_config, params, as_of, scope)?;
+        ModelScorer::new(index.features(), model)?;
+        Ok(FeedRanker { index, model })
     }
-    for &s in stories {
-        scope.add_story(s);
+
+    /// The index (scope, viewers, coverage, as_of).
+    pub fn index(&self) -> &WorldIndex<'w> {
+        &self.index
     }
-    // Every viewer is in the scope by construction; an out-of-range one fails here
-    // (`ScopeMismatch`), so the scorer never meets a viewer it cannot build a context for.
-    let fs = FeatureSpace::scoped(world, &model.feature_config, signals, scope)?;
-    let scorer = ModelScorer::new(&fs, model)?;
-    Ok(f(&scorer, fs.signals()))
+
+    /// The model bound to this index's feature space (for callers that score candidates
+    /// themselves: tests, benchmarks).
+    ///
+    /// # Errors
+    /// [`crate::model::ModelError`] when the model does not fit the feature space.
+    pub fn scorer(&self) -> Result<ModelScorer<'_>, Error> {
+        Ok(ModelScorer::new(self.index.features(), self.model)?)
+    }
+
+    /// Which heads the model has, in engagement order.
+    pub fn heads(&self) -> [bool; 5] {
+        head_mask(&self.model.actions())
+    }
+
+    /// Ranks every viewer of the scope, in id order, into `out` (JSON Lines or TSV).
+    /// `progress` is called with the number of users just finished.
+    ///
+    /// # Errors
+    /// [`crate::rank::RankError`] from ranking (a feature that cannot be computed, a
+    /// non-finite score) or from writing `out`.
+    pub fn write_feeds<W: std::io::Write>(
+        &self,
+        format: OutputFormat,
+        out: &mut W,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<RankStats, Error> {
+        let ctx = self.index.context();
+        let scorer = self.scorer()?;
+        let opts = BatchOptions {
+            format,
+            ..BatchOptions::default()
+        };
+        Ok(generate_feeds(
+            &ctx,
+            &scorer,
+            self.index.viewers(),
+            &opts,
+            out,
+            progress,
+        )?)
+    }
+
+    /// The model against the baselines (and the oracle) on the lists of `params`
+    /// ([`crate::eval::evaluate`]), scored through this index: the scope must hold every
+    /// viewer of the lists ([`Scope::All`]), else the first outside one is an error.
+    ///
+    /// # Errors
+    /// [`crate::eval::EvalError`] from the evaluation.
+    pub fn evaluate(
+        &self,
+        params: &crate::eval::EvalParams,
+    ) -> Result<crate::eval::EvalResult, Error> {
+        let scorer = self.scorer()?;
+        Ok(crate::eval::evaluate(
+            self.index.world(),
+            Some(&scorer),
+            params,
+        )?)
+    }
+
+    /// One viewer's feed.
+    ///
+    /// # Errors
+    /// [`crate::rank::RankError`] as [`FeedRanker::write_feeds`], and
+    /// [`crate::model::ModelError::Score`] for a user outside the scope.
+    pub fn feed(&self, user: u32) -> Result<UserFeed, Error> {
+        let ctx = self.index.context();
+        let scorer = self.scorer()?;
+        let mut w = Worker::new(self.index.world());
+        Ok(rank_user(&ctx, &scorer, &mut w, user)?)
+    }
+
+    /// One viewer's feed, every candidate's explanation, the filtered candidates and the
+    /// profile of the viewer's ties.
+    ///
+    /// # Errors
+    /// As [`FeedRanker::feed`].
+    pub fn inspect(&self, user: u32) -> Result<FeedInspection, Error> {
+        let ctx = self.index.context();
+        let scorer = self.scorer()?;
+        let mut w = Worker::new(self.index.world());
+        let explanation = explain_user(&ctx, &scorer, &mut w, user)?;
+        let profile = crate::rank::explain::profile(&ctx, user, self.index.features().signals());
+        Ok(FeedInspection {
+            explanation,
+            profile,
+            heads: self.heads(),
+        })
+    }
 }
 
 /// A 64-bit FNV-1a fingerprint of a world's content (ids, graph, stories, events,

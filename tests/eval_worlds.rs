@@ -5,7 +5,7 @@
 use feedrank::eval::{self, EvalLists, EvalParams, NoModel, DAY, DEFAULT_GRADES};
 use feedrank::graph::Graph;
 use feedrank::metrics::Gain;
-use feedrank::model::{Explanation, Score, Scorer};
+use feedrank::model::{Explanation, ModelError, Score, Scorer};
 use feedrank::world::{Action, Event, Exposure, Story, Truth, World};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -232,15 +232,17 @@ impl Scorer for ByStory {
     fn heads(&self) -> Vec<Action> {
         vec![Action::Click, Action::Like]
     }
-    fn viewer(&self, _: u32, _: i64) {}
-    fn score(&self, _: &mut (), story: u32) -> Score {
-        Score {
+    fn viewer(&self, _: u32, _: i64) -> Result<(), ModelError> {
+        Ok(())
+    }
+    fn score(&self, _: &mut (), story: u32) -> Result<Score, ModelError> {
+        Ok(Score {
             p: [0.1, 0.2 + 0.01 * f64::from(story % 10), 0.0, 0.0, 0.0],
             value: f64::from(story),
-        }
+        })
     }
-    fn explain(&self, _: &mut (), _: u32) -> Explanation {
-        Explanation::default()
+    fn explain(&self, _: &mut (), _: u32) -> Result<Explanation, ModelError> {
+        Ok(Explanation::default())
     }
 }
 

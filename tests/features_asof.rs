@@ -7,7 +7,8 @@ use std::path::Path;
 #[test]
 fn precomputed_rows_equal_searched_rows_on_the_default_world() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("graph_data/sample");
-    let (world, _) = feedrank::pipeline::load_world(&dir, false).expect("default world loads");
+    let (world, _, _) =
+        feedrank::pipeline::load_world(&dir, &Default::default()).expect("default world loads");
     let cfg = feedrank::config::Config::default().features;
     let plain = FeatureSpace::new(&world, &cfg).expect("feature space");
     let (_, last) = world.time_span().expect("non-empty world");

@@ -16,7 +16,7 @@ fn bits(r: &[f32]) -> Vec<u32> {
 
 fn sample() -> World {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("graph_data/sample");
-    feedrank::pipeline::load_world(&dir, false)
+    feedrank::pipeline::load_world(&dir, &Default::default())
         .expect("default world loads")
         .0
 }
@@ -168,10 +168,10 @@ fn scoped_model_scores_equal_full_scores() {
         sc.precompute_as_of(as_of);
         let fa = feedrank::model::ModelScorer::new(&full, &model).expect("scorer");
         let fb = feedrank::model::ModelScorer::new(&sc, &model).expect("scorer");
-        let mut va = fa.viewer(viewer, as_of);
-        let mut vb = fb.viewer(viewer, as_of);
+        let mut va = fa.viewer(viewer, as_of).unwrap();
+        let mut vb = fb.viewer(viewer, as_of).unwrap();
         for &s in &stories {
-            let (x, y) = (fa.score(&mut va, s), fb.score(&mut vb, s));
+            let (x, y) = (fa.score(&mut va, s).unwrap(), fb.score(&mut vb, s).unwrap());
             for k in 0..5 {
                 assert_eq!(
                     x.p[k].to_bits(),

@@ -36,21 +36,24 @@ fn unknown_viewer_is_folded_in_at_scoring_time_like_a_retrain() {
     forgot.mf.as_mut().unwrap().author.known[v as usize] = false;
     let full = ModelScorer::new(&fs, &model).unwrap();
     let folded = ModelScorer::new(&fs, &forgot).unwrap();
-    let fv = folded.viewer(v, as_of);
+    let fv = folded.viewer(v, as_of).unwrap();
     let x = fv.mf_author_vector().expect("folded in").to_vec();
     // the fold-in is the exact ALS row solve on the same counts as the full fit (whose rows
     // come from warm-started CG steps), so the vectors agree closely
     let c = cos(&x, &fitted);
     assert!(c > 0.98, "cosine {c}");
     // and the scores agree closely too
-    let mut a = full.viewer(v, as_of);
+    let mut a = full.viewer(v, as_of).unwrap();
     let mut b = fv;
     let mut n = 0;
     for s in 0..w.stories.len() as u32 {
         if w.stories[s as usize].created_at < as_of - 86_400 {
             continue;
         }
-        let (sa, sb) = (full.score(&mut a, s), folded.score(&mut b, s));
+        let (sa, sb) = (
+            full.score(&mut a, s).unwrap(),
+            folded.score(&mut b, s).unwrap(),
+        );
         assert!(
             (sa.value - sb.value).abs() < 0.02 + 0.05 * sa.value.abs(),
             "{sa:?} {sb:?}"
@@ -64,7 +67,11 @@ fn unknown_viewer_is_folded_in_at_scoring_time_like_a_retrain() {
     m.author.known[v as usize] = false;
     let fs2 = FeatureSpace::new(&w, &cfg.features).unwrap();
     let sc = ModelScorer::new(&fs2, &lonely).unwrap();
-    assert!(sc.viewer(v, i64::MIN + 1).mf_author_vector().is_none());
+    assert!(sc
+        .viewer(v, i64::MIN + 1)
+        .unwrap()
+        .mf_author_vector()
+        .is_none());
 }
 
 #[test]
@@ -91,6 +98,7 @@ fn logistic_mf_trains_folds_in_and_round_trips() {
     let folded = ModelScorer::new(&fs, &forgot).unwrap();
     let x = folded
         .viewer(v, as_of)
+        .unwrap()
         .mf_author_vector()
         .expect("folded in")
         .to_vec();
@@ -130,13 +138,13 @@ fn personalisation_is_validated_shrunk_and_applied_in_the_scorer() {
     let sp = ModelScorer::new(&fs, &model).unwrap();
     let sg = ModelScorer::new(&fs, &global).unwrap();
     for v in 0..60u32 {
-        let (mut a, mut b) = (sp.viewer(v, as_of), sg.viewer(v, as_of));
-        let (x, y) = (sp.score(&mut a, 1), sg.score(&mut b, 1));
+        let (mut a, mut b) = (sp.viewer(v, as_of).unwrap(), sg.viewer(v, as_of).unwrap());
+        let (x, y) = (sp.score(&mut a, 1).unwrap(), sg.score(&mut b, 1).unwrap());
         match p.viewer(v) {
             // a viewer without offsets scores exactly as the global model
             None => assert_eq!(x, y),
             Some(_) => {
-                let ex = sp.explain(&mut a, 1);
+                let ex = sp.explain(&mut a, 1).unwrap();
                 assert!(ex
                     .contributions
                     .iter()

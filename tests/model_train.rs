@@ -2,7 +2,7 @@
 mod model_world;
 use feedrank::config::Config;
 use feedrank::features::{FeatureSpace, NAMES, NUM_FEATURES};
-use feedrank::model::{self, build_rows, default_as_of, train, ModelError, ModelScorer, Scorer};
+use feedrank::model::{build_rows, default_as_of, train, ModelError, ModelScorer, Scorer};
 use feedrank::world::Action;
 use model_world::toy_world;
 
@@ -110,17 +110,17 @@ fn scorer_scores_and_explains_consistently() {
     let fs = FeatureSpace::new(&w, &cfg.features).unwrap();
     let sc = ModelScorer::new(&fs, &m).unwrap();
     assert_eq!(sc.heads(), m.actions());
-    let mut v = sc.viewer(3, as_of);
+    let mut v = sc.viewer(3, as_of).unwrap();
     let mut checked = 0;
     for s in 0..w.stories.len() as u32 {
-        let score = sc.score(&mut v, s);
+        let score = sc.score(&mut v, s).unwrap();
         // value = sum w_k p_k
         let wts = cfg.value.as_array();
         let val: f64 = (0..5).map(|k| wts[k] * score.p[k]).sum();
         assert!((val - score.value).abs() < 1e-12);
         assert_eq!(score.p[Action::Share.index() - 1], 0.0, "no head, P = 0");
         if s % 7 == 0 {
-            let e = sc.explain(&mut v, s);
+            let e = sc.explain(&mut v, s).unwrap();
             // every feature, the bias, and the per-viewer offsets when the model has them
             let personal = e
                 .contributions
@@ -174,14 +174,20 @@ fn scorer_scores_and_explains_consistently() {
             share: 0.0,
             hide: 0.0,
         });
-    let mut v2 = sc2.viewer(3, as_of);
-    let s2 = sc2.score(&mut v2, 0);
+    let mut v2 = sc2.viewer(3, as_of).unwrap();
+    let s2 = sc2.score(&mut v2, 0).unwrap();
     assert_eq!(s2.value, 0.0);
-    assert_eq!(s2.p, sc.score(&mut v, 0).p);
-    // unknown viewer or story: zero scores, no panic
-    let mut bad = sc.viewer(10_000, as_of);
-    assert_eq!(sc.score(&mut bad, 0), model::Score::default());
-    assert_eq!(sc.score(&mut v, 1_000_000), model::Score::default());
+    assert_eq!(s2.p, sc.score(&mut v, 0).unwrap().p);
+    // unknown viewer or story: an error naming it, never a plausible score of 0
+    let err = sc
+        .viewer(10_000, as_of)
+        .err()
+        .expect("unknown viewer is an error");
+    assert!(err.to_string().contains("viewer 10000"), "{err}");
+    let err = sc
+        .score(&mut v, 1_000_000)
+        .expect_err("unknown story is an error");
+    assert!(err.to_string().contains("story 1000000"), "{err}");
 }
 
 #[test]

@@ -24,8 +24,17 @@ fn world() -> World {
     random_world(42, 600, 14, 6000, 40_000)
 }
 
-fn run(world: &World, threads: usize, opts: BatchOptions) -> (Vec<u8>, RankStats) {
+fn run(
+    world: &World,
+    threads: usize,
+    opts: BatchOptions,
+    shard: Option<Shard>,
+) -> (Vec<u8>, RankStats) {
     let idx = RankIndex::new(world);
+    let users = match shard {
+        Some(s) => feedrank::index::Scope::shard(world, s).viewer_ids(world),
+        None => feedrank::index::Scope::All.viewer_ids(world),
+    };
     let params = RankConfig {
         k: 20,
         ..RankConfig::default()
@@ -42,7 +51,7 @@ fn run(world: &World, threads: usize, opts: BatchOptions) -> (Vec<u8>, RankStats
     let done = std::sync::atomic::AtomicU64::new(0);
     let stats = pool
         .install(|| {
-            generate_feeds(&ctx, &s, &opts, &mut out, &|n| {
+            generate_feeds(&ctx, &s, &users, &opts, &mut out, &|n| {
                 done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
             })
         })
@@ -59,9 +68,9 @@ fn output_is_identical_for_one_and_many_threads() {
         chunk: 7,
         ..BatchOptions::default()
     };
-    let (a, sa) = run(&w, 1, small);
-    let (b, sb) = run(&w, 3, small);
-    let (c, _) = run(&w, 2, BatchOptions::default());
+    let (a, sa) = run(&w, 1, small, None);
+    let (b, sb) = run(&w, 3, small, None);
+    let (c, _) = run(&w, 2, BatchOptions::default(), None);
     assert_eq!(a, b);
     assert_eq!(a, c);
     assert_eq!(sa.users, 600);
@@ -90,6 +99,7 @@ fn output_is_identical_for_one_and_many_threads() {
                 format: OutputFormat::Tsv,
                 ..small
             },
+            None,
         )
         .0
     };
@@ -105,19 +115,12 @@ fn output_is_identical_for_one_and_many_threads() {
 #[test]
 fn union_of_shards_equals_the_full_run() {
     let w = world();
-    let (full, fs) = run(&w, 2, BatchOptions::default());
+    let (full, fs) = run(&w, 2, BatchOptions::default(), None);
     let mut by_user: Vec<Option<String>> = vec![None; w.num_users()];
     let mut total = 0;
     for i in 0..3 {
         let shard = Shard::parse(&format!("{i}/3")).unwrap();
-        let (out, st) = run(
-            &w,
-            2,
-            BatchOptions {
-                shard: Some(shard),
-                ..BatchOptions::default()
-            },
-        );
+        let (out, st) = run(&w, 2, BatchOptions::default(), Some(shard));
         assert!(st.users > 100, "shard {i} holds {} users", st.users);
         total += st.users;
         for line in String::from_utf8(out).unwrap().lines() {
@@ -136,7 +139,7 @@ fn union_of_shards_equals_the_full_run() {
 #[test]
 fn debug_path_serialises_exactly_the_batch_line() {
     let w = world();
-    let (full, _) = run(&w, 2, BatchOptions::default());
+    let (full, _) = run(&w, 2, BatchOptions::default(), None);
     let text = String::from_utf8(full).unwrap();
     let idx = RankIndex::new(&w);
     let params = RankConfig {

@@ -6,7 +6,7 @@
 //!   and calling `TrainedModel::score_z_personal`, for every candidate the ranker scores.
 use feedrank::features::{FeatureSpace, NUM_FEATURES};
 use feedrank::model::Scorer;
-use feedrank::rank::{RankContext, RankIndex, RankParams, Worker};
+use feedrank::rank::{RankContext, RankParams, Worker};
 use feedrank::sim::SimParams;
 use feedrank::world::World;
 use std::path::Path;
@@ -82,7 +82,8 @@ fn bitset_rows_equal_reference_rows_on_a_simulated_world() {
 #[test]
 fn bitset_rows_equal_reference_rows_on_the_default_world() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("graph_data/sample");
-    let (world, _) = feedrank::pipeline::load_world(&dir, false).expect("default world loads");
+    let (world, _, _) =
+        feedrank::pipeline::load_world(&dir, &Default::default()).expect("default world loads");
     let (compared, oon_cn, engaged) = compare_rows(&world, 41, 61);
     assert!(compared > 10_000, "{compared}");
     assert!(oon_cn > 100, "{oon_cn}");
@@ -92,24 +93,33 @@ fn bitset_rows_equal_reference_rows_on_the_default_world() {
 #[test]
 fn fused_scores_equal_reference_scores_for_every_ranked_candidate() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (world, _) =
-        feedrank::pipeline::load_world(&root.join("graph_data/sample"), false).expect("world");
+    let (world, _, _) =
+        feedrank::pipeline::load_world(&root.join("graph_data/sample"), &Default::default())
+            .expect("world");
     let model = feedrank::model::load(&root.join("models/sample.frm"))
         .expect("models/sample.frm loads (retrain it with the documented command if not)");
     let as_of = RankContext::default_as_of(&world);
     let params = RankParams::default();
-    let index = RankIndex::new(&world);
-    let ctx = RankContext::new(&world, &index, &params, as_of);
+    let ranker = feedrank::pipeline::FeedRanker::new(
+        &world,
+        &model,
+        feedrank::index::Scope::All,
+        as_of,
+        &params,
+    )
+    .expect("index");
+    let ctx = ranker.index().context();
     let weights = model.weights.as_array();
     let mut checked = 0;
-    feedrank::pipeline::with_model_scorer(&world, &model, Some(as_of), |scorer| {
+    {
+        let scorer = &ranker.scorer().expect("scorer");
         let mut worker = Worker::new(&world);
         let mut z = vec![0f64; NUM_FEATURES];
         for user in (0..world.num_users() as u32).step_by(3) {
             feedrank::rank::rank_user(&ctx, scorer, &mut worker, user).expect("rank");
-            let mut vs = scorer.viewer(user, as_of);
+            let mut vs = scorer.viewer(user, as_of).unwrap();
             for c in &worker.candidates {
-                let got = scorer.score(&mut vs, c.story);
+                let got = scorer.score(&mut vs, c.story).expect("score");
                 model.scaler.apply(vs.last_row(), &mut z);
                 let want = model.score_z_personal(&z, &weights, vs.offsets());
                 for k in 0..5 {
@@ -119,7 +129,6 @@ fn fused_scores_equal_reference_scores_for_every_ranked_candidate() {
                 checked += 1;
             }
         }
-    })
-    .expect("scorer");
+    }
     assert!(checked > 5_000, "{checked}");
 }

@@ -1,78 +1,124 @@
-//! The debug binary's one-user path (scoped rank index, ego-only edge signals, scoped feature
-//! space: `RankIndex::scoped` + `rank::candidates_of` + `pipeline::with_viewer_scorer`) gives
-//! exactly the batch path's explanation (feed, every candidate's scores, multipliers and
-//! contributions, the filtered candidates) and profile, on the default world with its model,
-//! for every fourth user plus every fallback user and every user with a hidden-author drop.
-use feedrank::graph::EdgeSignals;
-use feedrank::rank::explain::profile;
-use feedrank::rank::{
-    candidates_of, explain_user, FilterReason, RankContext, RankIndex, RankParams, Worker,
-};
+//! One scope, one index: a viewer ranked through the index of a small scope (one user, as
+//! the debug binary does; a shard, as `feedrank generate --shard` does) gets exactly what
+//! the whole-world index gives it: the same explanation (feed, every candidate's scores,
+//! multipliers and contributions, the filtered candidates), the same profile, and the same
+//! output bytes.
+use feedrank::index::Scope;
+use feedrank::pipeline::FeedRanker;
+use feedrank::rank::{FilterReason, OutputFormat, RankContext, RankParams, Shard};
+use feedrank::world::World;
 use std::path::Path;
 
-#[test]
-fn one_user_path_equals_the_batch_path() {
+fn default_world() -> (World, feedrank::model::TrainedModel) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (world, _) = feedrank::pipeline::load_world(&root.join("graph_data/sample"), false)
-        .expect("default world");
+    let (world, _, _) =
+        feedrank::pipeline::load_world(&root.join("graph_data/sample"), &Default::default())
+            .expect("default world");
     let model = feedrank::model::load(&root.join("models/sample.frm")).expect("default model");
+    (world, model)
+}
+
+#[test]
+fn one_user_scope_equals_the_whole_world() {
+    let (world, model) = default_world();
     let params = RankParams::default();
     let as_of = RankContext::default_as_of(&world);
-    let full_index = RankIndex::new(&world);
-    let full_ctx = RankContext::new(&world, &full_index, &params, as_of);
-    let full_signals = EdgeSignals::compute(&world.graph, &model.feature_config.signal_params());
-
-    // The batch path: every user's explanation on the whole-world feature space.
-    let batch = feedrank::pipeline::with_model_scorer(&world, &model, Some(as_of), |scorer| {
-        let mut w = Worker::new(&world);
-        (0..world.num_users() as u32)
-            .map(|u| explain_user(&full_ctx, scorer, &mut w, u).expect("explain"))
-            .collect::<Vec<_>>()
-    })
-    .expect("scorer");
-
+    let full = FeedRanker::new(&world, &model, Scope::All, as_of, &params).expect("index");
+    let batch: Vec<_> = (0..world.num_users() as u32)
+        .map(|u| full.inspect(u).expect("inspect"))
+        .collect();
     let hides = |u: usize| {
         batch[u]
+            .explanation
             .filtered
             .iter()
             .any(|(_, r)| *r == FilterReason::HiddenAuthor)
     };
     let users: Vec<u32> = (0..world.num_users())
-        .filter(|&u| u % 4 == 0 || batch[u].feed.fallback || hides(u))
+        .filter(|&u| u % 4 == 0 || batch[u].explanation.feed.fallback || hides(u))
         .map(|u| u as u32)
         .collect();
     let (mut fallbacks, mut hidden, mut placed) = (0, 0, 0);
     for &u in &users {
-        let mut scope = vec![u];
-        scope.extend_from_slice(world.graph.neighbors(u));
-        let index = RankIndex::scoped(&world, &scope, as_of - params.fallback_window);
-        let ctx = RankContext::new(&world, &index, &params, as_of);
-        let stories: Vec<u32> = candidates_of(&ctx, u)
-            .expect("candidates")
-            .iter()
-            .map(|c| c.story)
-            .collect();
-        let (ex, pr) =
-            feedrank::pipeline::with_viewer_scorer(&world, &model, &[u], &stories, |s, sig| {
-                let mut w = Worker::new(&world);
-                (
-                    explain_user(&ctx, s, &mut w, u).expect("explain"),
-                    profile(&ctx, u, sig),
-                )
-            })
-            .expect("scoped scorer");
-        assert_eq!(ex, batch[u as usize], "user {u}");
-        assert_eq!(
-            pr,
-            profile(&full_ctx, u, &full_signals),
-            "profile of user {u}"
-        );
-        fallbacks += usize::from(ex.feed.fallback);
+        let one = FeedRanker::new(&world, &model, Scope::viewers(vec![u]), as_of, &params)
+            .expect("scoped index");
+        let got = one.inspect(u).expect("inspect");
+        let want = &batch[u as usize];
+        assert_eq!(got.explanation, want.explanation, "user {u}");
+        assert_eq!(got.profile, want.profile, "profile of user {u}");
+        assert_eq!(got.heads, want.heads);
+        fallbacks += usize::from(got.explanation.feed.fallback);
         hidden += usize::from(hides(u as usize));
-        placed += ex.feed.items.len();
+        placed += got.explanation.feed.items.len();
+        // Anyone else is outside this index: an error, never a made-up feed.
+        let other = (u + 1) % world.num_users() as u32;
+        let err = one.feed(other).expect_err("a user outside the scope");
+        assert!(
+            err.to_string().contains("out of scope") || err.to_string().contains("scope"),
+            "{err}"
+        );
     }
     assert!(users.len() >= 500, "{} users checked", users.len());
     assert!(fallbacks > 0, "no fallback user was checked");
     assert!(hidden > 0, "no user with a hidden-author drop was checked");
     assert!(placed > 10_000, "{placed} items compared");
+}
+
+/// Every shard's bytes equal the full run's lines of the shard's users, in the same order,
+/// and the shards together cover every user once.
+fn shards_equal_the_full_run(world: &World, model: &feedrank::model::TrainedModel, n: u32) {
+    let params = RankParams::default();
+    let as_of = RankContext::default_as_of(world);
+    let full = FeedRanker::new(world, model, Scope::All, as_of, &params).expect("index");
+    let mut out = Vec::new();
+    full.write_feeds(OutputFormat::Jsonl, &mut out, &|_| {})
+        .expect("full run");
+    let full_lines: Vec<&str> = std::str::from_utf8(&out).expect("utf8").lines().collect();
+    assert_eq!(full_lines.len(), world.num_users());
+    let mut covered = 0;
+    for i in 0..n {
+        let shard = Shard::parse(&format!("{i}/{n}")).expect("shard");
+        let scope = Scope::shard(world, shard);
+        let users = scope.viewer_ids(world);
+        let ranker = FeedRanker::new(world, model, scope, as_of, &params).expect("shard index");
+        let cov = ranker.index().coverage();
+        assert!(
+            cov.stories < world.stories.len(),
+            "shard {i}/{n} indexed every story"
+        );
+        let mut got = Vec::new();
+        ranker
+            .write_feeds(OutputFormat::Jsonl, &mut got, &|_| {})
+            .expect("shard run");
+        let want: String = users
+            .iter()
+            .map(|&u| format!("{}\n", full_lines[u as usize]))
+            .collect();
+        assert!(
+            got == want.as_bytes(),
+            "shard {i}/{n} differs from the full run restricted to its users"
+        );
+        covered += users.len();
+    }
+    assert_eq!(
+        covered,
+        world.num_users(),
+        "the shards cover every user once"
+    );
+}
+
+#[test]
+fn shards_of_the_default_world_equal_the_full_run() {
+    let (world, model) = default_world();
+    shards_equal_the_full_run(&world, &model, 4);
+}
+
+/// A 20,000-user simulated world, ranked with the default world's model (whether a shard
+/// equals the full run does not depend on how well the model fits the world).
+#[test]
+fn shards_of_a_20k_world_equal_the_full_run() {
+    let (_, model) = default_world();
+    let world =
+        feedrank::sim::simulate(&feedrank::sim::SimParams::new(20_000, 7, 7)).expect("simulate");
+    shards_equal_the_full_run(&world, &model, 3);
 }

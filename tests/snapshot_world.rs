@@ -1,9 +1,9 @@
-//! World snapshots (`feedrank::io::snapshot` through `pipeline::load_world_with`): a load from
+//! World snapshots (`feedrank::io::snapshot` through `pipeline::load_world`): a load from
 //! the snapshot gives exactly the parsed world; any change to a source, a corrupt snapshot,
 //! a missing truth section or a lenient load falls back to parsing; a source modified just
 //! now is never snapshotted.
 use feedrank::io::snapshot::{read_snapshot, snapshot_path, Miss};
-use feedrank::pipeline::{load_world_with, world_fingerprint, LoadOptions, LoadedFrom};
+use feedrank::pipeline::{load_world, world_fingerprint, LoadOptions, LoadedFrom};
 use feedrank::world::World;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -33,7 +33,7 @@ fn set_age(path: &Path, age: u64) {
 }
 
 fn load(dir: &Path, skip_truth: bool) -> (World, feedrank::io::world_tsv::LoadReport, LoadedFrom) {
-    load_world_with(
+    load_world(
         dir,
         &LoadOptions {
             skip_truth,
@@ -185,7 +185,7 @@ fn lenient_and_snapshot_off_loads_neither_read_nor_write_snapshots() {
             ..LoadOptions::default()
         },
     ] {
-        let (_, _, from) = load_world_with(dir.path(), &opts).unwrap();
+        let (_, _, from) = load_world(dir.path(), &opts).unwrap();
         assert!(matches!(from, LoadedFrom::Tsv { .. }));
         assert!(!snapshot_path(dir.path()).exists());
     }
@@ -205,7 +205,7 @@ fn a_bad_world_is_still_an_error_naming_the_file_and_line() {
     )
     .unwrap();
     set_age(&bad, 3600);
-    let err = load_world_with(dir.path(), &LoadOptions::default()).unwrap_err();
+    let err = load_world(dir.path(), &LoadOptions::default()).unwrap_err();
     let msg = format!("{err}");
     assert!(msg.contains("events.tsv:3"), "{msg}");
 }

@@ -28,7 +28,7 @@ pub use result::{
 use crate::metrics::{
     calibration_curve, ndcg_with_ideal, roc_curve, Gain, HeadMetrics, ListMetrics,
 };
-use crate::model::{Explanation, Score, Scorer};
+use crate::model::{Explanation, ModelError, Score, Scorer};
 use crate::world::{Action, World};
 use methods::{score_baseline, BaselineCtx, BaselineIndex, TruthIndex};
 use rayon::prelude::*;
@@ -56,6 +56,8 @@ pub enum EvalError {
     },
     #[error(transparent)]
     Io(#[from] crate::io::IoError),
+    #[error(transparent)]
+    Score(#[from] crate::model::ModelError),
     #[error("cannot draw the chart {chart}: {message}")]
     Chart { chart: String, message: String },
     #[error("cannot serialise the results: {0}")]
@@ -145,12 +147,14 @@ impl Scorer for NoModel {
     fn heads(&self) -> Vec<Action> {
         Vec::new()
     }
-    fn viewer(&self, _viewer: u32, _as_of: i64) -> Self::Viewer {}
-    fn score(&self, _viewer: &mut Self::Viewer, _story: u32) -> Score {
-        Score::default()
+    fn viewer(&self, _viewer: u32, _as_of: i64) -> Result<Self::Viewer, ModelError> {
+        Ok(())
     }
-    fn explain(&self, _viewer: &mut Self::Viewer, _story: u32) -> Explanation {
-        Explanation::default()
+    fn score(&self, _viewer: &mut Self::Viewer, _story: u32) -> Result<Score, ModelError> {
+        Ok(Score::default())
+    }
+    fn explain(&self, _viewer: &mut Self::Viewer, _story: u32) -> Result<Explanation, ModelError> {
+        Ok(Explanation::default())
     }
 }
 
@@ -171,7 +175,8 @@ fn run_method<F>(
     score_fn: F,
 ) -> Result<MethodResult, EvalError>
 where
-    F: Fn(&EvalList, &[Candidate], &mut Vec<f64>, &mut Vec<[f64; 5]>) + Sync,
+    F: Fn(&EvalList, &[Candidate], &mut Vec<f64>, &mut Vec<[f64; 5]>) -> Result<(), EvalError>
+        + Sync,
 {
     let want_probs = !heads.is_empty();
     let outs: Vec<ListOut> = lists
@@ -192,7 +197,7 @@ where
                 let cands = lists.candidates_of(list);
                 scores.clear();
                 probs.clear();
-                score_fn(list, cands, scores, probs);
+                score_fn(list, cands, scores, probs)?;
                 if scores.len() != cands.len() {
                     return Err(EvalError::InvalidParam {
                         name: "scorer",
@@ -331,12 +336,13 @@ pub fn evaluate_scorer<S: Scorer>(
 ) -> Result<MethodResult, EvalError> {
     let heads = scorer.heads();
     run_method(name, lists, params, &heads, |list, cands, scores, probs| {
-        let mut v = scorer.viewer(list.viewer, list.day);
+        let mut v = scorer.viewer(list.viewer, list.day)?;
         for c in cands {
-            let s = scorer.score(&mut v, c.story);
+            let s = scorer.score(&mut v, c.story)?;
             scores.push(s.value);
             probs.push(s.p);
         }
+        Ok(())
     })
 }
 
@@ -373,7 +379,10 @@ fn evaluate_baseline_with(
         lists,
         params,
         &[],
-        |list, cands, scores, _| score_baseline(&ctx, baseline, list, cands, scores),
+        |list, cands, scores, _| {
+            score_baseline(&ctx, baseline, list, cands, scores);
+            Ok(())
+        },
     )
 }
 
@@ -408,6 +417,7 @@ pub fn evaluate_oracle(
                 scores.push(w.iter().zip(&p).map(|(a, b)| a * b).sum());
                 probs.push(p);
             }
+            Ok(())
         },
     )?;
     let missing = missing.into_inner();
@@ -532,7 +542,8 @@ mod tests {
 
     fn all_tied(lists: &EvalLists, params: &EvalParams) -> MethodResult {
         run_method("tied", lists, params, &[], |_, cands, scores, _| {
-            scores.extend(cands.iter().map(|_| 1.0))
+            scores.extend(cands.iter().map(|_| 1.0));
+            Ok(())
         })
         .expect("constant scores are valid")
     }
@@ -590,7 +601,8 @@ mod tests {
         assert_ne!(a.per_list, other.per_list);
         // a real score still wins over the tie-break: the positive scored highest is first
         let r = run_method("pos-first", &lists, &params, &[], |_, cands, scores, _| {
-            scores.extend(cands.iter().map(|c| c.rel))
+            scores.extend(cands.iter().map(|c| c.rel));
+            Ok(())
         })
         .expect("valid scores");
         assert!((r.ndcg - 1.0).abs() < 1e-12 && (r.mrr - 1.0).abs() < 1e-12);

@@ -180,7 +180,11 @@ where
 pub struct Scope {
     n_users: usize,
     n_stories: usize,
+    /// The viewers: users whose viewer context can be built.
     users: Vec<u64>,
+    /// Users whose author-side indices are kept: the viewers and the authors of the
+    /// in-scope stories (filled by [`FeatureSpace::scoped`]).
+    authors: Vec<u64>,
     stories: Vec<u64>,
     /// The first out-of-range id added, reported by [`FeatureSpace::scoped`].
     bad: Option<(&'static str, u32)>,
@@ -193,19 +197,40 @@ impl Scope {
             n_users,
             n_stories,
             users: vec![0; n_users.div_ceil(64)],
+            authors: vec![0; n_users.div_ceil(64)],
             stories: vec![0; n_stories.div_ceil(64)],
             bad: None,
         }
     }
 
-    /// Adds user `u` (an out-of-range id makes [`FeatureSpace::scoped`] fail).
+    /// Adds viewer `u`: its viewer context can be built (an out-of-range id makes
+    /// [`FeatureSpace::scoped`] fail).
     pub fn add_user(&mut self, u: u32) {
-        match self.users.get_mut((u / 64) as usize) {
-            Some(w) if (u as usize) < self.n_users => *w |= 1 << (u % 64),
+        match (
+            self.users.get_mut((u / 64) as usize),
+            self.authors.get_mut((u / 64) as usize),
+        ) {
+            (Some(w), Some(a)) if (u as usize) < self.n_users => {
+                *w |= 1 << (u % 64);
+                *a |= 1 << (u % 64);
+            }
             _ => {
                 self.bad.get_or_insert(("user", u));
             }
         }
+    }
+
+    /// Keeps the author-side indices of `u` (in range: the caller checked).
+    fn add_author(&mut self, u: u32) {
+        if let Some(a) = self.authors.get_mut((u / 64) as usize) {
+            *a |= 1 << (u % 64);
+        }
+    }
+
+    /// Whether `u`'s author-side indices are kept (a viewer or an in-scope story's author).
+    #[inline]
+    fn has_author(&self, u: u32) -> bool {
+        bit(&self.authors, u)
     }
 
     /// Adds story `s` (an out-of-range id makes [`FeatureSpace::scoped`] fail).
@@ -426,7 +451,7 @@ impl Indices {
         // Stories whose author is in scope.
         let mut by_scoped_author = vec![0u64; n_stories.div_ceil(64)];
         for (s, st) in stories.iter().enumerate() {
-            if scope.has_user(st.author) {
+            if scope.has_author(st.author) {
                 by_scoped_author[s / 64] |= 1 << (s % 64);
             }
         }
@@ -529,6 +554,120 @@ impl Indices {
                 .map(|&(s, _, t)| (s, t)),
             false,
         );
+        Indices {
+            user_eng,
+            recv_eng,
+            inter,
+            user_exp,
+            story_eng,
+            author_exp,
+            story_exp,
+            author_pos,
+        }
+    }
+    /// [`Indices::build_scoped`] for events in the world's (ts, user, story, action) order
+    /// and logged exposures, without sorting the rows: the viewers' events grouped by user
+    /// and walked with a per-story stamp (as [`exposure_indices_sorted`]), the events on the
+    /// in-scope authors' stories grouped by story and walked with a per-user stamp (each
+    /// pair's first event is its exposure). Identical lists (a test compares).
+    ///
+    /// # Complexity
+    /// One pass over the events, then counting sorts of the k rows kept and a sort of each
+    /// author's exposure times: O(E + k log(k / authors) + U + S).
+    fn build_scoped_sorted(world: &World, scope: &Scope) -> Indices {
+        let (n_users, n_stories) = (world.num_users(), world.stories.len());
+        let stories = &world.stories;
+        let mut by_scoped_author = vec![0u64; n_stories.div_ceil(64)];
+        for (s, st) in stories.iter().enumerate() {
+            if scope.has_author(st.author) {
+                by_scoped_author[s / 64] |= 1 << (s % 64);
+            }
+        }
+        let mut viewer_events: Vec<(u32, (i64, u32, u8))> = Vec::new();
+        let mut on_authored: Vec<(u32, (i64, u32))> = Vec::new();
+        let mut recv = Vec::new();
+        let mut author_pos = Vec::new();
+        let mut story_eng = Vec::new();
+        for e in &world.events {
+            if scope.has_user(e.user) {
+                viewer_events.push((e.user, (e.ts, e.story, e.action as u8)));
+            }
+            if bit(&by_scoped_author, e.story) {
+                on_authored.push((e.story, (e.ts, e.user)));
+                if e.action.is_positive() {
+                    let a = stories[e.story as usize].author;
+                    recv.push((a, (e.ts, e.user)));
+                    author_pos.push((a, e.ts));
+                    if scope.has_story(e.story) {
+                        story_eng.push((e.story, (e.ts, e.user)));
+                    }
+                }
+            }
+        }
+        // The viewers: engagements, and first sightings in (ts, story) order.
+        let by_user = Groups::build(n_users, &viewer_events);
+        drop(viewer_events);
+        let mut user_eng = Groups {
+            off: Vec::with_capacity(n_users + 1),
+            items: Vec::new(),
+        };
+        let mut user_exp = Groups {
+            off: Vec::with_capacity(n_users + 1),
+            items: Vec::new(),
+        };
+        user_eng.off.push(0);
+        user_exp.off.push(0);
+        let mut stamp = vec![u32::MAX; n_stories];
+        for (u, w) in by_user.off.windows(2).enumerate() {
+            for &(ts, story, action) in &by_user.items[w[0]..w[1]] {
+                if action != Action::Impression as u8 {
+                    user_eng.items.push((ts, story, action));
+                }
+                if let Some(s) = stamp.get_mut(story as usize) {
+                    if *s != u as u32 {
+                        *s = u as u32;
+                        user_exp.items.push((ts, story));
+                    }
+                }
+            }
+            user_eng.off.push(user_eng.items.len());
+            user_exp.off.push(user_exp.items.len());
+        }
+        drop((by_user, stamp));
+        // The in-scope authors' stories: each (story, user) pair's first event.
+        let by_story = Groups::build(n_stories, &on_authored);
+        drop(on_authored);
+        let mut firsts: Vec<(u32, i64)> = Vec::new();
+        let mut story_exp_rows: Vec<(u32, i64)> = Vec::new();
+        let mut stamp = vec![u32::MAX; n_users];
+        for (s, w) in by_story.off.windows(2).enumerate() {
+            let author = stories[s].author;
+            let keep = scope.has_story(s as u32);
+            for &(ts, user) in &by_story.items[w[0]..w[1]] {
+                if let Some(st) = stamp.get_mut(user as usize) {
+                    if *st != s as u32 {
+                        *st = s as u32;
+                        firsts.push((author, ts));
+                        if keep {
+                            story_exp_rows.push((s as u32, ts));
+                        }
+                    }
+                }
+            }
+        }
+        drop(by_story);
+        let author_exp = Groups::sorted(n_users, firsts.iter().copied(), false);
+        let story_exp = Groups::sorted(n_stories, story_exp_rows.iter().copied(), true);
+        let recv_eng = Groups::sorted(n_users, recv.iter().copied(), true);
+        let story_eng = Groups::sorted(n_stories, story_eng.iter().copied(), true);
+        let author_pos = Groups::sorted(n_users, author_pos.iter().copied(), true);
+        let inter_rows = world
+            .interactions
+            .iter()
+            .filter(|it| it.from != it.to)
+            .flat_map(|it| [(it.from, (it.ts, it.to)), (it.to, (it.ts, it.from))])
+            .filter(|r| scope.has_user(r.0));
+        let inter = Groups::sorted(n_users, inter_rows, false);
         Indices {
             user_eng,
             recv_eng,
@@ -881,10 +1020,17 @@ impl<'w> FeatureSpace<'w> {
         }
         for (s, st) in world.stories.iter().enumerate() {
             if scope.has_story(s as u32) {
-                scope.add_user(st.author);
+                scope.add_author(st.author);
             }
         }
-        let ix = Indices::build_scoped(world, &scope);
+        let fast = world.events.is_sorted()
+            && world.meta.exposure == Exposure::Logged
+            && world.events.len() < MAX_PACKED_EVENTS;
+        let ix = if fast {
+            Indices::build_scoped_sorted(world, &scope)
+        } else {
+            Indices::build_scoped(world, &scope)
+        };
         tracing::debug!(
             exposures = ix.user_exp.items.len() + ix.author_exp.items.len(),
             engagements = ix.user_eng.items.len(),
@@ -1884,18 +2030,22 @@ mod tests {
             FeatureSpace::scoped(&world, &cfg, sig.clone(), wrong),
             Err(FeatureError::ScopeMismatch { .. })
         ));
-        // One story in scope: its author joins the scope; everything else is refused.
+        // One viewer and one story in scope: the story's author keeps its author-side
+        // indices but is not a viewer; everything else is refused.
         let mut one = Scope::new(world.num_users(), world.stories.len());
         one.add_story(3);
         let author = world.stories[3].author;
+        let viewer = (author + 1) % world.num_users() as u32;
+        one.add_user(viewer);
         let fs = FeatureSpace::scoped(&world, &cfg, sig, one).expect("scoped");
-        assert!(fs.scope().is_some_and(|s| s.has_user(author)));
-        let other = (author + 1) % world.num_users() as u32;
+        assert!(fs
+            .scope()
+            .is_some_and(|s| s.has_author(author) && !s.has_user(author)));
         assert!(matches!(
-            fs.viewer(other, 0),
-            Err(FeatureError::OutOfScope { what: "user", id }) if id == other
+            fs.viewer(author, 0),
+            Err(FeatureError::OutOfScope { what: "user", id }) if id == author
         ));
-        let mut ctx = fs.viewer(author, i64::MAX).expect("author in scope");
+        let mut ctx = fs.viewer(viewer, i64::MAX).expect("viewer in scope");
         let mut row = vec![0f32; NUM_FEATURES];
         assert!(fs.write_row(&mut ctx, 3, &mut row).is_ok());
         assert!(matches!(

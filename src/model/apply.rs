@@ -23,10 +23,9 @@ pub struct ModelScorer<'a> {
 /// Heads a model can have (one per engagement).
 const MAX_HEADS: usize = 5;
 
-/// Per-viewer state of [`ModelScorer`]: the feature context (or the error that prevented it,
-/// e.g. an unknown viewer, in which case every score is 0) and scratch rows.
+/// Per-viewer state of [`ModelScorer`]: the feature context and scratch rows.
 pub struct ModelViewer {
-    ctx: Option<ViewerContext>,
+    ctx: ViewerContext,
     raw: Vec<f32>,
     z: Vec<f64>,
     /// The viewer's MF vectors (fitted or folded in).
@@ -123,27 +122,27 @@ impl<'a> ModelScorer<'a> {
         self.model
     }
 
-    /// Fills the viewer's scratch for `story`; false if features could not be computed.
-    fn prepare(&self, v: &mut ModelViewer, story: u32) -> bool {
-        let Some(ctx) = v.ctx.as_mut() else {
-            return false;
-        };
-        match self.fs.write_row(ctx, story, &mut v.raw) {
-            Ok(()) => {
-                if self.model.mf.is_some() {
-                    self.fill_mf(v, story);
-                } else {
-                    v.raw[Feature::MfAuthorAffinity.idx()] = 0.0;
-                    v.raw[Feature::MfTopicAffinity.idx()] = 0.0;
-                }
-                standardise_memo(&self.model.scaler, &v.raw, &mut v.z, &mut v.z_of);
-                true
-            }
-            Err(e) => {
-                tracing::warn!(story, error = %e, "cannot compute features; scoring 0");
-                false
-            }
+    /// Fills the viewer's scratch for `story`.
+    ///
+    /// # Errors
+    /// [`ModelError::Score`] when the story's features cannot be computed (out of range, or
+    /// outside a scoped index).
+    fn prepare(&self, v: &mut ModelViewer, story: u32) -> Result<(), ModelError> {
+        self.fs
+            .write_row(&mut v.ctx, story, &mut v.raw)
+            .map_err(|source| ModelError::Score {
+                viewer: v.ctx.viewer(),
+                story: Some(story),
+                source,
+            })?;
+        if self.model.mf.is_some() {
+            self.fill_mf(v, story);
+        } else {
+            v.raw[Feature::MfAuthorAffinity.idx()] = 0.0;
+            v.raw[Feature::MfTopicAffinity.idx()] = 0.0;
         }
+        standardise_memo(&self.model.scaler, &v.raw, &mut v.z, &mut v.z_of);
+        Ok(())
     }
 }
 
@@ -154,40 +153,37 @@ impl Scorer for ModelScorer<'_> {
         self.model.actions()
     }
 
-    fn viewer(&self, viewer: u32, as_of: i64) -> ModelViewer {
-        let ctx = match self.fs.viewer(viewer, as_of) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                tracing::warn!(viewer, error = %e, "cannot build viewer context; scoring 0");
-                None
-            }
+    fn viewer(&self, viewer: u32, as_of: i64) -> Result<ModelViewer, ModelError> {
+        let ctx = self
+            .fs
+            .viewer(viewer, as_of)
+            .map_err(|source| ModelError::Score {
+                viewer,
+                story: None,
+                source,
+            })?;
+        let mf = match &self.model.mf {
+            Some(m) => m.viewer(self.fs, viewer, as_of),
+            None => MfViewer::default(),
         };
-        let mf = match (&self.model.mf, &ctx) {
-            (Some(m), Some(_)) => m.viewer(self.fs, viewer, as_of),
-            _ => MfViewer::default(),
-        };
-        ModelViewer {
+        Ok(ModelViewer {
             ctx,
             raw: vec![0.0; NUM_FEATURES],
             z: vec![0.0; NUM_FEATURES],
             mf,
             offsets: self.model.personal.as_ref().and_then(|p| p.viewer(viewer)),
             z_of: None,
-        }
+        })
     }
 
-    fn score(&self, viewer: &mut ModelViewer, story: u32) -> Score {
-        if !self.prepare(viewer, story) {
-            return Score::default();
-        }
-        self.score_fused(&viewer.z, viewer.offsets.as_ref())
+    fn score(&self, viewer: &mut ModelViewer, story: u32) -> Result<Score, ModelError> {
+        self.prepare(viewer, story)?;
+        Ok(self.score_fused(&viewer.z, viewer.offsets.as_ref()))
     }
 
     #[inline]
     fn prefetch(&self, viewer: &ModelViewer, story: u32, distance: usize) {
-        let Some(ctx) = viewer.ctx.as_ref() else {
-            return;
-        };
+        let ctx = &viewer.ctx;
         if distance > 2 {
             self.fs.prefetch_story(ctx, story);
         } else if let Some(author) = self.fs.prefetch_story_deps(ctx, story) {
@@ -204,10 +200,8 @@ impl Scorer for ModelScorer<'_> {
         }
     }
 
-    fn explain(&self, viewer: &mut ModelViewer, story: u32) -> Explanation {
-        if !self.prepare(viewer, story) {
-            return Explanation::default();
-        }
+    fn explain(&self, viewer: &mut ModelViewer, story: u32) -> Result<Explanation, ModelError> {
+        self.prepare(viewer, story)?;
         let s = self
             .model
             .score_z_personal(&viewer.z, &self.weights, viewer.offsets.as_ref());
@@ -245,7 +239,7 @@ impl Scorer for ModelScorer<'_> {
                 .total_cmp(&a.contribution)
                 .then_with(|| a.feature.cmp(&b.feature))
         });
-        Explanation { contributions }
+        Ok(Explanation { contributions })
     }
 }
 

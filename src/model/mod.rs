@@ -37,6 +37,14 @@ pub enum ModelError {
     Config { origin: String, message: String },
     #[error(transparent)]
     Feature(#[from] crate::features::FeatureError),
+    /// A viewer's or a candidate's features could not be computed while scoring.
+    #[error("cannot score for viewer {viewer}{}: {source}", story_suffix(*.story))]
+    Score {
+        viewer: u32,
+        /// The candidate, `None` when the viewer's own context failed.
+        story: Option<u32>,
+        source: crate::features::FeatureError,
+    },
     #[error(transparent)]
     Write(#[from] crate::io::IoError),
     #[error("no training rows: the world has no exposures before as_of {as_of}")]
@@ -81,4 +89,9 @@ pub enum ModelError {
          with ({message})"
     )]
     FeatureConfigMismatch { message: String },
+}
+
+/// `", story N"` for [`ModelError::Score`]'s message.
+fn story_suffix(story: Option<u32>) -> String {
+    story.map_or(String::new(), |s| format!(", story {s}"))
 }

@@ -11,6 +11,7 @@
 //! `viewer_engagement_rate viewer_kind_rate viewer_topic_rate`; matrix factorisation: `mf_author_affinity
 //! mf_topic_affinity`.
 
+use super::ModelError;
 use crate::world::Action;
 
 /// Head probabilities and the value score of one candidate.
@@ -61,10 +62,17 @@ pub trait Scorer: Sync {
 
     /// Prepares the per-viewer state for ranking at `as_of` (only data strictly before
     /// `as_of` may be used).
-    fn viewer(&self, viewer: u32, as_of: i64) -> Self::Viewer;
+    ///
+    /// # Errors
+    /// [`ModelError::Score`] when the viewer's features cannot be computed (an unknown
+    /// viewer, or one outside a scoped index): never a default state that would score 0.
+    fn viewer(&self, viewer: u32, as_of: i64) -> Result<Self::Viewer, ModelError>;
 
     /// Scores one candidate story. The hot path: must not allocate.
-    fn score(&self, viewer: &mut Self::Viewer, story: u32) -> Score;
+    ///
+    /// # Errors
+    /// [`ModelError::Score`] when the story's features cannot be computed.
+    fn score(&self, viewer: &mut Self::Viewer, story: u32) -> Result<Score, ModelError>;
 
     /// A hint that `story` will be scored `distance` candidates from now (the batch loop
     /// calls it for distances 2 and 6), so the scorer can prefetch its data. Must not change
@@ -73,5 +81,8 @@ pub trait Scorer: Sync {
     fn prefetch(&self, _viewer: &Self::Viewer, _story: u32, _distance: usize) {}
 
     /// Explains one candidate's score (allocates; for the debug binary and reports).
-    fn explain(&self, viewer: &mut Self::Viewer, story: u32) -> Explanation;
+    ///
+    /// # Errors
+    /// As [`Scorer::score`].
+    fn explain(&self, viewer: &mut Self::Viewer, story: u32) -> Result<Explanation, ModelError>;
 }

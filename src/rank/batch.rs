@@ -160,7 +160,6 @@ impl std::str::FromStr for OutputFormat {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BatchOptions {
     pub format: OutputFormat,
-    pub shard: Option<Shard>,
     /// Users per sequentially written block (bounds memory). Default 4096.
     pub block: usize,
     /// Users per rayon task. Default 32.
@@ -171,7 +170,6 @@ impl Default for BatchOptions {
     fn default() -> Self {
         Self {
             format: OutputFormat::Jsonl,
-            shard: None,
             block: 4096,
             chunk: 32,
         }
@@ -446,9 +444,10 @@ pub fn write_tsv(world: &World, mask: &[bool; 5], feed: &UserFeed, out: &mut Vec
     })();
 }
 
-/// Generates every user's feed (or one shard's) at `ctx.as_of` and writes it to `out` in
-/// user-index order. `progress` is called with the number of users just finished (from
-/// worker threads). Runs on the current rayon pool.
+/// Generates the feeds of `users` (in the given order; a whole world, a shard or any set of
+/// viewers the context's index covers) at `ctx.as_of` and writes them to `out` in that order.
+/// `progress` is called with the number of users just finished (from worker threads). Runs
+/// on the current rayon pool.
 ///
 /// # Errors
 /// [`RankError::NonFiniteScore`] from the scorer, [`RankError::Write`] from `out`.
@@ -459,6 +458,7 @@ pub fn write_tsv(world: &World, mask: &[bool; 5], feed: &UserFeed, out: &mut Vec
 pub fn generate_feeds<S: Scorer, W: Write>(
     ctx: &RankContext<'_>,
     scorer: &S,
+    users: &[u32],
     opts: &BatchOptions,
     out: &mut W,
     progress: &(dyn Fn(u64) + Sync),
@@ -466,9 +466,9 @@ pub fn generate_feeds<S: Scorer, W: Write>(
     let start = std::time::Instant::now();
     let world = ctx.world;
     let mask = head_mask(&scorer.heads());
-    let users: Vec<u32> = (0..world.num_users() as u32)
-        .filter(|&u| opts.shard.is_none_or(|s| s.contains(world.users.name(u))))
-        .collect();
+    if let Some(&u) = users.iter().find(|&&u| u as usize >= world.num_users()) {
+        return Err(RankError::UnknownUser(u.to_string()));
+    }
     let threads = rayon::current_num_threads().max(1);
     let workers: Vec<Mutex<Option<Worker>>> = (0..threads).map(|_| Mutex::new(None)).collect();
     let werr = |source| RankError::Write { source };
@@ -494,7 +494,7 @@ pub fn generate_feeds<S: Scorer, W: Write>(
                     items: Vec::new(),
                 };
                 for &u in us {
-                    let mut vs = scorer.viewer(u, ctx.as_of);
+                    let mut vs = scorer.viewer(u, ctx.as_of)?;
                     feed.fallback = rank_into(ctx, scorer, &mut vs, w, u)?;
                     feed.user = u;
                     items_of(w, &mut feed.items);

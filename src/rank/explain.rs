@@ -46,13 +46,13 @@ pub fn explain_user<S: Scorer>(
     if (user as usize) >= ctx.world.num_users() {
         return Err(RankError::UnknownUser(user.to_string()));
     }
-    let mut vs = scorer.viewer(user, ctx.as_of);
+    let mut vs = scorer.viewer(user, ctx.as_of)?;
     let fallback = rank_into(ctx, scorer, &mut vs, w, user)?;
     let mut items = Vec::new();
     items_of(w, &mut items);
     let mut candidates = Vec::with_capacity(w.candidates.len());
     for (i, it) in items.iter().enumerate() {
-        let explanation = scorer.explain(&mut vs, it.story);
+        let explanation = scorer.explain(&mut vs, it.story)?;
         let why = why_line(ctx.world, it, &explanation);
         candidates.push(ExplainedCandidate {
             rank: Some(i + 1),
@@ -90,7 +90,7 @@ pub fn explain_user<S: Scorer>(
     }
     rest.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.story.cmp(&b.story)));
     for it in rest {
-        let explanation = scorer.explain(&mut vs, it.story);
+        let explanation = scorer.explain(&mut vs, it.story)?;
         let why = why_line(ctx.world, &it, &explanation);
         candidates.push(ExplainedCandidate {
             rank: None,

@@ -24,26 +24,35 @@ pub struct RankIndex {
     pub skipped: usize,
 }
 
-/// What [`RankIndex::scoped`] keeps.
-struct IndexScope {
-    /// Bitset of the users whose stories, history and positive engagements are kept.
-    users: Vec<u64>,
-    /// Engagers are kept for stories created at or after this time.
-    stories_from: i64,
-}
-
-impl IndexScope {
-    fn has_user(&self, u: u32) -> bool {
-        self.users
-            .get((u / 64) as usize)
-            .is_some_and(|w| (w >> (u % 64)) & 1 == 1)
-    }
-}
-
 /// Groups `(key, item)` pairs into CSR form over `n` keys by a counting sort, keeping the
 /// input order within each key (so input sorted by time stays sorted by time per key).
 fn group<T: Copy>(n: usize, rows: impl Iterator<Item = (u32, T)> + Clone) -> (Vec<usize>, Vec<T>) {
     crate::features::space::group_by_key(n, rows)
+}
+
+/// Keeps, within each group of `(ts, id)` rows (in time order), each id's first row: the
+/// first positive engagement per (key, id) pair. `n_ids` bounds the ids.
+fn first_per_key(
+    off: &[usize],
+    items: &[(i64, u32)],
+    n_ids: usize,
+) -> (Vec<usize>, Vec<(i64, u32)>) {
+    let mut out_off = Vec::with_capacity(off.len());
+    let mut out: Vec<(i64, u32)> = Vec::with_capacity(items.len());
+    out_off.push(0);
+    let mut stamp = vec![u32::MAX; n_ids];
+    for (k, w) in off.windows(2).enumerate() {
+        for &(ts, id) in &items[w[0]..w[1]] {
+            if let Some(st) = stamp.get_mut(id as usize) {
+                if *st != k as u32 {
+                    *st = k as u32;
+                    out.push((ts, id));
+                }
+            }
+        }
+        out_off.push(out.len());
+    }
+    (out_off, out)
 }
 
 /// The index range of `slice` (sorted by its time key) whose time lies in `[from, to)`.
@@ -63,47 +72,115 @@ impl RankIndex {
     /// O(S log S + E) time for S stories and E events in the world's (ts, user, story,
     /// action) order (O(E log E) to sort a copy otherwise), O(U + S + E) memory.
     pub fn new(world: &World) -> RankIndex {
-        Self::build(world, None)
+        Self::build(world)
     }
 
-    /// The index restricted to what ranking a few viewers reads: stories, history and first
-    /// positive engagements of `users` only (callers pass the viewers and all their friends),
-    /// and the engagers of stories created at or after `stories_from` only (the popular
-    /// fallback's window: `as_of - fallback_window`). Every slice it holds is identical to
-    /// [`RankIndex::new`]'s; slices outside the scope are empty, so rank only the viewers it
-    /// was built for (a test compares the debug binary, which uses it, with the batch output).
+    /// The index restricted to what ranking `viewers` reads: the history of the viewers
+    /// only, the stories and first positive engagements of `near` users only (callers pass
+    /// the viewers and all their friends), and the engagers of stories created at or after
+    /// `stories_from` only (the popular fallback's window: `as_of - fallback_window`). Every
+    /// slice it holds is identical to [`RankIndex::new`]'s; slices outside the scope are
+    /// empty, so rank only the viewers it was built for (tests compare the scoped and the
+    /// full paths' feeds).
     ///
     /// # Complexity
-    /// One filtered pass over the stories and events per part, O(S + E) time with a small
-    /// constant; memory proportional to the scope plus O(U + S) offsets.
-    pub fn scoped(world: &World, users: &[u32], stories_from: i64) -> RankIndex {
-        let mut bits = vec![0u64; world.num_users().div_ceil(64)];
-        for &u in users {
-            if let Some(w) = bits.get_mut((u / 64) as usize) {
-                *w |= 1 << (u % 64);
-            }
-        }
-        Self::build(
-            world,
-            Some(&IndexScope {
-                users: bits,
-                stories_from,
-            }),
-        )
-    }
-
-    fn build(world: &World, scope: Option<&IndexScope>) -> RankIndex {
+    /// One pass over the stories and one over the events (three bit tests per event), then
+    /// counting sorts of the k rows kept: O(S + E + k) time, memory O(k + U + S).
+    pub fn scoped(world: &World, viewers: &[u32], near: &[u32], stories_from: i64) -> RankIndex {
         let nu = world.num_users();
         let ns = world.stories.len();
-        let user_in = |u: u32| scope.is_none_or(|sc| sc.has_user(u));
-        let story_in = |s: u32| {
-            scope.is_none_or(|sc| {
-                world
-                    .stories
-                    .get(s as usize)
-                    .is_some_and(|x| x.created_at >= sc.stories_from)
-            })
+        let bits_of = |users: &[u32]| {
+            let mut bits = vec![0u64; nu.div_ceil(64)];
+            for &u in users {
+                if let Some(w) = bits.get_mut((u / 64) as usize) {
+                    *w |= 1 << (u % 64);
+                }
+            }
+            bits
         };
+        let (is_viewer, is_near) = (bits_of(viewers), bits_of(near));
+        let has = |bits: &[u64], u: u32| {
+            bits.get((u / 64) as usize)
+                .is_some_and(|w| (w >> (u % 64)) & 1 == 1)
+        };
+        let mut skipped = 0;
+        let mut by_author: Vec<(u32, i64, u32)> = Vec::new();
+        let mut recent = vec![0u64; ns.div_ceil(64)];
+        for (id, s) in world.stories.iter().enumerate() {
+            if (s.author as usize) >= nu {
+                skipped += 1;
+                continue;
+            }
+            if has(&is_near, s.author) {
+                by_author.push((s.author, s.created_at, id as u32));
+            }
+            if s.created_at >= stories_from {
+                recent[id / 64] |= 1 << (id % 64);
+            }
+        }
+        by_author.sort_unstable();
+        let (author_off, author_stories) =
+            group(nu, by_author.iter().map(|&(a, t, s)| (a, (t, s))));
+
+        let sorted;
+        let events = if world.events.is_sorted() {
+            &world.events
+        } else {
+            tracing::warn!("rank index: events were not sorted; sorting a copy");
+            let mut e = world.events.clone();
+            e.sort_unstable();
+            sorted = e;
+            &sorted
+        };
+        // One pass: the viewers' events, the near users' positive events, and the positive
+        // events on recent stories.
+        let mut hist: Vec<(u32, (i64, u32, Action))> = Vec::new();
+        let mut pos: Vec<(u32, (i64, u32))> = Vec::new();
+        let mut eng: Vec<(u32, (i64, u32))> = Vec::new();
+        for e in events {
+            if (e.user as usize) >= nu || (e.story as usize) >= ns {
+                skipped += 1;
+                continue;
+            }
+            if has(&is_viewer, e.user) {
+                hist.push((e.user, (e.ts, e.story, e.action)));
+            }
+            if e.action.is_positive() {
+                if has(&is_near, e.user) {
+                    pos.push((e.user, (e.ts, e.story)));
+                }
+                if has(&recent, e.story) {
+                    eng.push((e.story, (e.ts, e.user)));
+                }
+            }
+        }
+        let (user_hist_off, user_history) = group(nu, hist.iter().copied());
+        drop(hist);
+        let (off, items) = group(nu, pos.iter().copied());
+        drop(pos);
+        let (user_pos_off, user_positive) = first_per_key(&off, &items, ns);
+        let (off, items) = group(ns, eng.iter().copied());
+        drop(eng);
+        let (story_off, story_engagers) = first_per_key(&off, &items, nu);
+        if skipped > 0 {
+            tracing::warn!(skipped, "rank index: rows with out-of-range ids skipped");
+        }
+        RankIndex {
+            author_off,
+            author_stories,
+            story_off,
+            story_engagers,
+            user_pos_off,
+            user_positive,
+            user_hist_off,
+            user_history,
+            skipped,
+        }
+    }
+
+    fn build(world: &World) -> RankIndex {
+        let nu = world.num_users();
+        let ns = world.stories.len();
 
         // Events in (ts, user, story, action) order (the world's invariant; re-sorted if not).
         let sorted;
@@ -122,9 +199,7 @@ impl RankIndex {
             let mut by_author: Vec<(u32, i64, u32)> = Vec::with_capacity(ns);
             for (id, s) in world.stories.iter().enumerate() {
                 if (s.author as usize) < nu {
-                    if user_in(s.author) {
-                        by_author.push((s.author, s.created_at, id as u32));
-                    }
+                    by_author.push((s.author, s.created_at, id as u32));
                 } else {
                     skipped += 1;
                 }
@@ -140,7 +215,6 @@ impl RankIndex {
                 events
                     .iter()
                     .filter(valid)
-                    .filter(|e| user_in(e.user))
                     .map(|e| (e.user, (e.ts, e.story, e.action))),
             );
             // First positive engagement per (user, story): walk each user's history in time
@@ -172,23 +246,10 @@ impl RankIndex {
                 events
                     .iter()
                     .filter(valid)
-                    .filter(|e| e.action.is_positive() && story_in(e.story))
+                    .filter(|e| e.action.is_positive())
                     .map(|e| (e.story, (e.ts, e.user))),
             );
-            let mut story_off = Vec::with_capacity(ns + 1);
-            let mut story_engagers: Vec<(i64, u32)> = Vec::with_capacity(items.len());
-            story_off.push(0);
-            let mut stamp = vec![u32::MAX; nu];
-            for (s, w) in off.windows(2).enumerate() {
-                for &(ts, user) in &items[w[0]..w[1]] {
-                    if stamp[user as usize] != s as u32 {
-                        stamp[user as usize] = s as u32;
-                        story_engagers.push((ts, user));
-                    }
-                }
-                story_off.push(story_engagers.len());
-            }
-            (story_off, story_engagers)
+            first_per_key(&off, &items, nu)
         };
         let (((author_off, author_stories), skipped_stories), (users, (story_off, story_engagers))) =
             rayon::join(by_author, || rayon::join(by_user, by_story));

@@ -27,6 +27,7 @@ pub use config::{RankConfig, RankParams};
 pub use explain::{explain_user, why_line, UserExplanation};
 pub use filters::FilterReason;
 pub use index::{RankContext, RankIndex};
+pub(crate) use ranker::candidates_into;
 pub use ranker::{candidates_of, rank_user, FeedItem, Multipliers, UserFeed, Worker};
 
 /// Where a candidate came from.
@@ -69,6 +70,8 @@ pub enum RankError {
     InvalidShard { spec: String },
     #[error("cannot write the feeds: {source}")]
     Write { source: std::io::Error },
+    #[error(transparent)]
+    Score(#[from] crate::model::ModelError),
 }
 
 #[cfg(test)]

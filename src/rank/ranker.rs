@@ -147,6 +147,17 @@ pub fn candidates_of(
     Ok(w.candidates)
 }
 
+/// As [`candidates_of`] with a caller's [`Worker`] (no allocation per user; for gathering
+/// many users' candidates). `user` must be in range.
+pub(crate) fn candidates_into<'w>(
+    ctx: &RankContext<'_>,
+    user: u32,
+    w: &'w mut Worker,
+) -> &'w [super::sources::Candidate] {
+    gather(ctx, user, w);
+    &w.candidates
+}
+
 /// Ranks one user into the worker's buffers; returns whether the fallback was used.
 pub(crate) fn rank_into<S: Scorer>(
     ctx: &RankContext<'_>,
@@ -164,7 +175,7 @@ pub(crate) fn rank_into<S: Scorer>(
                 scorer.prefetch(vs, next.story, d);
             }
         }
-        let score = scorer.score(vs, c.story);
+        let score = scorer.score(vs, c.story)?;
         if !score.value.is_finite() {
             return Err(RankError::NonFiniteScore {
                 user: ctx.world.users.name(user).to_string(),
@@ -247,7 +258,7 @@ pub fn rank_user<S: Scorer>(
     if (user as usize) >= ctx.world.num_users() {
         return Err(RankError::UnknownUser(user.to_string()));
     }
-    let mut vs = scorer.viewer(user, ctx.as_of);
+    let mut vs = scorer.viewer(user, ctx.as_of)?;
     let fallback = rank_into(ctx, scorer, &mut vs, worker, user)?;
     let mut items = Vec::with_capacity(worker.placed.len());
     items_of(worker, &mut items);

@@ -1,6 +1,6 @@
 //! Small hand-made worlds and simple scorers for the ranker's tests (unit and integration)
 //! and examples. Not for production data: the builder panics on unknown names.
-use crate::model::{Contribution, Explanation, Score, Scorer};
+use crate::model::{Contribution, Explanation, ModelError, Score, Scorer};
 use crate::world::{Action, Event, Story, World};
 use rand::{Rng, SeedableRng};
 
@@ -165,32 +165,32 @@ impl<F: Fn(u32, u32) -> f64 + Sync> Scorer for FnScorer<F> {
         self.heads.clone()
     }
 
-    fn viewer(&self, viewer: u32, _as_of: i64) -> u32 {
-        viewer
+    fn viewer(&self, viewer: u32, _as_of: i64) -> Result<u32, ModelError> {
+        Ok(viewer)
     }
 
-    fn score(&self, viewer: &mut u32, story: u32) -> Score {
+    fn score(&self, viewer: &mut u32, story: u32) -> Result<Score, ModelError> {
         let value = (self.f)(*viewer, story);
         let click = 1.0 / (1.0 + (-value).exp());
-        Score {
+        Ok(Score {
             p: [click, click / 2.0, 0.0, 0.0, 0.1 * (1.0 - click)],
             value,
-        }
+        })
     }
 
-    fn explain(&self, viewer: &mut u32, story: u32) -> Explanation {
+    fn explain(&self, viewer: &mut u32, story: u32) -> Result<Explanation, ModelError> {
         if !self.contributions.is_empty() {
-            return Explanation {
+            return Ok(Explanation {
                 contributions: self.contributions.clone(),
-            };
+            });
         }
         let v = (self.f)(*viewer, story);
-        Explanation {
+        Ok(Explanation {
             contributions: vec![Contribution {
                 feature: "value".into(),
                 value: v,
                 contribution: v,
             }],
-        }
+        })
     }
 }

@@ -409,18 +409,27 @@ fn scoped_index_keeps_exactly_the_viewers_slices_and_the_recent_engagers() {
     let as_of = RankContext::default_as_of(&w);
     let from = as_of - p.fallback_window;
     let users = [3u32, 17, 40];
-    let scoped = RankIndex::scoped(&w, &users, from);
+    let mut near = users.to_vec();
+    near.extend_from_slice(w.graph.neighbors(17));
+    let scoped = RankIndex::scoped(&w, &users, &near, from);
     let mut kept = 0;
+    let mut near_kept = 0;
     for u in 0..80u32 {
         if users.contains(&u) {
             assert_eq!(scoped.history(u), full.history(u));
-            assert_eq!(scoped.positive_of(u), full.positive_of(u));
-            assert_eq!(scoped.stories_by(u), full.stories_by(u));
             kept += full.history(u).len();
         } else {
-            assert!(scoped.history(u).is_empty() && scoped.stories_by(u).is_empty());
+            assert!(scoped.history(u).is_empty());
+        }
+        if near.contains(&u) {
+            assert_eq!(scoped.positive_of(u), full.positive_of(u));
+            assert_eq!(scoped.stories_by(u), full.stories_by(u));
+            near_kept += full.positive_of(u).len();
+        } else {
+            assert!(scoped.positive_of(u).is_empty() && scoped.stories_by(u).is_empty());
         }
     }
+    assert!(near_kept > 0, "the near users have no positive engagements");
     assert!(kept > 0, "the chosen users have no history");
     let mut recent = 0;
     for s in 0..600u32 {

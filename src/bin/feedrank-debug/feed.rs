@@ -4,13 +4,13 @@
 //! reasons. `--json` prints one object whose `feed` is byte for byte the batch output's line
 //! for this user (the same serialisation function), beside `friends`, `candidates` (every
 //! candidate with features, heads, multipliers, why-line) and `filtered`.
-use anyhow::Context;
-use feedrank::graph::EdgeSignals;
-use feedrank::model::{Contribution, Scorer};
-use feedrank::rank::batch::{head_mask, write_jsonl, HeadsJson};
-use feedrank::rank::explain::{profile, Profile};
+use feedrank::index::Scope;
+use feedrank::model::Contribution;
+use feedrank::pipeline::{FeedInspection, FeedRanker};
+use feedrank::rank::batch::{write_jsonl, HeadsJson};
+use feedrank::rank::explain::Profile;
 use feedrank::rank::html::{feed_page, FeedPageOptions};
-use feedrank::rank::{explain_user, Multipliers, RankContext, RankIndex, Worker};
+use feedrank::rank::{Multipliers, RankContext};
 use feedrank::world::{Action, World};
 use std::path::PathBuf;
 
@@ -67,7 +67,7 @@ struct DebugJson<'a> {
 }
 
 struct Feed<'a> {
-    ctx: &'a RankContext<'a>,
+    as_of: i64,
     user: u32,
     json: bool,
     html: Option<PathBuf>,
@@ -121,18 +121,12 @@ fn print_profile(world: &World, pr: &Profile) {
 }
 
 impl Feed<'_> {
-    fn run<S: Scorer>(
-        self,
-        world: &World,
-        scorer: &S,
-        signals: &EdgeSignals,
-    ) -> anyhow::Result<()> {
-        let ctx = self.ctx;
-        self.stages.mark("features");
-        let mut worker = Worker::new(world);
-        let ex = explain_user(ctx, scorer, &mut worker, self.user)?;
-        let mask = head_mask(&scorer.heads());
-        let pr = profile(ctx, self.user, signals);
+    fn run(self, world: &World, ranker: &FeedRanker<'_>) -> anyhow::Result<()> {
+        let FeedInspection {
+            explanation: ex,
+            profile: pr,
+            heads: mask,
+        } = ranker.inspect(self.user)?;
         self.stages.mark("rank and explain");
         let sname = |s: u32| world.story_ids.name(s);
         let uname = |u: u32| world.users.name(u);
@@ -183,7 +177,7 @@ impl Feed<'_> {
         println!(
             "user {} as of {}: {} items{}",
             uname(self.user),
-            ctx.as_of,
+            self.as_of,
             ex.feed.items.len(),
             if ex.feed.fallback {
                 " (FALLBACK: no candidates; popular recent stories)"
@@ -254,10 +248,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let params = generate::rank_params(a.input.config.as_deref(), a.input.k)?;
     // The model file is read on another thread while the world loads.
     let (world, model) = std::thread::scope(|s| {
-        let model = s.spawn(|| {
-            feedrank::model::load(&a.input.model)
-                .with_context(|| format!("loading model {}", a.input.model.display()))
-        });
+        let model = s.spawn(|| generate::load_model(&a.input.model));
         let world = generate::load_world(&a.input.world, false);
         let model = model
             .join()
@@ -279,31 +270,17 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .input
         .as_of
         .unwrap_or_else(|| RankContext::default_as_of(&world));
-    // Only what ranking this one user reads: the user's and their friends' slices, and the
-    // engagers of stories recent enough for the popular fallback.
-    let mut scope = vec![user];
-    scope.extend_from_slice(world.graph.neighbors(user));
-    let index = RankIndex::scoped(&world, &scope, as_of.saturating_sub(params.fallback_window));
-    let ctx = RankContext::new(&world, &index, &params, as_of);
-    st.mark("rank index");
+    // Only what ranking this one user reads (the scoped index of one viewer).
+    let ranker = FeedRanker::new(&world, &model, Scope::viewers(vec![user]), as_of, &params)?;
+    st.mark("index");
     let feed = Feed {
-        ctx: &ctx,
+        as_of,
         user,
         json: a.json,
         html: a.html,
         stages: &mut st,
     };
-    let stories: Vec<u32> = feedrank::rank::candidates_of(&ctx, user)?
-        .iter()
-        .map(|c| c.story)
-        .collect();
-    feedrank::pipeline::with_viewer_scorer(
-        &world,
-        &model,
-        &[user],
-        &stories,
-        |scorer, signals| feed.run(&world, scorer, signals),
-    )??;
+    feed.run(&world, &ranker)?;
     st.mark("output");
     st.print();
     Ok(())

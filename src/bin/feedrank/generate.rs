@@ -1,16 +1,14 @@
-//! `feedrank generate`: every user's ranked feed (or one shard's) into one file, written
-//! atomically, with a progress bar and a summary on stderr. Also holds the two wiring points
-//! both binaries use: [`load_world`] and [`with_scorer`] (the lead connects them to the world
-//! reader and the trained model).
+//! `feedrank generate`: every user's ranked feed (or one shard's, built from the shard's
+//! scoped index) into one file, written atomically, with a progress bar and a summary on
+//! stderr. Also holds what both binaries share: the ranking flags, [`load_world`],
+//! [`load_model`] and [`rank_params`].
 #![allow(dead_code)]
 use crate::common;
 use anyhow::Context;
+use feedrank::index::Scope;
 use feedrank::io::atomic::AtomicFile;
-use feedrank::model::Scorer;
-use feedrank::rank::{
-    generate_feeds, BatchOptions, OutputFormat, RankConfig, RankContext, RankIndex, RankParams,
-    Shard,
-};
+use feedrank::pipeline::FeedRanker;
+use feedrank::rank::{OutputFormat, RankConfig, RankContext, RankParams, Shard};
 use feedrank::world::World;
 use std::path::{Path, PathBuf};
 
@@ -52,24 +50,17 @@ pub struct Args {
     pub format: String,
 }
 
-/// Something to run with a concrete scorer (generic, so the hot loop is monomorphised).
-pub trait WithScorer {
-    type Out;
-    fn run<S: Scorer>(self, world: &World, scorer: &S) -> anyhow::Result<Self::Out>;
-}
-
-/// Ranks the feeds of `users` users (for the progress bar) into `out` atomically, with a
-/// progress bar and the summary on stderr.
-pub fn write_feeds<S: Scorer>(
-    ctx: &RankContext<'_>,
-    scorer: &S,
-    opts: &BatchOptions,
+/// Ranks every viewer of `ranker`'s scope into `out` atomically (`-` is not special here),
+/// with a progress bar and the summary on stderr.
+pub fn write_feeds(
+    ranker: &FeedRanker<'_>,
+    format: OutputFormat,
     out: &Path,
-    users: usize,
 ) -> anyhow::Result<feedrank::rank::RankStats> {
-    let pb = common::progress(users as u64, "ranking");
+    let pb = common::progress(ranker.index().viewers().len() as u64, "ranking");
     let mut file = AtomicFile::create(out)?;
-    let stats = generate_feeds(ctx, scorer, opts, file.writer(), &|n| pb.inc(n))
+    let stats = ranker
+        .write_feeds(format, file.writer(), &|n| pb.inc(n))
         .with_context(|| format!("generating {}", out.display()))?;
     file.commit()?;
     pb.finish_and_clear();
@@ -93,25 +84,17 @@ pub fn load_world(dir: &Path, truth: bool) -> anyhow::Result<World> {
         skip_truth: !truth,
         snapshot: std::env::var("FEEDRANK_SNAPSHOT").map_or(true, |v| v != "off" && v != "0"),
     };
-    let (world, report, from) = feedrank::pipeline::load_world_with(dir, &opts)
+    let (world, report, from) = feedrank::pipeline::load_world(dir, &opts)
         .with_context(|| format!("reading world {}", dir.display()))?;
     eprintln!("{report}");
     eprintln!("  loaded in {:.2} s, {from}", t.elapsed().as_secs_f64());
     Ok(world)
 }
 
-/// Loads the model at `model_path`, binds it to `world` and runs `f` with its scorer.
-pub fn with_scorer<F: WithScorer>(
-    world: &World,
-    model_path: &Path,
-    as_of: i64,
-    f: F,
-) -> anyhow::Result<F::Out> {
-    let model = feedrank::model::load(model_path)
-        .with_context(|| format!("loading model {}", model_path.display()))?;
-    feedrank::pipeline::with_model_scorer(world, &model, Some(as_of), |scorer| {
-        f.run(world, scorer)
-    })?
+/// Loads the model at `model_path`.
+pub fn load_model(model_path: &Path) -> anyhow::Result<feedrank::model::TrainedModel> {
+    feedrank::model::load(model_path)
+        .with_context(|| format!("loading model {}", model_path.display()))
 }
 
 /// The checked ranking parameters: defaults, then the config file's `[rank]` section, then
@@ -136,52 +119,33 @@ pub fn rank_params(config: Option<&Path>, k: Option<usize>) -> anyhow::Result<Ra
     Ok(cfg.check()?)
 }
 
-struct Generate<'a> {
-    ctx: &'a RankContext<'a>,
-    opts: BatchOptions,
-    out: &'a Path,
-}
-
-impl WithScorer for Generate<'_> {
-    type Out = ();
-
-    fn run<S: Scorer>(self, world: &World, scorer: &S) -> anyhow::Result<()> {
-        let users = match self.opts.shard {
-            Some(s) => world.users.names().iter().filter(|n| s.contains(n)).count(),
-            None => world.num_users(),
-        };
-        write_feeds(self.ctx, scorer, &self.opts, self.out, users)?;
-        Ok(())
-    }
-}
-
 pub fn run(a: Args) -> anyhow::Result<()> {
     common::set_threads(a.threads)?;
     let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
     let format: OutputFormat = a.format.parse()?;
     let params = rank_params(a.input.config.as_deref(), a.input.k)?;
     let world = load_world(&a.input.world, false)?;
+    let model = load_model(&a.input.model)?;
     let as_of = a
         .input
         .as_of
         .unwrap_or_else(|| RankContext::default_as_of(&world));
-    let index = RankIndex::new(&world);
-    let ctx = RankContext::new(&world, &index, &params, as_of);
-    let opts = BatchOptions {
-        format,
-        shard,
-        ..BatchOptions::default()
+    let scope = match shard {
+        Some(s) => Scope::shard(&world, s),
+        None => Scope::All,
     };
-    with_scorer(
-        &world,
-        &a.input.model,
-        as_of,
-        Generate {
-            ctx: &ctx,
-            opts,
-            out: &a.out,
-        },
-    )
+    let t = std::time::Instant::now();
+    let ranker = FeedRanker::new(&world, &model, scope, as_of, &params)?;
+    let cov = ranker.index().coverage();
+    eprintln!(
+        "index built in {:.2} s: {} viewers, {} with their friends, {} stories",
+        t.elapsed().as_secs_f64(),
+        cov.viewers,
+        cov.near,
+        cov.stories
+    );
+    write_feeds(&ranker, format, &a.out)?;
+    Ok(())
 }
 
 /// `feedrank bench generate`: end-to-end batch ranking speed on a world with a trained model
@@ -216,31 +180,28 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     };
     let params = RankParams::default();
     let t = std::time::Instant::now();
-    let index = RankIndex::new(&world);
     let as_of = RankContext::default_as_of(&world);
-    let ctx = RankContext::new(&world, &index, &params, as_of);
+    let ranker = FeedRanker::new(&world, &model, Scope::All, as_of, &params)?;
     let prep = t.elapsed().as_secs_f64();
-    feedrank::pipeline::with_model_scorer(&world, &model, Some(as_of), |scorer| {
-        let mut rows = Vec::new();
-        for _ in 0..a.runs.max(1) {
-            let cpu0 = common::cpu_seconds().unwrap_or(0.0);
-            let mut sink = std::io::sink();
-            let stats = generate_feeds(&ctx, scorer, &BatchOptions::default(), &mut sink, &|_| {})?;
-            let cpu = common::cpu_seconds().unwrap_or(0.0) - cpu0;
-            eprintln!("{stats}\ncpu {cpu:.2} s");
-            rows.push((stats.elapsed.as_secs_f64(), cpu, stats.scored));
-        }
-        rows.sort_by(|x, y| x.0.total_cmp(&y.0));
-        let (wall, cpu, scored) = rows[rows.len() / 2];
-        println!(
-            "bench generate: {} users, {} threads, index {prep:.2} s; median of {} runs: wall {wall:.3} s, cpu {cpu:.2} s, {scored} candidates scored, {:.0} candidates/s wall, {:.0} per CPU-second, peak memory {:.0} MiB",
-            world.num_users(),
-            rayon::current_num_threads(),
-            a.runs.max(1),
-            scored as f64 / wall,
-            scored as f64 / cpu.max(1e-9),
-            common::peak_rss_mib().unwrap_or(f64::NAN)
-        );
-        anyhow::Ok(())
-    })?
+    let mut rows = Vec::new();
+    for _ in 0..a.runs.max(1) {
+        let cpu0 = common::cpu_seconds().unwrap_or(0.0);
+        let mut sink = std::io::sink();
+        let stats = ranker.write_feeds(OutputFormat::Jsonl, &mut sink, &|_| {})?;
+        let cpu = common::cpu_seconds().unwrap_or(0.0) - cpu0;
+        eprintln!("{stats}\ncpu {cpu:.2} s");
+        rows.push((stats.elapsed.as_secs_f64(), cpu, stats.scored));
+    }
+    rows.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let (wall, cpu, scored) = rows[rows.len() / 2];
+    println!(
+        "bench generate: {} users, {} threads, index {prep:.2} s; median of {} runs: wall {wall:.3} s, cpu {cpu:.2} s, {scored} candidates scored, {:.0} candidates/s wall, {:.0} per CPU-second, peak memory {:.0} MiB",
+        world.num_users(),
+        rayon::current_num_threads(),
+        a.runs.max(1),
+        scored as f64 / wall,
+        scored as f64 / cpu.max(1e-9),
+        common::peak_rss_mib().unwrap_or(f64::NAN)
+    );
+    Ok(())
 }

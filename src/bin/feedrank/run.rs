@@ -5,9 +5,11 @@
 use crate::generate::{load_world, rank_params, write_feeds};
 use anyhow::Context;
 use feedrank::config::Config;
-use feedrank::eval::{self, EvalParams};
+use feedrank::eval::EvalParams;
+use feedrank::index::Scope;
 use feedrank::model::{default_as_of, TrainedModel};
-use feedrank::rank::{BatchOptions, OutputFormat, RankContext, RankIndex};
+use feedrank::pipeline::FeedRanker;
+use feedrank::rank::{OutputFormat, RankContext};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -100,27 +102,18 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 
     // Every user's feed, as of just after the world's last event.
     let as_of = RankContext::default_as_of(&world);
-    let index = RankIndex::new(&world);
-    let ctx = RankContext::new(&world, &index, &params, as_of);
-    let opts = BatchOptions {
-        format: OutputFormat::Jsonl,
-        ..BatchOptions::default()
-    };
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let feeds = a.out.join("feeds.jsonl");
-    let (stats, result) =
-        feedrank::pipeline::with_model_scorer(&world, &model, Some(as_of), |scorer| {
-            let stats = write_feeds(&ctx, scorer, &opts, &feeds, world.num_users())?;
-            // The evaluation: the model was trained before its as_of; the lists after it are
-            // held out.
-            let eparams = EvalParams {
-                split_at: Some(model.meta.as_of),
-                oracle_weights: model.weights.as_array(),
-                ..EvalParams::default()
-            };
-            let result = eval::evaluate(&world, Some(scorer), &eparams)?;
-            anyhow::Ok((stats, result))
-        })??;
+    let ranker = FeedRanker::new(&world, &model, Scope::All, as_of, &params)?;
+    let stats = write_feeds(&ranker, OutputFormat::Jsonl, &feeds)?;
+    // The evaluation: the model was trained before its as_of; the lists after it are held
+    // out.
+    let eparams = EvalParams {
+        split_at: Some(model.meta.as_of),
+        oracle_weights: model.weights.as_array(),
+        ..EvalParams::default()
+    };
+    let result = ranker.evaluate(&eparams)?;
 
     println!();
     print!("{result}");

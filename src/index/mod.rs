@@ -1,0 +1,289 @@
+//! One scoped world index: everything ranking and the features need for a [`Scope`] of
+//! viewers (every user, a shard, a Spark partition, one user in the debug binary), built by
+//! one builder ([`WorldIndex::build`]).
+//!
+//! For a scope of viewers it holds: the rank index slices of the viewers (history) and of
+//! their friends (stories, first positive engagements), the recent stories' engagers (the
+//! popular fallback); the graph signals of exactly the viewers' edge slots (the only slots
+//! the features and the profile read); and the feature indices of the viewers, of the
+//! stories that can be their candidates and of those stories' authors. Rows, scores and feeds
+//! of in-scope viewers are identical to the full index's (tests compare shards with the full
+//! run); asking for anything outside the scope is an error
+//! ([`crate::features::FeatureError::OutOfScope`]), never a wrong value.
+//!
+//! Data flows one way: `world -> graph signals + feature indices + rank index -> WorldIndex`,
+//! which the facade ([`crate::pipeline`]) binds to a model.
+use crate::features::{FeatureConfig, FeatureSpace};
+use crate::graph::EdgeSignals;
+use crate::rank::{RankContext, RankIndex, RankParams, Shard, Worker};
+use crate::world::World;
+use rayon::prelude::*;
+
+/// Errors of the index layer.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// A viewer id outside the world.
+    #[error("viewer {viewer} is out of range (the world has {users} users)")]
+    ViewerOutOfRange { viewer: u32, users: usize },
+    /// A user name that the world does not have.
+    #[error("unknown user {name:?} (the world has {users} users)")]
+    UnknownUser { name: String, users: usize },
+}
+
+/// Which viewers an index serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every user of the world (the batch job).
+    All,
+    /// These viewers only (sorted, deduplicated dense ids): a shard, a partition, one user.
+    Viewers(Vec<u32>),
+}
+
+impl Scope {
+    /// A scope of the given viewers (any order; duplicates removed).
+    pub fn viewers(mut ids: Vec<u32>) -> Scope {
+        ids.sort_unstable();
+        ids.dedup();
+        Scope::Viewers(ids)
+    }
+
+    /// The users of `world` in `shard` (by the stable FNV-1a hash of their id).
+    pub fn shard(world: &World, shard: Shard) -> Scope {
+        Scope::Viewers(
+            (0..world.num_users() as u32)
+                .filter(|&u| shard.contains(world.users.name(u)))
+                .collect(),
+        )
+    }
+
+    /// Users named in `names` (ids as in the input files).
+    ///
+    /// # Errors
+    /// [`IndexError::UnknownUser`] for a name the world does not have.
+    pub fn named<S: AsRef<str>>(world: &World, names: &[S]) -> Result<Scope, IndexError> {
+        let ids = names
+            .iter()
+            .map(|n| {
+                world
+                    .users
+                    .get(n.as_ref())
+                    .ok_or_else(|| IndexError::UnknownUser {
+                        name: n.as_ref().to_string(),
+                        users: world.num_users(),
+                    })
+            })
+            .collect::<Result<Vec<u32>, _>>()?;
+        Ok(Scope::viewers(ids))
+    }
+
+    /// The viewers in id order.
+    pub fn viewer_ids(&self, world: &World) -> Vec<u32> {
+        match self {
+            Scope::All => (0..world.num_users() as u32).collect(),
+            Scope::Viewers(v) => v.clone(),
+        }
+    }
+}
+
+/// Everything ranking and the features need for one [`Scope`] at one `as_of`.
+pub struct WorldIndex<'w> {
+    world: &'w World,
+    scope: Scope,
+    viewers: Vec<u32>,
+    as_of: i64,
+    params: RankParams,
+    rank: RankIndex,
+    features: FeatureSpace<'w>,
+}
+
+/// How much of the world a [`WorldIndex`] covers (for summaries and benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Coverage {
+    pub viewers: usize,
+    /// Viewers and their friends (whose stories and engagements the sources read).
+    pub near: usize,
+    /// Stories whose feature indices are kept (every story for [`Scope::All`]).
+    pub stories: usize,
+}
+
+impl<'w> WorldIndex<'w> {
+    /// Builds the index of `scope` at `as_of`, with the feature settings `cfg` (a model's)
+    /// and the ranking parameters `params` (their windows decide the candidates).
+    ///
+    /// [`Scope::All`] builds every index over the whole world (parallel builders).
+    /// [`Scope::Viewers`]: the viewers' graph signals only; the rank index of the viewers
+    /// and their friends; each viewer's candidates gathered (sources, filters, fallback) to
+    /// decide which stories the feature indices keep; then the scoped feature indices.
+    ///
+    /// # Errors
+    /// [`IndexError::ViewerOutOfRange`]; [`crate::features::FeatureError`] from the feature
+    /// space (bad settings, a world whose ids do not fit).
+    ///
+    /// # Complexity
+    /// All: the full signal computation plus O(E + S + U) index building. Viewers V with
+    /// friends F: the signals of V's egos, one pass over the events for each of the rank and
+    /// feature indices, and the candidate gathering of V (O(sum of their candidates)).
+    pub fn build(
+        world: &'w World,
+        cfg: &FeatureConfig,
+        params: &RankParams,
+        as_of: i64,
+        scope: Scope,
+    ) -> Result<WorldIndex<'w>, crate::Error> {
+        let sp = cfg.signal_params();
+        let (viewers, rank, mut features) = match &scope {
+            Scope::All => {
+                let (rank, signals) = rayon::join(
+                    || RankIndex::new(world),
+                    || EdgeSignals::compute(&world.graph, &sp),
+                );
+                let fs = FeatureSpace::with_signals(world, cfg, signals)?;
+                (scope.viewer_ids(world), rank, fs)
+            }
+            Scope::Viewers(viewers) => {
+                let users = world.num_users();
+                if let Some(&viewer) = viewers.iter().find(|&&v| v as usize >= users) {
+                    return Err(IndexError::ViewerOutOfRange { viewer, users }.into());
+                }
+                let mut near = viewers.clone();
+                for &v in viewers {
+                    near.extend_from_slice(world.graph.neighbors(v));
+                }
+                near.sort_unstable();
+                near.dedup();
+                let (rank, signals) = rayon::join(
+                    || {
+                        RankIndex::scoped(
+                            world,
+                            viewers,
+                            &near,
+                            as_of.saturating_sub(params.fallback_window),
+                        )
+                    },
+                    || EdgeSignals::compute_for_egos(&world.graph, &sp, viewers),
+                );
+                let ctx = RankContext::new(world, &rank, params, as_of);
+                let mut fscope = crate::features::Scope::new(users, world.stories.len());
+                for &v in viewers {
+                    fscope.add_user(v);
+                }
+                for s in candidate_stories(&ctx, viewers) {
+                    fscope.add_story(s);
+                }
+                let fs = FeatureSpace::scoped(world, cfg, signals, fscope)?;
+                (viewers.clone(), rank, fs)
+            }
+        };
+        features.precompute_as_of(as_of);
+        Ok(WorldIndex {
+            world,
+            scope,
+            viewers,
+            as_of,
+            params: params.clone(),
+            rank,
+            features,
+        })
+    }
+
+    pub fn world(&self) -> &'w World {
+        self.world
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// The viewers in id order.
+    pub fn viewers(&self) -> &[u32] {
+        &self.viewers
+    }
+
+    /// Whether `user` is one of the viewers.
+    pub fn has_viewer(&self, user: u32) -> bool {
+        match &self.scope {
+            Scope::All => (user as usize) < self.world.num_users(),
+            Scope::Viewers(v) => v.binary_search(&user).is_ok(),
+        }
+    }
+
+    pub fn as_of(&self) -> i64 {
+        self.as_of
+    }
+
+    pub fn params(&self) -> &RankParams {
+        &self.params
+    }
+
+    pub fn rank_index(&self) -> &RankIndex {
+        &self.rank
+    }
+
+    pub fn features(&self) -> &FeatureSpace<'w> {
+        &self.features
+    }
+
+    /// The per-run ranking context (candidate windows, the popular fallback list).
+    pub fn context(&self) -> RankContext<'_> {
+        RankContext::new(self.world, &self.rank, &self.params, self.as_of)
+    }
+
+    /// How much of the world the index covers.
+    pub fn coverage(&self) -> Coverage {
+        match self.features.scope() {
+            None => Coverage {
+                viewers: self.viewers.len(),
+                near: self.world.num_users(),
+                stories: self.world.stories.len(),
+            },
+            Some(sc) => {
+                let mut near: Vec<u32> = self.viewers.clone();
+                for &v in &self.viewers {
+                    near.extend_from_slice(self.world.graph.neighbors(v));
+                }
+                near.sort_unstable();
+                near.dedup();
+                Coverage {
+                    viewers: self.viewers.len(),
+                    near: near.len(),
+                    stories: sc.num_stories(),
+                }
+            }
+        }
+    }
+}
+
+/// The stories that can be candidates of `viewers` at `ctx.as_of` (after the sources, the
+/// filters and the fallback), in id order. Parallel over viewers with one scratch
+/// [`Worker`] per task; the result does not depend on the thread count.
+fn candidate_stories(ctx: &RankContext<'_>, viewers: &[u32]) -> Vec<u32> {
+    let ns = ctx.world.stories.len();
+    let bits = viewers
+        .par_chunks(512)
+        .map_init(
+            || Worker::new(ctx.world),
+            |w, chunk| {
+                let mut bits = vec![0u64; ns.div_ceil(64)];
+                for &v in chunk {
+                    for c in crate::rank::candidates_into(ctx, v, w) {
+                        if let Some(b) = bits.get_mut((c.story / 64) as usize) {
+                            *b |= 1 << (c.story % 64);
+                        }
+                    }
+                }
+                bits
+            },
+        )
+        .reduce(
+            || vec![0u64; ns.div_ceil(64)],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x |= y;
+                }
+                a
+            },
+        );
+    (0..ns as u32)
+        .filter(|&s| (bits[(s / 64) as usize] >> (s % 64)) & 1 == 1)
+        .collect()
+}
