@@ -583,17 +583,19 @@ impl Indices {
                 by_scoped_author[s / 64] |= 1 << (s % 64);
             }
         }
-        let mut viewer_events: Vec<(u32, (i64, u32, u8))> = Vec::new();
-        let mut on_authored: Vec<(u32, (i64, u32))> = Vec::new();
+        // Rows hold event indices (4 bytes) rather than copies of the events: the memory a
+        // scoped build touches is most of its cost.
+        let mut viewer_events: Vec<(u32, u32)> = Vec::new();
+        let mut on_authored: Vec<(u32, u32)> = Vec::with_capacity(world.events.len());
         let mut recv = Vec::new();
         let mut author_pos = Vec::new();
         let mut story_eng = Vec::new();
-        for e in &world.events {
+        for (i, e) in world.events.iter().enumerate() {
             if scope.has_user(e.user) {
-                viewer_events.push((e.user, (e.ts, e.story, e.action as u8)));
+                viewer_events.push((e.user, i as u32));
             }
             if bit(&by_scoped_author, e.story) {
-                on_authored.push((e.story, (e.ts, e.user)));
+                on_authored.push((e.story, i as u32));
                 if e.action.is_positive() {
                     let a = stories[e.story as usize].author;
                     recv.push((a, (e.ts, e.user)));
@@ -618,8 +620,13 @@ impl Indices {
         user_eng.off.push(0);
         user_exp.off.push(0);
         let mut stamp = vec![u32::MAX; n_stories];
+        let events = &world.events;
         for (u, w) in by_user.off.windows(2).enumerate() {
-            for &(ts, story, action) in &by_user.items[w[0]..w[1]] {
+            for e in by_user.items[w[0]..w[1]]
+                .iter()
+                .filter_map(|&i| events.get(i as usize))
+            {
+                let (ts, story, action) = (e.ts, e.story, e.action as u8);
                 if action != Action::Impression as u8 {
                     user_eng.items.push((ts, story, action));
                 }
@@ -637,13 +644,17 @@ impl Indices {
         // The in-scope authors' stories: each (story, user) pair's first event.
         let by_story = Groups::build(n_stories, &on_authored);
         drop(on_authored);
-        let mut firsts: Vec<(u32, i64)> = Vec::new();
+        let mut firsts: Vec<(u32, i64)> = Vec::with_capacity(by_story.items.len());
         let mut story_exp_rows: Vec<(u32, i64)> = Vec::new();
         let mut stamp = vec![u32::MAX; n_users];
         for (s, w) in by_story.off.windows(2).enumerate() {
             let author = stories[s].author;
             let keep = scope.has_story(s as u32);
-            for &(ts, user) in &by_story.items[w[0]..w[1]] {
+            for e in by_story.items[w[0]..w[1]]
+                .iter()
+                .filter_map(|&i| events.get(i as usize))
+            {
+                let (ts, user) = (e.ts, e.user);
                 if let Some(st) = stamp.get_mut(user as usize) {
                     if *st != s as u32 {
                         *st = s as u32;

@@ -85,6 +85,17 @@ impl Scope {
     }
 }
 
+/// Wall seconds of each stage of [`WorldIndex::build`] (stages that run in parallel
+/// overlap: `rank_index_and_signals` is both).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BuildTimings {
+    pub rank_index_and_signals: f64,
+    /// Gathering the viewers' candidates (scoped indices only).
+    pub candidates: f64,
+    pub feature_space: f64,
+    pub as_of_tables: f64,
+}
+
 /// Everything ranking and the features need for one [`Scope`] at one `as_of`.
 pub struct WorldIndex<'w> {
     world: &'w World,
@@ -94,6 +105,7 @@ pub struct WorldIndex<'w> {
     params: RankParams,
     rank: RankIndex,
     features: FeatureSpace<'w>,
+    timings: BuildTimings,
 }
 
 /// How much of the world a [`WorldIndex`] covers (for summaries and benchmarks).
@@ -131,13 +143,22 @@ impl<'w> WorldIndex<'w> {
         scope: Scope,
     ) -> Result<WorldIndex<'w>, crate::Error> {
         let sp = cfg.signal_params();
+        let mut timings = BuildTimings::default();
+        let mut clock = std::time::Instant::now();
+        let mut lap = || {
+            let s = clock.elapsed().as_secs_f64();
+            clock = std::time::Instant::now();
+            s
+        };
         let (viewers, rank, mut features) = match &scope {
             Scope::All => {
                 let (rank, signals) = rayon::join(
                     || RankIndex::new(world),
                     || EdgeSignals::compute(&world.graph, &sp),
                 );
+                timings.rank_index_and_signals = lap();
                 let fs = FeatureSpace::with_signals(world, cfg, signals)?;
+                timings.feature_space = lap();
                 (scope.viewer_ids(world), rank, fs)
             }
             Scope::Viewers(viewers) => {
@@ -162,6 +183,7 @@ impl<'w> WorldIndex<'w> {
                     },
                     || EdgeSignals::compute_for_egos(&world.graph, &sp, viewers),
                 );
+                timings.rank_index_and_signals = lap();
                 let ctx = RankContext::new(world, &rank, params, as_of);
                 let mut fscope = crate::features::Scope::new(users, world.stories.len());
                 for &v in viewers {
@@ -170,11 +192,14 @@ impl<'w> WorldIndex<'w> {
                 for s in candidate_stories(&ctx, viewers) {
                     fscope.add_story(s);
                 }
+                timings.candidates = lap();
                 let fs = FeatureSpace::scoped(world, cfg, signals, fscope)?;
+                timings.feature_space = lap();
                 (viewers.clone(), rank, fs)
             }
         };
         features.precompute_as_of(as_of);
+        timings.as_of_tables = lap();
         Ok(WorldIndex {
             world,
             scope,
@@ -183,7 +208,13 @@ impl<'w> WorldIndex<'w> {
             params: params.clone(),
             rank,
             features,
+            timings,
         })
+    }
+
+    /// How long each stage of the build took.
+    pub fn timings(&self) -> BuildTimings {
+        self.timings
     }
 
     pub fn world(&self) -> &'w World {

@@ -137,9 +137,15 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let t = std::time::Instant::now();
     let ranker = FeedRanker::new(&world, &model, scope, as_of, &params)?;
     let cov = ranker.index().coverage();
+    let tm = ranker.index().timings();
     eprintln!(
-        "index built in {:.2} s: {} viewers, {} with their friends, {} stories",
+        "index built in {:.2} s (rank index + signals {:.2}, candidates {:.2}, features {:.2}, \
+         as-of tables {:.2}): {} viewers, {} with their friends, {} stories",
         t.elapsed().as_secs_f64(),
+        tm.rank_index_and_signals,
+        tm.candidates,
+        tm.feature_space,
+        tm.as_of_tables,
         cov.viewers,
         cov.near,
         cov.stories
