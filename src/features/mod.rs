@@ -10,7 +10,7 @@ pub mod space;
 
 pub use crate::config::FeatureConfig;
 pub use schema::{Feature, Transform, NAMES, NUM_FEATURES, SCHEMA_VERSION};
-pub use space::{ExposureRow, FeatureSpace, MfAffinity, Scope, ViewerContext};
+pub use space::{build_exposures, ExposureRow, FeatureSpace, MfAffinity, Scope, ViewerContext};
 
 /// Errors from this module.
 #[derive(Debug, thiserror::Error)]
