@@ -281,8 +281,14 @@ fn common_neighbours_bits(
     (c, aa)
 }
 
-/// The structural-diversity scratch of a [`ViewerContext`]: a disjoint-set forest over the
-/// positions of the engaged friends, reused for every candidate.
+/// The structural-diversity scratch of a [`ViewerContext`]: a disjoint-set forest (path
+/// halving, union by smaller root) over the positions of the engaged friends, one buffer
+/// reused for every candidate.
+///
+/// Not `petgraph::unionfind::UnionFind`: it cannot be emptied without reallocating (no
+/// `clear`; `new` and `with_capacity` allocate), so a fresh one per candidate would break
+/// [`FeatureSpace::write_row`]'s no-allocation contract. Tests check the counts against
+/// petgraph's connected components.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Components {
     parent: Vec<u32>,
@@ -333,6 +339,7 @@ impl Components {
     }
 }
 
+/// The root of `x`'s set, halving the path on the way.
 fn find(parent: &mut [u32], mut x: u32) -> u32 {
     while parent[x as usize] != x {
         let gp = parent[parent[x as usize] as usize];
@@ -342,7 +349,7 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
     x
 }
 
-/// Unites the sets of `a` and `b`; true if they were separate.
+/// Unites the sets of `a` and `b` under the smaller root; true if they were separate.
 fn union(parent: &mut [u32], a: u32, b: u32) -> bool {
     let (ra, rb) = (find(parent, a), find(parent, b));
     if ra == rb {
@@ -351,4 +358,72 @@ fn union(parent: &mut [u32], a: u32, b: u32) -> bool {
     let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
     parent[hi as usize] = lo;
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// The oracle: petgraph's connected components (a `UnionFind` inside) of the subgraph
+    /// induced on `fe`.
+    fn petgraph_components(g: &Graph, fe: &[u32]) -> usize {
+        let mut sub = petgraph::graph::UnGraph::<(), ()>::new_undirected();
+        let nodes: Vec<_> = fe.iter().map(|_| sub.add_node(())).collect();
+        for (i, &x) in fe.iter().enumerate() {
+            for (j, &y) in fe.iter().enumerate().skip(i + 1) {
+                if g.neighbors(x).binary_search(&y).is_ok() {
+                    sub.add_edge(nodes[i], nodes[j], ());
+                }
+            }
+        }
+        petgraph::algo::connected_components(&sub)
+    }
+
+    #[test]
+    fn structural_diversity_counts_components_of_the_induced_subgraph() {
+        // 0-1-2 a path, 3-4 an edge, 5 alone; 6 links 2 and 3 but is not in the set.
+        let (g, _) = Graph::from_edges(7, &[(0, 1), (1, 2), (3, 4), (2, 6), (6, 3)]);
+        let mut c = Components::with_capacity(8);
+        assert_eq!(c.count(&g, &[0, 1, 2, 3, 4, 5]), 3);
+        assert_eq!(c.count(&g, &[0, 2, 4]), 3);
+        assert_eq!(c.count(&g, &[2, 3, 6]), 1);
+        assert_eq!(c.count(&g, &[5]), 1);
+        assert_eq!(c.count(&g, &[]), 0);
+    }
+
+    #[test]
+    fn structural_diversity_equals_petgraph_and_reuses_its_buffer() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        let mut c = Components::with_capacity(40);
+        let buffer = c.parent.as_ptr();
+        for case in 0..300 {
+            let n = rng.gen_range(2..80u32);
+            let p = [0.02, 0.05, 0.1, 0.3][case % 4];
+            let mut edges = Vec::new();
+            for a in 0..n {
+                for b in a + 1..n {
+                    if rng.gen_bool(p) {
+                        edges.push((a, b));
+                    }
+                }
+            }
+            let (g, _) = Graph::from_edges(n as usize, &edges);
+            let mut fe: Vec<u32> = (0..rng.gen_range(0..40))
+                .map(|_| rng.gen_range(0..n))
+                .collect();
+            fe.sort_unstable();
+            fe.dedup();
+            assert_eq!(
+                c.count(&g, &fe),
+                petgraph_components(&g, &fe),
+                "case {case}: {fe:?}"
+            );
+        }
+        assert_eq!(
+            c.parent.as_ptr(),
+            buffer,
+            "count reallocated within capacity"
+        );
+    }
 }
