@@ -15,6 +15,7 @@ pub mod model;
 pub mod pipeline;
 pub mod rank;
 pub mod sim;
+mod util;
 pub mod world;
 
 pub use error::{Error, Result};

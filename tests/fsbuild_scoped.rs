@@ -145,7 +145,7 @@ fn scoped_exposures_are_the_complete_list() {
     assert_eq!(sc.exposures(), full.exposures());
     assert_eq!(
         full.exposures(),
-        feedrank::features::space::build_exposures(&world).as_slice()
+        feedrank::features::build_exposures(&world).as_slice()
     );
 }
 

@@ -5,12 +5,31 @@
 //! indices built once), per-viewer [`ViewerContext`]s, and rows written into caller-provided
 //! `&mut [f32]` slices in the order of [`NAMES`]. Shared by training, batch ranking and the
 //! debug binary, so they cannot disagree.
+//!
+//! Files by concern: `schema.rs` (the names), `space.rs` (the [`FeatureSpace`]: construction,
+//! validation, accessors), `scope.rs` ([`Scope`]), `exposures.rs` ([`ExposureRow`],
+//! [`build_exposures`]), `indices.rs` (the per-user and per-story lists and their builders),
+//! `asof.rs` (the tables precomputed for one `as_of`, prefetch hints), `viewer.rs`
+//! ([`ViewerContext`]) and `row.rs` ([`FeatureSpace::write_row`], one function per feature
+//! group).
+mod asof;
+mod exposures;
+mod indices;
+mod row;
 pub mod schema;
-pub mod space;
+mod scope;
+mod space;
+mod viewer;
 
 pub use crate::config::FeatureConfig;
+pub use exposures::{build_exposures, ExposureRow};
 pub use schema::{Feature, Transform, NAMES, NUM_FEATURES, SCHEMA_VERSION};
-pub use space::{ExposureRow, FeatureSpace, MfAffinity, Scope, ViewerContext};
+pub use scope::Scope;
+pub use space::{FeatureSpace, MfAffinity};
+pub use viewer::ViewerContext;
+
+/// Seconds per day (the time unit of decays and windows).
+const DAY: f64 = 86_400.0;
 
 /// Errors from this module.
 #[derive(Debug, thiserror::Error)]

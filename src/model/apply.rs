@@ -194,7 +194,7 @@ impl Scorer for ModelScorer<'_> {
                 .and_then(|m| m.author.factors.col(author))
             {
                 if let Some(x) = col.first() {
-                    crate::features::space::prefetch_read(x);
+                    crate::util::prefetch_read(x);
                 }
             }
         }

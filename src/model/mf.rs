@@ -242,7 +242,7 @@ pub fn fit_period(
 fn exposure_cells(world: &World, from: i64, to: i64, min_created: i64) -> (Vec<Cell>, Vec<Cell>) {
     let mut a = Vec::new();
     let mut t = Vec::new();
-    for x in crate::features::space::build_exposures(world) {
+    for x in crate::features::build_exposures(world) {
         if x.ts < from || x.ts >= to {
             continue;
         }

@@ -27,7 +27,7 @@ pub struct RankIndex {
 /// Groups `(key, item)` pairs into CSR form over `n` keys by a counting sort, keeping the
 /// input order within each key (so input sorted by time stays sorted by time per key).
 fn group<T: Copy>(n: usize, rows: impl Iterator<Item = (u32, T)> + Clone) -> (Vec<usize>, Vec<T>) {
-    crate::features::space::group_by_key(n, rows)
+    crate::util::group_by_key(n, rows)
 }
 
 /// Keeps, within each group of `(ts, id)` rows (in time order), each id's first row: the
