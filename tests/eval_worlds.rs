@@ -2,10 +2,11 @@
 //! list building, each baseline's ordering, precision denominators, the JSON shape, the oracle
 //! against random, and determinism across thread counts.
 
-use feedrank::eval::{self, EvalLists, EvalParams, NoModel, DAY, DEFAULT_GRADES};
+use feedrank::eval::{self, EvalLists, EvalParams, NoModel, DEFAULT_GRADES};
 use feedrank::graph::Graph;
 use feedrank::metrics::Gain;
 use feedrank::model::{Explanation, Score, Scorer};
+use feedrank::util::time::DAY;
 use feedrank::world::{Action, Event, Exposure, Story, Truth, World};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};

@@ -16,15 +16,8 @@
 //!   actions (default click 1, like 2, comment 3, share 3); a hide makes it 0 (a negative).
 
 use super::EvalError;
+use crate::util::time::day_start;
 use crate::world::{Action, Exposure, World};
-
-/// Seconds in a day.
-pub const DAY: i64 = 86_400;
-
-/// Start (00:00 UTC) of the day holding `ts`.
-pub fn day_start(ts: i64) -> i64 {
-    ts - ts.rem_euclid(DAY)
-}
 
 /// The default split: the start of the UTC day holding the point at 80% of the world's time
 /// span (so the last ~20% is the test period).
@@ -254,13 +247,6 @@ fn relevance(actions: u8, grades: &[f64; 5]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn day_start_handles_negative_times() {
-        assert_eq!(day_start(DAY + 5), DAY);
-        assert_eq!(day_start(-1), -DAY);
-        assert_eq!(day_start(0), 0);
-    }
 
     #[test]
     fn relevance_grades_and_hide() {

@@ -19,6 +19,7 @@ use super::result::{bootstrap_ci, paired_diff_ci, EvalResult, MethodResult};
 use super::EvalError;
 use crate::io::atomic::write_atomic;
 use crate::io::IoError;
+use crate::util::html::escape as html_escape;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -171,22 +172,6 @@ pub fn report_stats(result: &EvalResult, opts: &ReportOptions) -> ReportStats {
         diffs,
         ablations,
     }
-}
-
-/// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 type DrawResult = Result<(), Box<dyn std::error::Error>>;

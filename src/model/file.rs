@@ -15,6 +15,7 @@
 use super::trained::TrainedModel;
 use super::ModelError;
 use crate::features::schema;
+use crate::util::hash::fnv1a;
 use std::path::Path;
 
 /// Magic bytes at the start of every model file.
@@ -24,15 +25,6 @@ pub const MAGIC: [u8; 8] = *b"FRMODEL\0";
 pub const FORMAT_VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 8;
 const LIMIT: usize = 1 << 30;
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
 
 /// Encodes a model into file bytes.
 ///

@@ -8,6 +8,10 @@ use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, ArrayView2};
 
+/// The logistic function, defined once in [`crate::util::math`]; re-exported here for the
+/// scorer (`apply.rs`), which names it through this module.
+pub use crate::util::math::sigmoid;
+
 /// Parameters of one fit (already checked by the caller's config).
 #[derive(Debug, Clone, Copy)]
 pub struct FitParams {
@@ -83,17 +87,6 @@ pub fn fit_logistic(
         return Err(err("the solver returned non-finite parameters".into()));
     }
     Ok(Linear { coef, intercept })
-}
-
-/// The logistic function.
-#[inline]
-pub fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
 }
 
 #[cfg(test)]

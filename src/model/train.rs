@@ -11,17 +11,12 @@ use crate::config::Config;
 use crate::features::Feature;
 use crate::features::{schema, FeatureSpace, NUM_FEATURES};
 use crate::metrics::{log_loss, roc_auc};
+use crate::util::math::sigmoid;
+use crate::util::time::{day_start, DAY};
 use crate::world::{Action, World};
 use ndarray::{Array2, ArrayView2, Axis, ShapeBuilder};
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
-
-const DAY: i64 = 86_400;
-
-/// Start of the UTC day holding `ts`.
-pub fn day_start(ts: i64) -> i64 {
-    ts.div_euclid(DAY) * DAY
-}
 
 /// Default training cut-off: the last 24 hours of the world are held out, rounded back to a
 /// UTC day boundary (so a world whose last events spill a few seconds past midnight still
@@ -482,7 +477,7 @@ fn probs(z: ArrayView2<f64>, lin: &Linear, shift: f64) -> Vec<f64> {
     z.axis_iter(Axis(0))
         .map(|r| {
             let s: f64 = r.iter().zip(&lin.coef).map(|(x, b)| x * b).sum();
-            fit::sigmoid(lin.intercept + shift + s)
+            sigmoid(lin.intercept + shift + s)
         })
         .collect()
 }
@@ -770,7 +765,7 @@ fn fit_personal(
                         let y = rows.label(i, k);
                         let wt = if y { 1.0 } else { neg_w };
                         let ll = |x: f64| {
-                            let q = fit::sigmoid(x).clamp(1e-15, 1.0 - 1e-15);
+                            let q = sigmoid(x).clamp(1e-15, 1.0 - 1e-15);
                             if y {
                                 -q.ln()
                             } else {

@@ -1,11 +1,11 @@
 //! A trained model's parameters (schema, scaler, heads, value weights) and its training
 //! metadata, and the per-row scoring arithmetic shared by [`super::ModelScorer`] and training.
-use super::fit::sigmoid;
 use super::mf::MfModel;
 use super::personal::{self, Personalisation, P};
 use super::scorer::Score;
 use crate::config::{FeatureConfig, ValueWeights};
 use crate::features::schema::{self, Transform};
+use crate::util::math::sigmoid;
 use crate::world::Action;
 
 /// Per-feature transform and standardisation: `z = (t(x) - mean) / scale`.

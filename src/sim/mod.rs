@@ -59,6 +59,7 @@ pub mod social;
 pub use params::{CheckedSimParams, SimParams};
 
 use crate::graph::{EdgeSignals, SignalParams};
+use crate::util::time::DAY;
 use crate::world::{
     Action, Event, Exposure, Interaction, Interner, Story, Truth, World, WorldMeta,
 };
@@ -73,8 +74,6 @@ pub enum SimError {
     #[error("invalid parameter {name}: {message}")]
     InvalidParam { name: &'static str, message: String },
 }
-
-const DAY: i64 = 86_400;
 
 /// Interaction kinds and their weight in tie strength.
 pub const INTERACTION_KINDS: [(&str, f64); 3] =

@@ -6,7 +6,8 @@
 use crate::common::{cpu_seconds, peak_rss_mib};
 use feedrank::config::Config;
 use feedrank::metrics::roc_auc as auc;
-use feedrank::model::fit::{fit_logistic, sigmoid, FitParams};
+use feedrank::model::fit::{fit_logistic, FitParams};
+use feedrank::util::math::sigmoid;
 use ndarray::{Array2, ShapeBuilder};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};

@@ -129,7 +129,7 @@ fn parse_time(s: &str) -> Result<i64, String> {
     let mp = (m + 9) % 12;
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Ok((era * 146_097 + doe - 719_468) * eval::DAY)
+    Ok((era * 146_097 + doe - 719_468) * feedrank::util::time::DAY)
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {

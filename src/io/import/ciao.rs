@@ -22,6 +22,7 @@ use super::{
 use crate::graph::Graph;
 use crate::io::world_tsv::table::{Sep, Table};
 use crate::io::IoError;
+use crate::util::time::DAY;
 use crate::world::{Interner, Story, World};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -205,7 +206,7 @@ pub fn import_ciao(
     let (graph, stats) = Graph::from_edges(users.len(), &rows);
     report.friendships = stats;
 
-    let horizon = i64::from(opts.horizon_days) * 86_400;
+    let horizon = i64::from(opts.horizon_days) * DAY;
     let events = infer_likes(&graph, &stories, horizon);
     report.users = users.len();
     report.stories = stories.len();

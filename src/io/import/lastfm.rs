@@ -27,6 +27,7 @@ use crate::graph::Graph;
 use crate::io::world_tsv::civil::{civil_from_days, days_from_civil};
 use crate::io::world_tsv::table::{Sep, Table};
 use crate::io::IoError;
+use crate::util::time::DAY;
 use crate::world::{Interner, Story, World};
 use std::path::{Path, PathBuf};
 
@@ -66,8 +67,8 @@ pub const EARLIEST: i64 = 1_009_843_200;
 
 /// Unix seconds of the first of the month holding `ts`.
 fn month_start(ts: i64) -> i64 {
-    let (y, m, _) = civil_from_days(ts.div_euclid(86_400));
-    days_from_civil(y, m, 1) * 86_400
+    let (y, m, _) = civil_from_days(ts.div_euclid(DAY));
+    days_from_civil(y, m, 1) * DAY
 }
 
 /// Imports a Last.fm-style dataset.
@@ -118,7 +119,7 @@ pub fn import_lastfm(
             (None, Some((cy, cm))) => {
                 match (t.field(cy).parse::<i64>(), t.field(cm).parse::<u32>()) {
                     (Ok(y), Ok(m)) if (1..=12).contains(&m) && (1..=9999).contains(&y) => {
-                        Some(days_from_civil(y, m, 1) * 86_400)
+                        Some(days_from_civil(y, m, 1) * DAY)
                     }
                     _ => None,
                 }
@@ -173,7 +174,7 @@ pub fn import_lastfm(
     let kind = kinds.intern("tag");
     let mut stories = Vec::with_capacity(keys.len());
     for &(month, user, artist) in &keys {
-        let (y, m, _) = civil_from_days(month.div_euclid(86_400));
+        let (y, m, _) = civil_from_days(month.div_euclid(DAY));
         story_ids.intern(&format!(
             "u{}-a{}-{y:04}-{m:02}",
             users.name(user),
@@ -187,7 +188,7 @@ pub fn import_lastfm(
         });
     }
 
-    let horizon = i64::from(opts.horizon_days) * 86_400;
+    let horizon = i64::from(opts.horizon_days) * DAY;
     let events = infer_likes(&graph, &stories, horizon);
     report.users = users.len();
     report.stories = stories.len();

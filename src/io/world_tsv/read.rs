@@ -21,6 +21,7 @@ use super::table::{Row, Sep, Table};
 use crate::graph::{BuildStats, Graph};
 use crate::io::graph_file::{read_edges, GraphFormat};
 use crate::io::IoError;
+use crate::util::time::DAY;
 use crate::world::{Action, Event, Interaction, Interner, Story, Truth, World, WorldMeta};
 use rayon::slice::ParallelSliceMut;
 use std::collections::BTreeMap;
@@ -218,7 +219,7 @@ impl std::fmt::Display for LoadReport {
                 "  time span:    {} .. {} ({:.1} days)",
                 super::civil::format_utc(a),
                 super::civil::format_utc(b),
-                (b - a) as f64 / 86_400.0
+                (b - a) as f64 / DAY as f64
             )?,
             None => writeln!(f, "  time span:    (empty)")?,
         }
