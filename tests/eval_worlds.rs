@@ -402,7 +402,7 @@ fn json_has_the_issue_shape() {
     assert_eq!(methods["oracle"]["heads"].as_object().expect("o").len(), 5);
     // Ablations appear once added, with ndcg and delta.
     let without = r.method("random").expect("random").clone();
-    r.add_ablation("mf", &without);
+    r.add_ablation(feedrank::features::AblationGroup::Mf, &without);
     let v: serde_json::Value = serde_json::from_str(&r.to_json().expect("json")).expect("parse");
     let ab = &v["ablations"]["mf"];
     let model = r.method("model").expect("model").ndcg;

@@ -1,6 +1,7 @@
 //! Model files: round trip, and a clear error (never a panic) for every kind of bad file.
 mod model_world;
 use feedrank::config::Config;
+use feedrank::features::AblationGroup;
 use feedrank::model::file::{decode, encode, encode_unchecked, FORMAT_VERSION};
 use feedrank::model::{default_as_of, load, save, train, ModelError, TrainedModel};
 use model_world::toy_world;
@@ -24,6 +25,26 @@ fn round_trip_and_atomic_overwrite() {
     assert_eq!(names.len(), 1, "no temporary files left behind");
     let e = load(&dir.path().join("missing.frm")).unwrap_err();
     assert!(matches!(e, ModelError::Read { .. }), "{e}");
+}
+
+#[test]
+fn the_committed_model_and_an_ablated_one_reencode_to_the_same_bytes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(root.join("models/sample.frm")).unwrap();
+    let m = decode(&bytes, Path::new("models/sample.frm")).unwrap();
+    assert_eq!(encode(&m).unwrap(), bytes);
+    // ablation groups are stored as their names
+    let mut cfg = Config::default();
+    cfg.model.ablate = vec![AblationGroup::TieStrength, AblationGroup::Personalisation];
+    let w = toy_world(30, 5, 9);
+    let m = train(&w, default_as_of(&w).unwrap(), &cfg).unwrap();
+    let bytes = encode(&m).unwrap();
+    let needle = b"\x0ctie_strength\x0fpersonalisation";
+    assert!(bytes.windows(needle.len()).any(|w| w == needle));
+    assert_eq!(
+        decode(&bytes, Path::new("m.frm")).unwrap().ablate,
+        cfg.model.ablate
+    );
 }
 
 #[test]

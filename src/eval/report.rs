@@ -165,7 +165,7 @@ pub fn report_stats(result: &EvalResult, opts: &ReportOptions) -> ReportStats {
                 opts.seed,
             )
         });
-        ablations.push((g.clone(), Estimate { mean: ab.delta, ci }));
+        ablations.push((g.to_string(), Estimate { mean: ab.delta, ci }));
     }
     ReportStats {
         methods,
@@ -909,7 +909,7 @@ pub fn report_html(
             .iter()
             .flatten()
             .zip(&stats.ablations)
-            .map(|((g, a), (_, e))| vec![g.clone(), format!("{:.4}", a.ndcg), fmt_signed(e)])
+            .map(|((g, a), (_, e))| vec![g.to_string(), format!("{:.4}", a.ndcg), fmt_signed(e)])
             .collect();
         let mut body = html_table(
             &[

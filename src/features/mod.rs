@@ -4,11 +4,15 @@
 //! Takes a [`crate::world::World`] and a [`FeatureConfig`]; hands on [`FeatureSpace`] (world
 //! indices built once), per-viewer [`ViewerContext`]s, and rows written into caller-provided
 //! `&mut [f32]` slices in the order of [`NAMES`]. Shared by training, batch ranking and the
-//! debug binary, so they cannot disagree.
+//! debug binary, so they cannot disagree. The [`AblationGroup`]s name sets of these features
+//! that training can leave out.
+pub mod ablation;
+pub mod config;
 pub mod schema;
 pub mod space;
 
-pub use crate::config::FeatureConfig;
+pub use ablation::{AblationGroup, UnknownAblationGroup};
+pub use config::{FeatureConfig, SettingError};
 pub use schema::{Feature, Transform, NAMES, NUM_FEATURES, SCHEMA_VERSION};
 pub use space::{ExposureRow, FeatureSpace, MfAffinity, Scope, ViewerContext};
 

@@ -33,8 +33,8 @@ use std::path::PathBuf;
 pub enum ModelError {
     #[error("invalid parameter {name}: {message}")]
     InvalidParam { name: &'static str, message: String },
-    #[error("configuration {origin}: {message}")]
-    Config { origin: String, message: String },
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
     Feature(#[from] crate::features::FeatureError),
     #[error(transparent)]

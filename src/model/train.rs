@@ -7,9 +7,9 @@ use super::mf::{self as mfm, MfComparison, MfMethod, MfModel, MfSettings, MfSide
 use super::personal::{self, PersonalHead, Personalisation, P};
 use super::trained::{Head, HeadMeta, Scaler, TrainedModel, TrainingMeta};
 use super::ModelError;
-use crate::config::Config;
-use crate::features::Feature;
+use crate::config::{Config, ConfigError};
 use crate::features::{schema, FeatureSpace, NUM_FEATURES};
+use crate::features::{AblationGroup, Feature};
 use crate::metrics::{log_loss, roc_auc};
 use crate::util::math::sigmoid;
 use crate::util::time::{day_start, DAY};
@@ -185,9 +185,9 @@ pub fn train(world: &World, as_of: i64, cfg: &Config) -> Result<TrainedModel, Mo
 /// # Errors
 /// As [`train`].
 pub fn train_with(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Result<TrainedModel, ModelError> {
-    cfg.check().map_err(|message| ModelError::Config {
+    cfg.validate().map_err(|setting| ConfigError::Invalid {
         origin: "config".into(),
-        message,
+        setting,
     })?;
     if fs.config() != &cfg.features {
         return Err(ModelError::FeatureConfigMismatch {
@@ -196,7 +196,7 @@ pub fn train_with(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Result<Trained
     }
     let sampling = training_sampling(fs, as_of, cfg);
     let mut rows = build_rows_sampled(fs, as_of, sampling)?;
-    let use_mf = cfg.model.mf && !ablated(cfg, "mf");
+    let use_mf = cfg.model.mf && !cfg.model.ablates(AblationGroup::Mf);
     let mf = if use_mf && !rows.is_empty() {
         Some(fit_mf(fs.world(), &mut rows, as_of, cfg)?)
     } else {
@@ -259,60 +259,6 @@ fn weighted_log_loss(p: &[f64], y: &[bool], neg_weight: f64) -> Option<f64> {
         }
     }
     Some(sum / wsum)
-}
-
-/// Whether `group` is in `cfg.model.ablate`.
-pub fn ablated(cfg: &Config, group: &str) -> bool {
-    cfg.model.ablate.iter().any(|g| g == group)
-}
-
-/// The features of an ablation group (empty for `mf`'s factors and `personalisation`, which
-/// are switched off rather than masked; `mf` also masks its two features).
-pub fn group_features(group: &str) -> Vec<Feature> {
-    use Feature::*;
-    match group {
-        "graph" => vec![
-            IsFriend,
-            Embeddedness,
-            Jaccard,
-            AdamicAdar,
-            Dispersion,
-            DispNorm,
-            DispNormPaper,
-            RecursiveDispersion,
-            ViewerDegree,
-            AuthorDegree,
-            FriendsEngaged,
-            StructuralDiversity,
-        ],
-        "dispersion" => vec![Dispersion, DispNorm, DispNormPaper, RecursiveDispersion],
-        "tie_strength" => vec![
-            AffClick,
-            AffLike,
-            AffComment,
-            AffShare,
-            AffHide,
-            RecipEngagement,
-            DirectInteractions,
-            DaysSinceInteraction,
-        ],
-        "mf" => vec![MfAuthorAffinity, MfTopicAffinity],
-        // Both ways the model sees the viewer's topic taste: the observed per-topic rate and
-        // the MF topic affinity (they overlap; ablating one leaves the other).
-        "topic_taste" => vec![ViewerTopicRate, MfTopicAffinity],
-        _ => Vec::new(),
-    }
-}
-
-/// Which features are masked (left out of the fit, coefficient 0) under `cfg.model.ablate`.
-pub fn feature_mask(cfg: &Config) -> [bool; NUM_FEATURES] {
-    let mut m = [false; NUM_FEATURES];
-    for g in &cfg.model.ablate {
-        for f in group_features(g) {
-            m[f.idx()] = true;
-        }
-    }
-    m
 }
 
 /// Fits MF with time cross-fitting (see [`super::mf`]), writes the affinities into the rows'
@@ -501,7 +447,7 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
     let mc = &cfg.model;
     let scaler = Scaler::fit(&rows.x, NUM_FEATURES, schema::transforms().to_vec());
     let mut z = standardise(rows, &scaler);
-    let mask = feature_mask(cfg);
+    let mask = AblationGroup::mask(&mc.ablate);
     for (j, _) in mask.iter().enumerate().filter(|m| *m.1) {
         z.column_mut(j).fill(0.0);
     }
@@ -659,7 +605,7 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
             l
         }));
     }
-    let personal = if mc.personalisation && !ablated(cfg, "personalisation") {
+    let personal = if mc.personalisation && !mc.ablates(AblationGroup::Personalisation) {
         valid_from.map(|vf| fit_personal(rows, &z, &heads, &early, vf, cfg, pre_sampling))
     } else {
         None

@@ -3,8 +3,9 @@
 use super::mf::MfModel;
 use super::personal::{self, Personalisation, P};
 use super::scorer::Score;
-use crate::config::{FeatureConfig, ValueWeights};
+use crate::config::ValueWeights;
 use crate::features::schema::{self, Transform};
+use crate::features::{AblationGroup, FeatureConfig};
 use crate::util::math::sigmoid;
 use crate::world::Action;
 
@@ -129,8 +130,8 @@ pub struct TrainedModel {
     pub mf: Option<MfModel>,
     /// Per-viewer offsets (GLMix), if fitted.
     pub personal: Option<Personalisation>,
-    /// Feature groups left out of training (`Config.model.ablate`).
-    pub ablate: Vec<String>,
+    /// Groups left out of training (`Config.model.ablate`).
+    pub ablate: Vec<AblationGroup>,
 }
 
 impl TrainedModel {

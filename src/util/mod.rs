@@ -1,8 +1,0 @@
-//! Small helpers shared across the crate, at the bottom of the data flow: a stable hash
-//! ([`hash`]), UTC day arithmetic ([`time`]), the logistic function and a small dense solver
-//! ([`math`]), and HTML escaping ([`html`]). Depends on nothing else in the crate, so any
-//! module may import from it without creating a cycle.
-pub mod hash;
-pub mod html;
-pub mod math;
-pub mod time;
