@@ -3,7 +3,10 @@
 //! trainer (`[model]`) and the value score (`[value]`) read. Every field has a documented
 //! default, so an empty file (or no file) is a valid configuration. Unknown keys inside a known
 //! section are errors (typos should not pass silently); unknown top-level sections are kept in
-//! [`Config::other`] for stages that read their own section.
+//! [`Config::other`] for stages that read their own section. The `[features]` section
+//! ([`FeatureConfig`]), the ablation groups ([`AblationGroup`]) and the error of a bad value
+//! ([`SettingError`]) belong to `crate::features`, the lowest module that needs them, and are
+//! re-exported here.
 //!
 //! ```toml
 //! [features]
@@ -30,7 +33,8 @@
 //! mf_factors = 16
 //! personalisation = true         # per-viewer offsets (GLMix)
 //! personal_l2_grid = [8.0, 32.0, 128.0, 512.0]
-//! ablate = []                    # groups left out: graph, dispersion, tie_strength, mf, personalisation
+//! ablate = []                    # groups left out: graph, dispersion, tie_strength, mf,
+//!                                # topic_taste, personalisation
 //!
 //! [value]
 //! click = 1.0
@@ -39,9 +43,30 @@
 //! share = 6.0
 //! hide = -10.0
 //! ```
-use crate::model::ModelError;
+pub use crate::features::{AblationGroup, FeatureConfig, SettingError};
 use crate::world::Action;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Errors reading a configuration: each names where the configuration came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration {path}: {error}")]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// TOML syntax, an unknown key, a wrong type or an unknown ablation group.
+    #[error("configuration {origin}: {error}")]
+    Parse {
+        origin: String,
+        error: Box<toml::de::Error>,
+    },
+    #[error("configuration {origin}: {setting}")]
+    Invalid {
+        origin: String,
+        setting: SettingError,
+    },
+}
 
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -53,53 +78,6 @@ pub struct Config {
     /// Sections read by other stages (`[rank]`, `[eval]`, ...), kept as parsed.
     #[serde(flatten)]
     pub other: toml::Table,
-}
-
-/// `[features]`: how features are computed. Saved inside the model file, since scoring must
-/// use the same settings as training.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FeatureConfig {
-    /// Per-day multiplicative decay of past interactions (Twitter RealGraph: 0.955, a half-life
-    /// of about 15 days). An action `d` days (fractional) before `as_of` weighs `decay^d`.
-    pub decay_per_day: f64,
-    /// Window (days) for the author's recent engagement rate. Default 7.
-    pub author_rate_window_days: f64,
-    /// Cap for `days_since_interaction`; also its value when there was never an interaction.
-    /// Default 365.
-    pub max_days_since: f64,
-    /// Normalised dispersion `(disp + b)^alpha / (emb + c)`; default networkx's 1, 0, 0.
-    pub disp_alpha: f64,
-    pub disp_b: f64,
-    pub disp_c: f64,
-    /// Rounds of recursive dispersion. Default 3.
-    pub recursive_rounds: u32,
-}
-
-impl Default for FeatureConfig {
-    fn default() -> Self {
-        Self {
-            decay_per_day: 0.955,
-            author_rate_window_days: 7.0,
-            max_days_since: 365.0,
-            disp_alpha: 1.0,
-            disp_b: 0.0,
-            disp_c: 0.0,
-            recursive_rounds: 3,
-        }
-    }
-}
-
-impl FeatureConfig {
-    /// The graph-signal parameters these settings imply.
-    pub fn signal_params(&self) -> crate::graph::SignalParams {
-        crate::graph::SignalParams {
-            alpha: self.disp_alpha,
-            b: self.disp_b,
-            c: self.disp_c,
-            rounds: self.recursive_rounds,
-        }
-    }
 }
 
 /// `[model]`: how the engagement heads are trained.
@@ -144,9 +122,9 @@ pub struct ModelConfig {
     /// Prior precisions tried for the per-viewer offsets (larger = more shrinkage towards the
     /// global model); chosen per head on the validation split. Default `[8, 32, 128, 512]`.
     pub personal_l2_grid: Vec<f64>,
-    /// Feature groups left out of training (ablations): `graph`, `dispersion`,
-    /// `tie_strength`, `mf`, `personalisation`. Default none.
-    pub ablate: Vec<String>,
+    /// Groups left out of training (ablations): `graph`, `dispersion`, `tie_strength`, `mf`,
+    /// `topic_taste`, `personalisation` (see [`AblationGroup`]). Default none.
+    pub ablate: Vec<AblationGroup>,
 }
 
 impl Default for ModelConfig {
@@ -169,16 +147,6 @@ impl Default for ModelConfig {
         }
     }
 }
-
-/// Feature groups that `model.ablate` (and `feedrank eval --ablate`) can leave out.
-pub const ABLATION_GROUPS: [&str; 6] = [
-    "graph",
-    "dispersion",
-    "tie_strength",
-    "mf",
-    "topic_taste",
-    "personalisation",
-];
 
 /// `[value]`: weights of the value score `V = sum_k w_k * P_k` (negative for hide), so ranking
 /// policy changes without retraining. Defaults: click 1, like 2, comment 4, share 6, hide -10.
@@ -205,6 +173,17 @@ impl Default for ValueWeights {
 }
 
 impl ValueWeights {
+    /// Checks that every weight is finite.
+    ///
+    /// # Errors
+    /// [`SettingError`] when a weight is not finite.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        if self.as_array().iter().any(|w| !w.is_finite()) {
+            return Err(SettingError::new("value weights", "finite"));
+        }
+        Ok(())
+    }
+
     /// Weights in [`Action::ENGAGEMENTS`] order.
     pub fn as_array(&self) -> [f64; 5] {
         [self.click, self.like, self.comment, self.share, self.hide]
@@ -223,19 +202,88 @@ impl ValueWeights {
     }
 }
 
+impl ModelConfig {
+    /// Whether `group` is left out of training.
+    pub fn ablates(&self, group: AblationGroup) -> bool {
+        self.ablate.contains(&group)
+    }
+
+    /// Checks every value.
+    ///
+    /// # Errors
+    /// [`SettingError`] naming the first bad key.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        if !(self.validation_fraction >= 0.0 && self.validation_fraction < 1.0) {
+            return Err(SettingError::found(
+                "model.validation_fraction",
+                "in [0, 1)",
+                self.validation_fraction,
+            ));
+        }
+        if self.l2_grid.is_empty() || self.l2_grid.iter().any(|l| !(l.is_finite() && *l >= 0.0)) {
+            return Err(SettingError::new(
+                "model.l2_grid",
+                "a non-empty list of finite values >= 0",
+            ));
+        }
+        if self.grid_max_rows < 100 {
+            return Err(SettingError::new("model.grid_max_rows", "at least 100"));
+        }
+        if !(self.gradient_tolerance_per_row > 0.0 && self.gradient_tolerance_per_row.is_finite()) {
+            return Err(SettingError::new(
+                "model.gradient_tolerance_per_row",
+                "positive",
+            ));
+        }
+        if self.max_iterations == 0 {
+            return Err(SettingError::new("model.max_iterations", "at least 1"));
+        }
+        if !(self.negative_downsampling > 0.0 && self.negative_downsampling <= 1.0) {
+            return Err(SettingError::found(
+                "model.negative_downsampling",
+                "in (0, 1]",
+                self.negative_downsampling,
+            ));
+        }
+        if !["auto", "als", "bpr", "logistic"].contains(&self.mf_method.as_str()) {
+            return Err(SettingError::found(
+                "model.mf_method",
+                "\"auto\", \"als\", \"bpr\" or \"logistic\"",
+                format!("{:?}", self.mf_method),
+            ));
+        }
+        if !(1..=256).contains(&self.mf_factors) {
+            return Err(SettingError::new("model.mf_factors", "in 1..=256"));
+        }
+        if self.personal_l2_grid.is_empty()
+            || self
+                .personal_l2_grid
+                .iter()
+                .any(|l| !(l.is_finite() && *l > 0.0))
+        {
+            return Err(SettingError::new(
+                "model.personal_l2_grid",
+                "a non-empty list of values > 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Config {
     /// Parses and checks a configuration from TOML text; `origin` names it in errors.
     ///
     /// # Errors
-    /// [`ModelError::Config`] for TOML syntax, unknown keys, wrong types or invalid values.
-    pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ModelError> {
-        let cfg: Config = toml::from_str(text).map_err(|e| ModelError::Config {
+    /// [`ConfigError::Parse`] for TOML syntax, unknown keys, wrong types or unknown ablation
+    /// groups; [`ConfigError::Invalid`] for a value out of range.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             origin: origin.to_string(),
-            message: e.to_string(),
+            error: Box::new(e),
         })?;
-        cfg.check().map_err(|message| ModelError::Config {
+        cfg.validate().map_err(|setting| ConfigError::Invalid {
             origin: origin.to_string(),
-            message,
+            setting,
         })?;
         Ok(cfg)
     }
@@ -243,89 +291,23 @@ impl Config {
     /// Reads and checks a configuration file.
     ///
     /// # Errors
-    /// [`ModelError::Config`] when the file cannot be read or is invalid.
-    pub fn load(path: &Path) -> Result<Config, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ModelError::Config {
-            origin: path.display().to_string(),
-            message: e.to_string(),
+    /// [`ConfigError::Read`] when the file cannot be read, else as [`Config::from_toml_str`].
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.to_path_buf(),
+            error,
         })?;
         Self::from_toml_str(&text, &path.display().to_string())
     }
 
-    /// Checks every value; returns a message naming the bad key.
-    pub fn check(&self) -> Result<(), String> {
-        let f = &self.features;
-        if !(f.decay_per_day > 0.0 && f.decay_per_day <= 1.0) {
-            return Err(format!(
-                "features.decay_per_day must be in (0, 1], found {}",
-                f.decay_per_day
-            ));
-        }
-        if !(f.author_rate_window_days > 0.0 && f.author_rate_window_days.is_finite()) {
-            return Err("features.author_rate_window_days must be positive".into());
-        }
-        if !(f.max_days_since > 0.0 && f.max_days_since.is_finite()) {
-            return Err("features.max_days_since must be positive".into());
-        }
-        if ![f.disp_alpha, f.disp_b, f.disp_c]
-            .iter()
-            .all(|v| v.is_finite())
-        {
-            return Err("features.disp_alpha/disp_b/disp_c must be finite".into());
-        }
-        let m = &self.model;
-        if !(m.validation_fraction >= 0.0 && m.validation_fraction < 1.0) {
-            return Err(format!(
-                "model.validation_fraction must be in [0, 1), found {}",
-                m.validation_fraction
-            ));
-        }
-        if m.l2_grid.is_empty() || m.l2_grid.iter().any(|l| !(l.is_finite() && *l >= 0.0)) {
-            return Err("model.l2_grid must be a non-empty list of finite values >= 0".into());
-        }
-        if m.grid_max_rows < 100 {
-            return Err("model.grid_max_rows must be at least 100".into());
-        }
-        if !(m.gradient_tolerance_per_row > 0.0 && m.gradient_tolerance_per_row.is_finite()) {
-            return Err("model.gradient_tolerance_per_row must be positive".into());
-        }
-        if m.max_iterations == 0 {
-            return Err("model.max_iterations must be at least 1".into());
-        }
-        if !(m.negative_downsampling > 0.0 && m.negative_downsampling <= 1.0) {
-            return Err(format!(
-                "model.negative_downsampling must be in (0, 1], found {}",
-                m.negative_downsampling
-            ));
-        }
-        if !["auto", "als", "bpr", "logistic"].contains(&m.mf_method.as_str()) {
-            return Err(format!(
-                "model.mf_method must be \"auto\", \"als\", \"bpr\" or \"logistic\", found {:?}",
-                m.mf_method
-            ));
-        }
-        if !(1..=256).contains(&m.mf_factors) {
-            return Err("model.mf_factors must be in 1..=256".into());
-        }
-        if m.personal_l2_grid.is_empty()
-            || m.personal_l2_grid
-                .iter()
-                .any(|l| !(l.is_finite() && *l > 0.0))
-        {
-            return Err("model.personal_l2_grid must be a non-empty list of values > 0".into());
-        }
-        for g in &m.ablate {
-            if !ABLATION_GROUPS.contains(&g.as_str()) {
-                return Err(format!(
-                    "model.ablate: unknown group {g:?} (known: {})",
-                    ABLATION_GROUPS.join(", ")
-                ));
-            }
-        }
-        if self.value.as_array().iter().any(|w| !w.is_finite()) {
-            return Err("value weights must be finite".into());
-        }
-        Ok(())
+    /// Checks every value of every section.
+    ///
+    /// # Errors
+    /// [`SettingError`] naming the first bad key.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        self.features.validate()?;
+        self.model.validate()?;
+        self.value.validate()
     }
 }
 
@@ -362,5 +344,40 @@ mod tests {
         assert!(e.to_string().contains("decay_per_day"), "{e}");
         let e = Config::from_toml_str("[model]\nnegative_downsampling = 0\n", "t").unwrap_err();
         assert!(e.to_string().contains("negative_downsampling"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_value_is_a_structured_error() {
+        let e = Config::from_toml_str("[features]\ndecay_per_day = 1.5\n", "t.toml").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "configuration t.toml: features.decay_per_day must be in (0, 1], found 1.5"
+        );
+        let ConfigError::Invalid { setting, .. } = e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(setting.key, "features.decay_per_day");
+        let mut c = Config::default();
+        c.model.mf_method = "svd".into();
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "model.mf_method must be \"auto\", \"als\", \"bpr\" or \"logistic\", found \"svd\""
+        );
+        c.model.mf_method = "auto".into();
+        c.value.hide = f64::NAN;
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "value weights must be finite"
+        );
+    }
+
+    #[test]
+    fn ablation_groups_are_read_by_name() {
+        let c = Config::from_toml_str("[model]\nablate = [\"graph\", \"mf\"]\n", "t").unwrap();
+        assert_eq!(c.model.ablate, [AblationGroup::Graph, AblationGroup::Mf]);
+        assert!(c.model.ablates(AblationGroup::Mf) && !c.model.ablates(AblationGroup::Dispersion));
+        let e = Config::from_toml_str("[model]\nablate = [\"graphs\"]\n", "t").unwrap_err();
+        assert!(matches!(e, ConfigError::Parse { .. }), "{e:?}");
+        assert!(e.to_string().contains("unknown group \"graphs\""), "{e}");
     }
 }

@@ -20,6 +20,8 @@ pub enum Error {
     #[error(transparent)]
     Io(#[from] crate::io::IoError),
     #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
     Graph(#[from] crate::graph::GraphError),
     #[error(transparent)]
     Feature(#[from] crate::features::FeatureError),

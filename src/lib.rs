@@ -1,7 +1,8 @@
 //! feedrank: a news-feed ranking engine.
 //!
 //! Data flows one way: `io -> graph -> features -> model -> rank`, and the binaries in
-//! `src/bin/` write the output. See the README for the architecture map.
+//! `src/bin/` write the output; `util` holds the small helpers every layer may import. See the
+//! README for the architecture map.
 pub mod config;
 pub mod error;
 pub mod eval;
@@ -15,7 +16,7 @@ pub mod model;
 pub mod pipeline;
 pub mod rank;
 pub mod sim;
-mod util;
+pub mod util;
 pub mod world;
 
 pub use error::{Error, Result};

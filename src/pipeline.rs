@@ -244,7 +244,7 @@ impl<'w> FeedRanker<'w> {
 /// # Complexity
 /// O(size of the world), one pass, no allocation.
 pub fn world_fingerprint(world: &World) -> u64 {
-    let mut h = Fnv::default();
+    let mut h = crate::util::hash::Fnv1a::new();
     h.str(&world.meta.name);
     for name in world.users.names() {
         h.str(name);
@@ -271,31 +271,7 @@ pub fn world_fingerprint(world: &World) -> u64 {
         h.u64(u64::from(x.from) << 32 | u64::from(x.to));
         h.u64(u64::from(x.kind));
     }
-    h.0
-}
-
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn bytes(&mut self, b: &[u8]) {
-        for &x in b {
-            self.0 ^= u64::from(x);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn u64(&mut self, x: u64) {
-        self.bytes(&x.to_le_bytes());
-    }
-    fn str(&mut self, s: &str) {
-        self.u64(s.len() as u64);
-        self.bytes(s.as_bytes());
-    }
+    h.finish()
 }
 
 /// Trains the engagement model on `world` before `as_of` with `cfg`.

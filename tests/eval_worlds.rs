@@ -2,10 +2,11 @@
 //! list building, each baseline's ordering, precision denominators, the JSON shape, the oracle
 //! against random, and determinism across thread counts.
 
-use feedrank::eval::{self, EvalLists, EvalParams, NoModel, DAY, DEFAULT_GRADES};
+use feedrank::eval::{self, EvalLists, EvalParams, NoModel, DEFAULT_GRADES};
 use feedrank::graph::Graph;
 use feedrank::metrics::Gain;
 use feedrank::model::{Explanation, ModelError, Score, Scorer};
+use feedrank::util::time::DAY;
 use feedrank::world::{Action, Event, Exposure, Story, Truth, World};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -403,7 +404,7 @@ fn json_has_the_issue_shape() {
     assert_eq!(methods["oracle"]["heads"].as_object().expect("o").len(), 5);
     // Ablations appear once added, with ndcg and delta.
     let without = r.method("random").expect("random").clone();
-    r.add_ablation("mf", &without);
+    r.add_ablation(feedrank::features::AblationGroup::Mf, &without);
     let v: serde_json::Value = serde_json::from_str(&r.to_json().expect("json")).expect("parse");
     let ab = &v["ablations"]["mf"];
     let model = r.method("model").expect("model").ndcg;

@@ -1,8 +1,9 @@
 //! Model files: round trip, and a clear error (never a panic) for every kind of bad file.
 mod model_world;
 use feedrank::config::Config;
+use feedrank::features::AblationGroup;
 use feedrank::model::file::{decode, encode, encode_unchecked, FORMAT_VERSION};
-use feedrank::model::{default_as_of, load, save, train, ModelError, TrainedModel};
+use feedrank::model::{default_as_of, load, save, train, ModelDefect, ModelError, TrainedModel};
 use model_world::toy_world;
 use std::path::Path;
 
@@ -27,6 +28,26 @@ fn round_trip_and_atomic_overwrite() {
 }
 
 #[test]
+fn the_committed_model_and_an_ablated_one_reencode_to_the_same_bytes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(root.join("models/sample.frm")).unwrap();
+    let m = decode(&bytes, Path::new("models/sample.frm")).unwrap();
+    assert_eq!(encode(&m).unwrap(), bytes);
+    // ablation groups are stored as their names
+    let mut cfg = Config::default();
+    cfg.model.ablate = vec![AblationGroup::TieStrength, AblationGroup::Personalisation];
+    let w = toy_world(30, 5, 9);
+    let m = train(&w, default_as_of(&w).unwrap(), &cfg).unwrap();
+    let bytes = encode(&m).unwrap();
+    let needle = b"\x0ctie_strength\x0fpersonalisation";
+    assert!(bytes.windows(needle.len()).any(|w| w == needle));
+    assert_eq!(
+        decode(&bytes, Path::new("m.frm")).unwrap().ablate,
+        cfg.model.ablate
+    );
+}
+
+#[test]
 fn every_truncation_and_every_byte_flip_is_an_error() {
     let bytes = encode(&model()).unwrap();
     let p = Path::new("m.frm");
@@ -48,7 +69,30 @@ fn every_truncation_and_every_byte_flip_is_an_error() {
     }
     let mut extra = bytes.clone();
     extra.push(0);
-    assert!(matches!(decode(&extra, p), Err(ModelError::Corrupt { .. })));
+    let e = decode(&extra, p).unwrap_err();
+    assert!(
+        matches!(e, ModelError::TrailingBytes { expected, found, .. } if found == expected + 1),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .ends_with("1 bytes after the declared payload"),
+        "{e}"
+    );
+    // a flipped payload byte fails the checksum, which names both sums
+    let mut b = bytes.clone();
+    let last = b.len() - 1;
+    b[last] ^= 1;
+    let e = decode(&b, p).unwrap_err();
+    assert!(
+        matches!(e, ModelError::Checksum { stored, computed, .. } if stored != computed),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .ends_with("corrupt model file: checksum mismatch"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -74,7 +118,16 @@ fn schema_mismatch_is_named() {
     let mut m = model();
     m.feature_names[3] = "renamed".into();
     let e = decode(&encode_unchecked(&m).unwrap(), Path::new("m.frm")).unwrap_err();
-    assert!(matches!(e, ModelError::SchemaMismatch { .. }), "{e}");
+    assert!(
+        matches!(
+            &e,
+            ModelError::SchemaMismatch {
+                defect: ModelDefect::FeatureName { index: 3, found, .. },
+                ..
+            } if found == "renamed"
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("renamed"), "{e}");
     let mut m = model();
     m.schema_version += 1;
@@ -89,8 +142,12 @@ fn schema_mismatch_is_named() {
 fn non_finite_parameters_are_rejected() {
     let mut m = model();
     m.heads[0].coef[2] = f64::NAN;
+    let action = m.heads[0].action;
     let e = decode(&encode_unchecked(&m).unwrap(), Path::new("m.frm")).unwrap_err();
-    assert!(matches!(e, ModelError::NonFinite { .. }), "{e}");
+    assert!(
+        matches!(e, ModelError::NonFinite { what: ModelDefect::HeadParameters { action: a }, .. } if a == action),
+        "{e}"
+    );
     assert!(save(&m, &tempfile::tempdir().unwrap().path().join("x")).is_err());
     let mut m = model();
     m.scaler.scale[0] = 0.0;
@@ -99,5 +156,15 @@ fn non_finite_parameters_are_rejected() {
     let mut m = model();
     m.heads[0].coef.pop();
     let e = decode(&encode_unchecked(&m).unwrap(), Path::new("m.frm")).unwrap_err();
-    assert!(matches!(e, ModelError::Corrupt { .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ModelError::Inconsistent {
+                defect: ModelDefect::HeadWidth { found, expected, .. },
+                ..
+            } if found + 1 == expected
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("corrupt model file"), "{e}");
 }

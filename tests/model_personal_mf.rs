@@ -1,7 +1,7 @@
 //! MF inside the model (fold-in at scoring time) and per-viewer personalisation (GLMix).
 mod model_world;
 use feedrank::config::Config;
-use feedrank::features::FeatureSpace;
+use feedrank::features::{AblationGroup, FeatureSpace};
 use feedrank::model::{default_as_of, train_with, ModelScorer, Scorer};
 
 use model_world::toy_world;
@@ -159,7 +159,11 @@ fn ablated_groups_get_zero_coefficients_and_no_mf_or_offsets() {
     let w = toy_world(40, 6, 13);
     let as_of = default_as_of(&w).unwrap();
     let mut cfg = Config::default();
-    cfg.model.ablate = vec!["tie_strength".into(), "mf".into(), "personalisation".into()];
+    cfg.model.ablate = vec![
+        AblationGroup::TieStrength,
+        AblationGroup::Mf,
+        AblationGroup::Personalisation,
+    ];
     let fs = FeatureSpace::new(&w, &cfg.features).unwrap();
     let m = train_with(&fs, as_of, &cfg).unwrap();
     assert!(m.mf.is_none() && m.personal.is_none());
@@ -170,24 +174,34 @@ fn ablated_groups_get_zero_coefficients_and_no_mf_or_offsets() {
     for h in &m.heads {
         assert_eq!(h.coef[j], 0.0);
     }
-    cfg.model.ablate = vec!["nonsense".into()];
-    assert!(cfg.check().unwrap_err().contains("nonsense"));
+    assert_eq!(m.ablate, cfg.model.ablate);
+    // groups are read by name; an unknown name is an error that lists the known ones
+    let c = Config::from_toml_str("[model]\nablate = [\"mf\", \"topic_taste\"]\n", "t").unwrap();
+    assert_eq!(
+        c.model.ablate,
+        [AblationGroup::Mf, AblationGroup::TopicTaste]
+    );
+    let e = Config::from_toml_str("[model]\nablate = [\"nonsense\"]\n", "t").unwrap_err();
+    let e = e.to_string();
+    assert!(
+        e.contains("unknown group \"nonsense\"") && e.contains("tie_strength"),
+        "{e}"
+    );
 }
 
 #[test]
 fn topic_taste_ablation_masks_both_topic_taste_features_and_keeps_mf() {
-    let groups = feedrank::config::ABLATION_GROUPS;
-    for g in groups.iter().filter(|g| **g != "personalisation") {
-        assert!(
-            !feedrank::model::train::group_features(g).is_empty(),
-            "group {g} masks nothing"
-        );
+    for g in AblationGroup::ALL
+        .into_iter()
+        .filter(|&g| g != AblationGroup::Personalisation)
+    {
+        assert!(!g.features().is_empty(), "group {g} masks nothing");
     }
     let w = toy_world(40, 6, 13);
     let as_of = default_as_of(&w).unwrap();
     let mut cfg = Config::default();
-    cfg.model.ablate = vec!["topic_taste".into()];
-    cfg.check().unwrap();
+    cfg.model.ablate = vec![AblationGroup::TopicTaste];
+    cfg.validate().unwrap();
     let fs = FeatureSpace::new(&w, &cfg.features).unwrap();
     let m = train_with(&fs, as_of, &cfg).unwrap();
     let col = |name: &str| {

@@ -6,6 +6,7 @@ use feedrank::eval::report::{chart_names, report_stats};
 use feedrank::eval::{
     write_report, EvalResult, HeadCurves, ListStats, MethodResult, ReportExtras, ReportOptions,
 };
+use feedrank::features::AblationGroup;
 use feedrank::metrics::{calibration_curve, roc_curve, HeadMetrics, ListMetrics};
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
@@ -85,8 +86,8 @@ fn result() -> EvalResult {
     };
     let without_graph = method("graph", 0.5, lists, false, 7);
     let without_mf = method("mf", 0.58, lists, false, 8);
-    r.add_ablation("graph", &without_graph);
-    r.add_ablation("mf", &without_mf);
+    r.add_ablation(AblationGroup::Graph, &without_graph);
+    r.add_ablation(AblationGroup::Mf, &without_mf);
     r
 }
 
@@ -229,7 +230,10 @@ fn intervals_contain_means_and_are_deterministic() {
     // Ablations: graph helps a lot (delta ~0.1), paired interval above 0.
     let (g, e) = &s.ablations[0];
     assert_eq!(g, "graph");
-    assert_eq!(e.mean, r.ablations.as_ref().unwrap()["graph"].delta);
+    assert_eq!(
+        e.mean,
+        r.ablations.as_ref().unwrap()[&AblationGroup::Graph].delta
+    );
     let (a, b) = e.ci.unwrap();
     assert!(a > 0.0 && a <= e.mean && e.mean <= b);
     // A different seed gives different intervals; no resamples gives none.

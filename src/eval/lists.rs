@@ -16,15 +16,8 @@
 //!   actions (default click 1, like 2, comment 3, share 3); a hide makes it 0 (a negative).
 
 use super::EvalError;
-use crate::world::{Action, Exposure, World};
-
-/// Seconds in a day.
-pub const DAY: i64 = 86_400;
-
-/// Start (00:00 UTC) of the day holding `ts`.
-pub fn day_start(ts: i64) -> i64 {
-    ts - ts.rem_euclid(DAY)
-}
+use crate::util::time::day_start;
+use crate::world::{Action, Event, Exposure, World};
 
 /// The default split: the start of the UTC day holding the point at 80% of the world's time
 /// span (so the last ~20% is the test period).
@@ -99,86 +92,20 @@ impl EvalLists {
     /// # Complexity
     /// O(C log C + E log C) for C candidates and E test events.
     pub fn build(world: &World, split_at: i64, grades: &[f64; 5]) -> Result<Self, EvalError> {
-        let n_users = world.num_users().max(world.graph.num_nodes());
-        let check_user = |u: u32| {
-            if (u as usize) < n_users {
-                Ok(())
-            } else {
-                Err(EvalError::UnknownUser {
-                    user: u,
-                    users: n_users,
-                })
-            }
-        };
-        let check_story = |s: u32| {
-            if (s as usize) < world.stories.len() {
-                Ok(())
-            } else {
-                Err(EvalError::UnknownStory {
-                    story: s,
-                    stories: world.stories.len(),
-                })
-            }
-        };
+        let bounds = Bounds::of(world);
         // (viewer, story, ts) exposures.
-        let mut raw: Vec<(u32, u32, i64)> = Vec::new();
-        match world.meta.exposure {
-            Exposure::Logged => {
-                for ev in world.events.iter().filter(|e| e.ts >= split_at) {
-                    if ev.action == Action::Impression {
-                        check_user(ev.user)?;
-                        check_story(ev.story)?;
-                        raw.push((ev.user, ev.story, ev.ts));
-                    }
-                }
-            }
-            Exposure::FriendsOfAuthor => {
-                for (s, story) in world.stories.iter().enumerate() {
-                    if story.created_at < split_at {
-                        continue;
-                    }
-                    if (story.author as usize) < world.graph.num_nodes() {
-                        for &f in world.graph.neighbors(story.author) {
-                            raw.push((f, s as u32, story.created_at));
-                        }
-                    }
-                }
-            }
-        }
+        let mut raw = test_exposures(world, split_at, &bounds)?;
         raw.sort_unstable();
-        let test_events = || {
-            world
-                .events
-                .iter()
-                .filter(move |e| e.ts >= split_at && e.action != Action::Impression)
+        let implied = if world.meta.exposure == Exposure::Logged {
+            add_implied_impressions(world, split_at, &bounds, &mut raw)?
+        } else {
+            0
         };
-        // Latest exposure of (viewer, story) at or before ts, as an index into `raw`.
-        fn latest(raw: &[(u32, u32, i64)], v: u32, s: u32, ts: i64) -> Option<usize> {
-            let end = raw.partition_point(|&(a, b, t)| (a, b, t) <= (v, s, ts));
-            (end > 0 && raw[end - 1].0 == v && raw[end - 1].1 == s).then(|| end - 1)
-        }
-        let mut implied = 0usize;
-        if world.meta.exposure == Exposure::Logged {
-            let mut extra = Vec::new();
-            for ev in test_events() {
-                check_user(ev.user)?;
-                check_story(ev.story)?;
-                if latest(&raw, ev.user, ev.story, ev.ts).is_none() {
-                    extra.push((ev.user, ev.story, ev.ts));
-                }
-            }
-            extra.sort_unstable();
-            // Several engagements of one pair on one day imply a single impression.
-            extra.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1 && day_start(a.2) == day_start(b.2));
-            implied = extra.len();
-            raw.extend(extra);
-            raw.sort_unstable();
-        }
         // One candidate per (viewer, story, day): the first exposure.
         raw.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1 && day_start(a.2) == day_start(b.2));
         let mut actions = vec![0u8; raw.len()];
         let mut unattributed = 0usize;
-        for ev in test_events() {
+        for ev in test_engagements(world, split_at) {
             match latest(&raw, ev.user, ev.story, ev.ts) {
                 Some(i) => actions[i] |= 1 << (ev.action.index() - 1),
                 None => unattributed += 1,
@@ -238,6 +165,117 @@ impl EvalLists {
     }
 }
 
+/// The id ranges events and stories must fall in.
+struct Bounds {
+    users: usize,
+    stories: usize,
+}
+
+impl Bounds {
+    fn of(world: &World) -> Self {
+        Self {
+            users: world.num_users().max(world.graph.num_nodes()),
+            stories: world.stories.len(),
+        }
+    }
+
+    fn user(&self, u: u32) -> Result<(), EvalError> {
+        if (u as usize) < self.users {
+            Ok(())
+        } else {
+            Err(EvalError::UnknownUser {
+                user: u,
+                users: self.users,
+            })
+        }
+    }
+
+    fn story(&self, s: u32) -> Result<(), EvalError> {
+        if (s as usize) < self.stories {
+            Ok(())
+        } else {
+            Err(EvalError::UnknownStory {
+                story: s,
+                stories: self.stories,
+            })
+        }
+    }
+}
+
+/// The `(viewer, story, ts)` exposures of the test period, unsorted: the logged impressions,
+/// or every friend of the author of each test-period story at its creation.
+fn test_exposures(
+    world: &World,
+    split_at: i64,
+    bounds: &Bounds,
+) -> Result<Vec<(u32, u32, i64)>, EvalError> {
+    let mut raw: Vec<(u32, u32, i64)> = Vec::new();
+    match world.meta.exposure {
+        Exposure::Logged => {
+            for ev in world.events.iter().filter(|e| e.ts >= split_at) {
+                if ev.action == Action::Impression {
+                    bounds.user(ev.user)?;
+                    bounds.story(ev.story)?;
+                    raw.push((ev.user, ev.story, ev.ts));
+                }
+            }
+        }
+        Exposure::FriendsOfAuthor => {
+            for (s, story) in world.stories.iter().enumerate() {
+                if story.created_at < split_at {
+                    continue;
+                }
+                if (story.author as usize) < world.graph.num_nodes() {
+                    for &f in world.graph.neighbors(story.author) {
+                        raw.push((f, s as u32, story.created_at));
+                    }
+                }
+            }
+        }
+    }
+    Ok(raw)
+}
+
+/// The engagement events (every action but impressions) of the test period.
+fn test_engagements(world: &World, split_at: i64) -> impl Iterator<Item = &Event> {
+    world
+        .events
+        .iter()
+        .filter(move |e| e.ts >= split_at && e.action != Action::Impression)
+}
+
+/// Latest exposure of (viewer, story) at or before `ts` in sorted `raw`, as an index.
+fn latest(raw: &[(u32, u32, i64)], v: u32, s: u32, ts: i64) -> Option<usize> {
+    let end = raw.partition_point(|&(a, b, t)| (a, b, t) <= (v, s, ts));
+    (end > 0 && raw[end - 1].0 == v && raw[end - 1].1 == s).then(|| end - 1)
+}
+
+/// Logged worlds: adds to sorted `raw` (and keeps it sorted) the impression each engagement
+/// implies when the log has none of its (viewer, story) at or before it, one per (viewer,
+/// story, day); returns how many were added.
+fn add_implied_impressions(
+    world: &World,
+    split_at: i64,
+    bounds: &Bounds,
+    raw: &mut Vec<(u32, u32, i64)>,
+) -> Result<usize, EvalError> {
+    let mut extra = Vec::new();
+    for ev in test_engagements(world, split_at) {
+        bounds.user(ev.user)?;
+        bounds.story(ev.story)?;
+        if latest(raw, ev.user, ev.story, ev.ts).is_none() {
+            extra.push((ev.user, ev.story, ev.ts));
+        }
+    }
+    extra.sort_unstable();
+    // Several engagements of one pair on one day imply a single impression.
+    extra.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1 && day_start(a.2) == day_start(b.2));
+    let implied = extra.len();
+    raw.extend(extra);
+    raw.sort_unstable();
+    Ok(implied)
+}
+
 /// Relevance of an action bitmask: 0 when hidden, else the largest positive grade.
 fn relevance(actions: u8, grades: &[f64; 5]) -> f64 {
     if actions & (1 << (Action::Hide.index() - 1)) != 0 {
@@ -254,13 +292,6 @@ fn relevance(actions: u8, grades: &[f64; 5]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn day_start_handles_negative_times() {
-        assert_eq!(day_start(DAY + 5), DAY);
-        assert_eq!(day_start(-1), -DAY);
-        assert_eq!(day_start(0), 0);
-    }
 
     #[test]
     fn relevance_grades_and_hide() {

@@ -20,7 +20,8 @@
 //! - `random`: uniform scores from a ChaCha8 stream seeded by (seed, viewer, day).
 //! - `oracle`: `V = sum_k w_k * p_k` from the world's true probabilities for that impression.
 
-use super::lists::{Candidate, EvalList, DAY};
+use super::lists::{Candidate, EvalList};
+use crate::util::time::DAY;
 use crate::world::{Action, World};
 use rand::{Rng, SeedableRng};
 

@@ -18,7 +18,7 @@ pub mod methods;
 pub mod report;
 pub mod result;
 
-pub use lists::{day_start, default_split_at, Candidate, EvalList, EvalLists, DAY, DEFAULT_GRADES};
+pub use lists::{default_split_at, Candidate, EvalList, EvalLists, DEFAULT_GRADES};
 pub use methods::{tie_key, Baseline, EdgeRankParams};
 pub use report::{write_report, ReportExtras, ReportOptions};
 pub use result::{
@@ -506,6 +506,7 @@ pub fn evaluate_lists<S: Scorer>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::time::DAY;
     use crate::world::Exposure;
 
     /// `n` lists of 10 candidates (stories 0..10, one list per viewer), the only positive

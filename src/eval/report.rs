@@ -19,6 +19,7 @@ use super::result::{bootstrap_ci, paired_diff_ci, EvalResult, MethodResult};
 use super::EvalError;
 use crate::io::atomic::write_atomic;
 use crate::io::IoError;
+use crate::util::html::escape as html_escape;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -164,29 +165,13 @@ pub fn report_stats(result: &EvalResult, opts: &ReportOptions) -> ReportStats {
                 opts.seed,
             )
         });
-        ablations.push((g.clone(), Estimate { mean: ab.delta, ci }));
+        ablations.push((g.to_string(), Estimate { mean: ab.delta, ci }));
     }
     ReportStats {
         methods,
         diffs,
         ablations,
     }
-}
-
-/// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
@@ -663,7 +648,8 @@ fn attr_safe(s: &str) -> String {
         .collect()
 }
 
-/// The whole `index.html`.
+/// The whole `index.html`: one section per part of the result, in page order (the
+/// optional ones only when the result has them), behind a navigation bar.
 ///
 /// # Errors
 /// [`EvalError::Chart`] when a chart cannot be drawn.
@@ -673,10 +659,24 @@ pub fn report_html(
     extras: &ReportExtras,
     opts: &ReportOptions,
 ) -> Result<String, EvalError> {
-    let k = result.k;
-    let mut sections: Vec<Section> = Vec::new();
+    let sections: Vec<Section> = [
+        Some(overview_section(result, extras, opts)),
+        Some(feed_metrics_section(result, stats)?),
+        paired_diff_section(result, stats)?,
+        heads_section(result)?,
+        Some(ndcg_curve_section(result)?),
+        ablations_section(result, stats)?,
+        coefficients_section(extras, opts)?,
+        notes_section(extras),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Ok(html_page(&result.world, &sections))
+}
 
-    // Overview.
+/// The world, the test period, the interval method, the command and the result's notes.
+fn overview_section(result: &EvalResult, extras: &ReportExtras, opts: &ReportOptions) -> Section {
     let mut body = String::new();
     if !extras.world_summary.is_empty() {
         let _ = writeln!(body, "<p>{}</p>", html_escape(&extras.world_summary));
@@ -691,7 +691,7 @@ pub fn report_html(
         result.lists,
         result.stats.lists_skipped,
         result.stats.candidates,
-        k,
+        result.k,
         opts.resamples,
         opts.seed
     );
@@ -701,13 +701,16 @@ pub fn report_html(
     for n in &result.notes {
         let _ = writeln!(body, "<p class=\"note\">Note: {}.</p>", html_escape(n));
     }
-    sections.push(Section {
+    Section {
         id: "overview",
         title: format!("World {}", result.world),
         body,
-    });
+    }
+}
 
-    // Feed metrics with intervals.
+/// The feed metrics of every method with intervals, and the nDCG@k bar chart.
+fn feed_metrics_section(result: &EvalResult, stats: &ReportStats) -> Result<Section, EvalError> {
+    let k = result.k;
     let head: Vec<String> = vec![
         "method".into(),
         format!("nDCG@{k}"),
@@ -743,145 +746,165 @@ pub fn report_html(
         &bars,
         &(0..bars.len()).collect::<Vec<_>>(),
     )?));
-    sections.push(Section {
+    Ok(Section {
         id: "feed-metrics",
         title: format!("Feed metrics at k = {k}"),
         body,
-    });
+    })
+}
 
-    // Paired differences.
-    if !stats.diffs.is_empty() {
-        let rows: Vec<Vec<String>> = stats
+/// `model - method` in nDCG@k with a verdict and a chart (none without a `model` method).
+fn paired_diff_section(
+    result: &EvalResult,
+    stats: &ReportStats,
+) -> Result<Option<Section>, EvalError> {
+    if stats.diffs.is_empty() {
+        return Ok(None);
+    }
+    let k = result.k;
+    let rows: Vec<Vec<String>> = stats
+        .diffs
+        .iter()
+        .map(|(m, e)| {
+            let verdict = match e.ci {
+                Some((a, _)) if a > 0.0 => "model better",
+                Some((_, b)) if b < 0.0 => "model worse",
+                Some(_) => "not resolved",
+                None => "-",
+            };
+            vec![m.clone(), fmt_signed(e), verdict.to_string()]
+        })
+        .collect();
+    let mut body = html_table(
+        &[
+            "method".into(),
+            format!("model - method (nDCG@{k})"),
+            "95% CI excludes 0?".into(),
+        ],
+        &rows,
+    );
+    body.push_str(&chart_div(&bar_chart(
+        "paired_diff",
+        &format!("model - method, nDCG@{k} (paired, 95% CI)"),
+        "difference",
+        &stats.diffs,
+        &stats
             .diffs
             .iter()
-            .map(|(m, e)| {
-                let verdict = match e.ci {
-                    Some((a, _)) if a > 0.0 => "model better",
-                    Some((_, b)) if b < 0.0 => "model worse",
-                    Some(_) => "not resolved",
-                    None => "-",
-                };
-                vec![m.clone(), fmt_signed(e), verdict.to_string()]
-            })
-            .collect();
-        let mut body = html_table(
-            &[
-                "method".into(),
-                format!("model - method (nDCG@{k})"),
-                "95% CI excludes 0?".into(),
-            ],
-            &rows,
-        );
-        body.push_str(&chart_div(&bar_chart(
-            "paired_diff",
-            &format!("model - method, nDCG@{k} (paired, 95% CI)"),
-            "difference",
-            &stats.diffs,
-            &stats
-                .diffs
-                .iter()
-                .map(|(m, _)| method_color(result, m))
-                .collect::<Vec<_>>(),
-        )?));
-        sections.push(Section {
-            id: "paired-differences",
-            title: "Paired differences: model - baseline".into(),
-            body,
-        });
-    }
+            .map(|(m, _)| method_color(result, m))
+            .collect::<Vec<_>>(),
+    )?));
+    Ok(Some(Section {
+        id: "paired-differences",
+        title: "Paired differences: model - baseline".into(),
+        body,
+    }))
+}
 
-    // Head metrics, calibration and ROC.
+/// The head metrics of every method with probabilities, and per head a calibration and a
+/// ROC chart (none when no method has heads).
+fn heads_section(result: &EvalResult) -> Result<Option<Section>, EvalError> {
     let with_heads: Vec<&MethodResult> = result
         .methods
         .iter()
         .filter(|m| m.heads.is_some())
         .collect();
-    if !with_heads.is_empty() {
-        let fo = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |x| format!("{x:.4}"));
-        let mut rows = Vec::new();
-        for m in &with_heads {
-            for (h, hm) in m.heads.iter().flatten() {
-                rows.push(vec![
-                    m.name.clone(),
-                    h.clone(),
-                    fo(hm.auc),
-                    fo(hm.pr_auc),
-                    fo(hm.logloss),
-                    fo(hm.ne),
-                    fo(hm.calibration),
-                ]);
-            }
-        }
-        let mut body = html_table(
-            &[
-                "method".into(),
-                "head".into(),
-                "AUC".into(),
-                "PR-AUC".into(),
-                "log loss".into(),
-                "NE".into(),
-                "calibration".into(),
-            ],
-            &rows,
-        );
-        for h in curve_heads(result) {
-            let with: Vec<&MethodResult> = result
-                .methods
-                .iter()
-                .filter(|m| m.head_curves.contains_key(&h))
-                .collect();
-            let cal: Vec<Series> = with
-                .iter()
-                .map(|m| {
-                    (
-                        m.name.clone(),
-                        method_color(result, &m.name),
-                        m.head_curves[&h]
-                            .calibration
-                            .iter()
-                            .map(|b| (b.predicted, b.observed))
-                            .collect(),
-                    )
-                })
-                .collect();
-            let roc: Vec<Series> = with
-                .iter()
-                .map(|m| {
-                    (
-                        m.name.clone(),
-                        method_color(result, &m.name),
-                        m.head_curves[&h].roc.clone(),
-                    )
-                })
-                .collect();
-            let a = attr_safe(&h);
-            body.push_str("<div class=\"pair\">");
-            body.push_str(&chart_div(&line_chart(
-                &format!("calibration_{a}"),
-                &format!("{h}: calibration by decile"),
-                ("mean predicted probability", "observed rate"),
-                &cal,
-                true,
-                true,
-            )?));
-            body.push_str(&chart_div(&line_chart(
-                &format!("roc_{a}"),
-                &format!("{h}: ROC"),
-                ("false positive rate", "true positive rate"),
-                &roc,
-                true,
-                false,
-            )?));
-            body.push_str("</div>\n");
-        }
-        sections.push(Section {
-            id: "heads",
-            title: "Heads: calibration and ROC".into(),
-            body,
-        });
+    if with_heads.is_empty() {
+        return Ok(None);
     }
+    let fo = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |x| format!("{x:.4}"));
+    let mut rows = Vec::new();
+    for m in &with_heads {
+        for (h, hm) in m.heads.iter().flatten() {
+            rows.push(vec![
+                m.name.clone(),
+                h.clone(),
+                fo(hm.auc),
+                fo(hm.pr_auc),
+                fo(hm.logloss),
+                fo(hm.ne),
+                fo(hm.calibration),
+            ]);
+        }
+    }
+    let mut body = html_table(
+        &[
+            "method".into(),
+            "head".into(),
+            "AUC".into(),
+            "PR-AUC".into(),
+            "log loss".into(),
+            "NE".into(),
+            "calibration".into(),
+        ],
+        &rows,
+    );
+    for h in curve_heads(result) {
+        body.push_str(&head_curves_html(result, &h)?);
+    }
+    Ok(Some(Section {
+        id: "heads",
+        title: "Heads: calibration and ROC".into(),
+        body,
+    }))
+}
 
-    // nDCG@k curve.
+/// The calibration and ROC charts of head `h`, side by side, one series per method that has
+/// curves for it.
+fn head_curves_html(result: &EvalResult, h: &str) -> Result<String, EvalError> {
+    let with: Vec<&MethodResult> = result
+        .methods
+        .iter()
+        .filter(|m| m.head_curves.contains_key(h))
+        .collect();
+    let cal: Vec<Series> = with
+        .iter()
+        .map(|m| {
+            (
+                m.name.clone(),
+                method_color(result, &m.name),
+                m.head_curves[h]
+                    .calibration
+                    .iter()
+                    .map(|b| (b.predicted, b.observed))
+                    .collect(),
+            )
+        })
+        .collect();
+    let roc: Vec<Series> = with
+        .iter()
+        .map(|m| {
+            (
+                m.name.clone(),
+                method_color(result, &m.name),
+                m.head_curves[h].roc.clone(),
+            )
+        })
+        .collect();
+    let a = attr_safe(h);
+    let mut out = String::from("<div class=\"pair\">");
+    out.push_str(&chart_div(&line_chart(
+        &format!("calibration_{a}"),
+        &format!("{h}: calibration by decile"),
+        ("mean predicted probability", "observed rate"),
+        &cal,
+        true,
+        true,
+    )?));
+    out.push_str(&chart_div(&line_chart(
+        &format!("roc_{a}"),
+        &format!("{h}: ROC"),
+        ("false positive rate", "true positive rate"),
+        &roc,
+        true,
+        false,
+    )?));
+    out.push_str("</div>\n");
+    Ok(out)
+}
+
+/// Mean nDCG@k for k = 1.. per method, as lines.
+fn ndcg_curve_section(result: &EvalResult) -> Result<Section, EvalError> {
     let series: Vec<Series> = result
         .methods
         .iter()
@@ -904,7 +927,7 @@ pub fn report_html(
         .map(|m| m.ndcg_curve.len())
         .max()
         .unwrap_or(0);
-    sections.push(Section {
+    Ok(Section {
         id: "ndcg-curve",
         title: format!("nDCG@k for k = 1..{max_k}"),
         body: chart_div(&line_chart(
@@ -915,89 +938,109 @@ pub fn report_html(
             false,
             false,
         )?),
-    });
+    })
+}
 
-    // Ablations.
-    if !stats.ablations.is_empty() {
-        let rows: Vec<Vec<String>> = result
-            .ablations
-            .iter()
-            .flatten()
-            .zip(&stats.ablations)
-            .map(|((g, a), (_, e))| vec![g.clone(), format!("{:.4}", a.ndcg), fmt_signed(e)])
-            .collect();
-        let mut body = html_table(
-            &[
-                "group".into(),
-                format!("nDCG@{k} without"),
-                "delta (full - without), 95% CI".into(),
-            ],
-            &rows,
-        );
-        body.push_str(&chart_div(&bar_chart(
-            "ablations",
-            &format!("nDCG@{k} lost without each feature group (paired, 95% CI)"),
-            "delta nDCG",
-            &stats.ablations,
-            &(0..stats.ablations.len()).collect::<Vec<_>>(),
+/// nDCG@k without each ablated group and the paired loss (none without ablations).
+fn ablations_section(
+    result: &EvalResult,
+    stats: &ReportStats,
+) -> Result<Option<Section>, EvalError> {
+    if stats.ablations.is_empty() {
+        return Ok(None);
+    }
+    let k = result.k;
+    let rows: Vec<Vec<String>> = result
+        .ablations
+        .iter()
+        .flatten()
+        .zip(&stats.ablations)
+        .map(|((g, a), (_, e))| vec![g.to_string(), format!("{:.4}", a.ndcg), fmt_signed(e)])
+        .collect();
+    let mut body = html_table(
+        &[
+            "group".into(),
+            format!("nDCG@{k} without"),
+            "delta (full - without), 95% CI".into(),
+        ],
+        &rows,
+    );
+    body.push_str(&chart_div(&bar_chart(
+        "ablations",
+        &format!("nDCG@{k} lost without each feature group (paired, 95% CI)"),
+        "delta nDCG",
+        &stats.ablations,
+        &(0..stats.ablations.len()).collect::<Vec<_>>(),
+    )?));
+    Ok(Some(Section {
+        id: "ablations",
+        title: "Ablations per feature group".into(),
+        body,
+    }))
+}
+
+/// Each head's largest standardised coefficients (none when the caller gave none).
+fn coefficients_section(
+    extras: &ReportExtras,
+    opts: &ReportOptions,
+) -> Result<Option<Section>, EvalError> {
+    if extras.coefficients.is_empty() {
+        return Ok(None);
+    }
+    let mut body = String::from(
+        "<p>Coefficients of each head's logistic regression on standardised features \
+         (change in log-odds per standard deviation), largest by absolute value.</p>\n",
+    );
+    for (head, coefs) in &extras.coefficients {
+        if coefs.is_empty() {
+            continue;
+        }
+        let top = top_coefficients(coefs, opts.top_coefficients);
+        body.push_str(&chart_div(&hbar_chart(
+            &format!("coef_{}", attr_safe(head)),
+            &format!("{head}: largest coefficients"),
+            &top,
         )?));
-        sections.push(Section {
-            id: "ablations",
-            title: "Ablations per feature group".into(),
-            body,
-        });
     }
+    Ok(Some(Section {
+        id: "coefficients",
+        title: "What the model learned".into(),
+        body,
+    }))
+}
 
-    // Coefficients.
-    if !extras.coefficients.is_empty() {
-        let mut body = String::from(
-            "<p>Coefficients of each head's logistic regression on standardised features \
-             (change in log-odds per standard deviation), largest by absolute value.</p>\n",
-        );
-        for (head, coefs) in &extras.coefficients {
-            if coefs.is_empty() {
-                continue;
-            }
-            let top = top_coefficients(coefs, opts.top_coefficients);
-            body.push_str(&chart_div(&hbar_chart(
-                &format!("coef_{}", attr_safe(head)),
-                &format!("{head}: largest coefficients"),
-                &top,
-            )?));
-        }
-        sections.push(Section {
-            id: "coefficients",
-            title: "What the model learned".into(),
-            body,
-        });
+/// The caller's notes (none without notes).
+fn notes_section(extras: &ReportExtras) -> Option<Section> {
+    if extras.notes.is_empty() {
+        return None;
     }
-
-    if !extras.notes.is_empty() {
-        let mut body = String::new();
-        for n in &extras.notes {
-            let _ = writeln!(body, "<p>{}</p>", html_escape(n));
-        }
-        sections.push(Section {
-            id: "notes",
-            title: "Notes".into(),
-            body,
-        });
+    let mut body = String::new();
+    for n in &extras.notes {
+        let _ = writeln!(body, "<p>{}</p>", html_escape(n));
     }
+    Some(Section {
+        id: "notes",
+        title: "Notes".into(),
+        body,
+    })
+}
 
+/// The page around `sections`: head with the style sheet, title, navigation, sections.
+fn html_page(world: &str, sections: &[Section]) -> String {
     let mut html = String::new();
     let _ = write!(
         html,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <title>feedrank evaluation: {w}</title>\n<style>\n{css}</style>\n</head>\n<body>\n\
          <h1>feedrank evaluation: {w}</h1>\n<nav>",
-        w = html_escape(&result.world),
+        w = html_escape(world),
         css = REPORT_CSS
     );
-    for s in &sections {
+    for s in sections {
         let _ = write!(html, "<a href=\"#{}\">{}</a> ", s.id, html_escape(&s.title));
     }
     html.push_str("</nav>\n");
-    for s in &sections {
+    for s in sections {
         let _ = write!(
             html,
             "<section id=\"{}\">\n<h2>{}</h2>\n{}</section>\n",
@@ -1007,7 +1050,7 @@ pub fn report_html(
         );
     }
     html.push_str("</body>\n</html>\n");
-    Ok(html)
+    html
 }
 
 const REPORT_CSS: &str =

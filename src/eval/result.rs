@@ -9,6 +9,7 @@
 //! are `null`. Per-list values, the nDCG@1..50 curve and the head curves are kept in memory
 //! (not serialised) for reports.
 
+use crate::features::AblationGroup;
 use crate::metrics::{CalibrationBin, HeadMetrics, ListMetrics};
 use rand::{Rng, SeedableRng};
 use serde::ser::SerializeMap;
@@ -93,7 +94,7 @@ pub struct EvalResult {
     #[serde(serialize_with = "methods_as_map")]
     pub methods: Vec<MethodResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ablations: Option<BTreeMap<String, Ablation>>,
+    pub ablations: Option<BTreeMap<AblationGroup, Ablation>>,
     #[serde(skip)]
     pub stats: ListStats,
     /// Notes for the reader (e.g. "model not available: baselines only").
@@ -118,10 +119,10 @@ impl EvalResult {
     /// Records an ablation: `without` is the model retrained without `group`, evaluated on
     /// the same lists. Does nothing but store `ndcg` with `delta = NaN` when there is no
     /// `model` method.
-    pub fn add_ablation(&mut self, group: &str, without: &MethodResult) {
+    pub fn add_ablation(&mut self, group: AblationGroup, without: &MethodResult) {
         let full = self.method("model").map_or(f64::NAN, |m| m.ndcg);
         self.ablations.get_or_insert_with(BTreeMap::new).insert(
-            group.to_string(),
+            group,
             Ablation {
                 ndcg: without.ndcg,
                 delta: full - without.ndcg,

@@ -21,10 +21,10 @@ use super::asof::AsOfTables;
 use super::exposures::{build_exposures, ExposureRow};
 use super::indices::Indices;
 use super::scope::Scope;
+use super::FeatureConfig;
 use super::FeatureError;
 #[cfg(doc)]
 use super::ViewerContext;
-use crate::config::FeatureConfig;
 use crate::graph::EdgeSignals;
 #[cfg(doc)]
 use crate::world::Action;
@@ -243,14 +243,7 @@ impl<'w> FeatureSpace<'w> {
 }
 
 fn check_config(cfg: &FeatureConfig) -> Result<(), FeatureError> {
-    let c = crate::config::Config {
-        features: cfg.clone(),
-        ..Default::default()
-    };
-    c.check().map_err(|message| FeatureError::InvalidParam {
-        name: "features",
-        message,
-    })
+    Ok(cfg.validate()?)
 }
 
 /// Checks that the world's ids are in range and the signals match the graph; returns the

@@ -17,7 +17,7 @@ use std::io::BufRead;
 use std::path::Path;
 use std::str::FromStr;
 
-use super::{open_text, IoError};
+use super::{open_text, IoError, ParseProblem};
 use crate::graph::{BuildStats, Graph};
 use crate::world::Interner;
 
@@ -83,18 +83,14 @@ impl FromStr for GraphFormat {
 }
 
 fn read_error(path: &Path, line: usize, e: &std::io::Error) -> IoError {
-    IoError::Parse {
-        path: path.to_path_buf(),
-        line,
-        message: format!("read error: {e}"),
-    }
+    parse_error(path, line, ParseProblem::Read(e.to_string()))
 }
 
-fn parse_error(path: &Path, line: usize, message: String) -> IoError {
+fn parse_error(path: &Path, line: usize, problem: ParseProblem) -> IoError {
     IoError::Parse {
         path: path.to_path_buf(),
         line,
-        message,
+        problem,
     }
 }
 
@@ -160,10 +156,7 @@ pub fn read_edges_from<R: BufRead>(
                         return Err(parse_error(
                             path,
                             line_no,
-                            format!(
-                                "expected 2 whitespace-separated user ids (SNAP edge list), \
-                                 found {found} field(s)"
-                            ),
+                            ParseProblem::SnapFieldCount { found },
                         ));
                     }
                 };
@@ -173,21 +166,16 @@ pub fn read_edges_from<R: BufRead>(
                 let Some(width) = header_fields else {
                     if line.trim().is_empty() {
                         // A blank line before the header is still "no header".
-                        return Err(parse_error(
-                            path,
-                            line_no,
-                            "expected the header user_a<TAB>user_b, found a blank line".into(),
-                        ));
+                        return Err(parse_error(path, line_no, ParseProblem::BlankHeader));
                     }
                     let mut f = line.split('\t');
                     if f.next() != Some("user_a") || f.next() != Some("user_b") {
                         return Err(parse_error(
                             path,
                             line_no,
-                            format!(
-                                "expected a header starting with user_a<TAB>user_b, found {:?}",
-                                truncate(line, 80)
-                            ),
+                            ParseProblem::BadHeader {
+                                found: truncate(line, 80).to_string(),
+                            },
                         ));
                     }
                     header_fields = Some(line.split('\t').count());
@@ -201,7 +189,10 @@ pub fn read_edges_from<R: BufRead>(
                     return Err(parse_error(
                         path,
                         line_no,
-                        format!("expected {width} tab-separated fields (as in the header), found {found}"),
+                        ParseProblem::FieldCount {
+                            expected: width,
+                            found,
+                        },
                     ));
                 }
                 let mut f = line.split('\t');
@@ -211,9 +202,10 @@ pub fn read_edges_from<R: BufRead>(
                     return Err(parse_error(
                         path,
                         line_no,
-                        format!(
-                            "expected two non-empty user ids without spaces, found {a:?} and {b:?}"
-                        ),
+                        ParseProblem::BadUserIds {
+                            a: a.to_string(),
+                            b: b.to_string(),
+                        },
                     ));
                 }
                 rows.push((users.intern(a), users.intern(b)));
@@ -373,10 +365,10 @@ mod tests {
         let p = write(&d, "g.txt", "# c\n1 2\n3 4 5\n");
         let e = read_edges(&p, GraphFormat::Snap, &mut Interner::new()).unwrap_err();
         match &e {
-            IoError::Parse { line, message, .. } => {
+            IoError::Parse { line, problem, .. } => {
                 assert_eq!(*line, 3);
-                assert!(message.contains("expected 2"), "{message}");
-                assert!(message.contains("found 3"), "{message}");
+                assert_eq!(*problem, ParseProblem::SnapFieldCount { found: 3 });
+                assert!(problem.to_string().contains("expected 2"), "{problem}");
             }
             other => panic!("expected Parse, got {other:?}"),
         }
@@ -392,19 +384,35 @@ mod tests {
         let p = write(&d, "a.tsv", "a\tb\n1\t2\n");
         let e = read_edges(&p, GraphFormat::Tsv, &mut Interner::new()).unwrap_err();
         match &e {
-            IoError::Parse { line, message, .. } => {
+            IoError::Parse { line, problem, .. } => {
                 assert_eq!(*line, 1);
-                assert!(message.contains("user_a<TAB>user_b"), "{message}");
+                assert!(
+                    matches!(problem, ParseProblem::BadHeader { .. }),
+                    "{problem}"
+                );
+                assert!(
+                    problem.to_string().contains("user_a<TAB>user_b"),
+                    "{problem}"
+                );
             }
             other => panic!("expected Parse, got {other:?}"),
         }
         let p = write(&d, "b.tsv", "user_a\tuser_b\tw\n1\t2\t3\n1\t2\n");
         let e = read_edges(&p, GraphFormat::Tsv, &mut Interner::new()).unwrap_err();
         match &e {
-            IoError::Parse { line, message, .. } => {
+            IoError::Parse { line, problem, .. } => {
                 assert_eq!(*line, 3);
-                assert!(message.contains("expected 3"), "{message}");
-                assert!(message.contains("found 2"), "{message}");
+                assert_eq!(
+                    *problem,
+                    ParseProblem::FieldCount {
+                        expected: 3,
+                        found: 2
+                    }
+                );
+                assert_eq!(
+                    problem.to_string(),
+                    "expected 3 tab-separated fields (as in the header), found 2"
+                );
             }
             other => panic!("expected Parse, got {other:?}"),
         }

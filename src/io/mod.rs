@@ -22,15 +22,41 @@ pub enum IoError {
     },
     #[error("{path}: the file is empty (expected {expected})")]
     Empty { path: PathBuf, expected: String },
-    #[error("{path}:{line}: {message}")]
+    #[error("{path}:{line}: {problem}")]
     Parse {
         path: PathBuf,
         line: usize,
-        message: String,
+        problem: ParseProblem,
     },
     /// A validation error in a world directory (file, line, expected vs found).
     #[error(transparent)]
     World(#[from] world_tsv::WorldError),
+}
+
+/// What is wrong with one line of a text file ([`IoError::Parse`] names the file and line).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseProblem {
+    /// Reading or decompressing failed (the system's message).
+    #[error("read error: {0}")]
+    Read(String),
+    /// The line is not valid UTF-8 (worded as `BufRead::read_line` words it).
+    #[error("read error: stream did not contain valid UTF-8")]
+    NotUtf8,
+    /// A SNAP edge-list line without exactly two fields.
+    #[error("expected 2 whitespace-separated user ids (SNAP edge list), found {found} field(s)")]
+    SnapFieldCount { found: usize },
+    /// A friendship TSV file whose first line is blank.
+    #[error("expected the header user_a<TAB>user_b, found a blank line")]
+    BlankHeader,
+    /// A friendship TSV header not starting with `user_a<TAB>user_b` (its first 80 characters).
+    #[error("expected a header starting with user_a<TAB>user_b, found {found:?}")]
+    BadHeader { found: String },
+    /// A row with another number of fields than the header.
+    #[error("expected {expected} tab-separated fields (as in the header), found {found}")]
+    FieldCount { expected: usize, found: usize },
+    /// A friendship row with an empty user id or one containing a space.
+    #[error("expected two non-empty user ids without spaces, found {a:?} and {b:?}")]
+    BadUserIds { a: String, b: String },
 }
 
 /// Opens a text file for buffered reading; a name ending in `.gz` is decompressed on the fly.

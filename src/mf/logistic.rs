@@ -21,10 +21,9 @@
 //!
 //! # Complexity
 //! Per iteration O(nnz x (k + 1)^2 + (rows + cols) x (k + 1)^3); memory O(nnz + (rows + cols) k).
-use super::linalg::solve_spd;
 use super::{Factors, MfError};
 use crate::graph::Graph;
-use crate::model::fit::sigmoid;
+use crate::util::math::{sigmoid, solve_spd};
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 

@@ -94,10 +94,12 @@ impl<'a> ModelScorer<'a> {
                 ),
             });
         }
-        model.check().map_err(|(_, message)| ModelError::Corrupt {
-            path: "<in memory>".into(),
-            message,
-        })?;
+        model
+            .validate()
+            .map_err(|defect| ModelError::Inconsistent {
+                path: "<in memory>".into(),
+                defect,
+            })?;
         let mut coef_t = vec![[0.0; MAX_HEADS]; NUM_FEATURES];
         for (h, head) in model.heads.iter().take(MAX_HEADS).enumerate() {
             for (j, c) in head.coef.iter().take(NUM_FEATURES).enumerate() {
@@ -298,7 +300,7 @@ impl ModelScorer<'_> {
             let k = head.action.index() - 1;
             if k < 5 {
                 let off = offsets.map_or(0.0, |o| personal::offset_logit(&o[k], &inp));
-                let p = super::fit::sigmoid(head.intercept + acc[h] + off);
+                let p = crate::util::math::sigmoid(head.intercept + acc[h] + off);
                 s.p[k] = p;
                 s.value += self.weights[k] * p;
             }

@@ -12,9 +12,10 @@
 //! version lets us change encoders). Loading checks, in order: magic, version, length
 //! (truncation), checksum (corruption), decoding (with a size limit), the feature schema
 //! against this build, dimensions and finiteness of every parameter. Writes are atomic.
-use super::trained::TrainedModel;
+use super::trained::{DefectKind, TrainedModel};
 use super::ModelError;
 use crate::features::schema;
+use crate::util::hash::fnv1a;
 use std::path::Path;
 
 /// Magic bytes at the start of every model file.
@@ -24,15 +25,6 @@ pub const MAGIC: [u8; 8] = *b"FRMODEL\0";
 pub const FORMAT_VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 8;
 const LIMIT: usize = 1 << 30;
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
 
 /// Encodes a model into file bytes.
 ///
@@ -139,16 +131,19 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<TrainedModel, ModelError> {
         });
     }
     if found > len {
-        return Err(ModelError::Corrupt {
+        return Err(ModelError::TrailingBytes {
             path: p(),
-            message: format!("{} bytes after the declared payload", found - len),
+            expected: HEADER as u64 + len,
+            found: bytes.len() as u64,
         });
     }
     let payload = &bytes[HEADER..];
-    if fnv1a(payload) != sum {
-        return Err(ModelError::Corrupt {
+    let computed = fnv1a(payload);
+    if computed != sum {
+        return Err(ModelError::Checksum {
             path: p(),
-            message: "checksum mismatch".into(),
+            stored: sum,
+            computed,
         });
     }
     let cfg = bincode::config::standard().with_limit::<LIMIT>();
@@ -158,9 +153,9 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<TrainedModel, ModelError> {
             message: format!("cannot decode: {e}"),
         })?;
     if used != payload.len() {
-        return Err(ModelError::Corrupt {
+        return Err(ModelError::UndecodedBytes {
             path: p(),
-            message: format!("{} undecoded payload bytes", payload.len() - used),
+            bytes: payload.len() - used,
         });
     }
     check(&model, path)?;
@@ -168,20 +163,17 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<TrainedModel, ModelError> {
 }
 
 fn check(model: &TrainedModel, path: &Path) -> Result<(), ModelError> {
-    model.check().map_err(|(kind, message)| match kind {
-        "schema" => ModelError::SchemaMismatch {
-            path: path.to_path_buf(),
-            found_version: model.schema_version,
-            expected_version: schema::SCHEMA_VERSION,
-            message,
-        },
-        "nonfinite" => ModelError::NonFinite {
-            path: path.to_path_buf(),
-            what: message,
-        },
-        _ => ModelError::Corrupt {
-            path: path.to_path_buf(),
-            message,
-        },
+    model.validate().map_err(|defect| {
+        let path = path.to_path_buf();
+        match defect.kind() {
+            DefectKind::Schema => ModelError::SchemaMismatch {
+                path,
+                found_version: model.schema_version,
+                expected_version: schema::SCHEMA_VERSION,
+                defect,
+            },
+            DefectKind::NonFinite => ModelError::NonFinite { path, what: defect },
+            DefectKind::Corrupt => ModelError::Inconsistent { path, defect },
+        }
     })
 }

@@ -8,6 +8,7 @@ use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, ArrayView2};
 
+
 /// Parameters of one fit (already checked by the caller's config).
 #[derive(Debug, Clone, Copy)]
 pub struct FitParams {
@@ -85,20 +86,10 @@ pub fn fit_logistic(
     Ok(Linear { coef, intercept })
 }
 
-/// The logistic function.
-#[inline]
-pub fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::math::sigmoid;
     use ndarray::Array2;
     use rand::{Rng, SeedableRng};
 

@@ -23,8 +23,8 @@ pub use file::{load, save};
 pub use mf::{MfMethod, MfModel};
 pub use personal::Personalisation;
 pub use scorer::{Contribution, Explanation, Score, Scorer};
-pub use train::{build_rows, day_start, default_as_of, train, train_with, Rows};
-pub use trained::{Head, HeadMeta, Scaler, TrainedModel, TrainingMeta};
+pub use train::{build_rows, default_as_of, train, train_with, Rows};
+pub use trained::{DefectKind, Head, HeadMeta, ModelDefect, Scaler, TrainedModel, TrainingMeta};
 
 use std::path::PathBuf;
 
@@ -33,8 +33,8 @@ use std::path::PathBuf;
 pub enum ModelError {
     #[error("invalid parameter {name}: {message}")]
     InvalidParam { name: &'static str, message: String },
-    #[error("configuration {origin}: {message}")]
-    Config { origin: String, message: String },
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
     Feature(#[from] crate::features::FeatureError),
     /// A viewer's or a candidate's features could not be computed while scoring.
@@ -70,20 +70,45 @@ pub enum ModelError {
         found: u32,
         expected: u32,
     },
+    /// The payload could not be encoded or decoded (the encoder's message), or an in-memory
+    /// model failed its check.
     #[error("{path}: corrupt model file: {message}")]
     Corrupt { path: PathBuf, message: String },
+    /// The payload's checksum differs from the one in the header.
+    #[error("{path}: corrupt model file: checksum mismatch")]
+    Checksum {
+        path: PathBuf,
+        stored: u64,
+        computed: u64,
+    },
+    /// The file is longer than its header declares.
+    #[error(
+        "{path}: corrupt model file: {} bytes after the declared payload",
+        .found - .expected
+    )]
+    TrailingBytes {
+        path: PathBuf,
+        expected: u64,
+        found: u64,
+    },
+    /// The payload decoded without using all its bytes.
+    #[error("{path}: corrupt model file: {bytes} undecoded payload bytes")]
+    UndecodedBytes { path: PathBuf, bytes: usize },
+    /// The decoded model's parts do not fit together.
+    #[error("{path}: corrupt model file: {defect}")]
+    Inconsistent { path: PathBuf, defect: ModelDefect },
     #[error(
         "{path}: feature schema mismatch: the model has schema version {found_version}, this build \
-         has {expected_version} ({message}); retrain the model"
+         has {expected_version} ({defect}); retrain the model"
     )]
     SchemaMismatch {
         path: PathBuf,
         found_version: u32,
         expected_version: u32,
-        message: String,
+        defect: ModelDefect,
     },
     #[error("{path}: non-finite model parameter: {what}")]
-    NonFinite { path: PathBuf, what: String },
+    NonFinite { path: PathBuf, what: ModelDefect },
     #[error(
         "the feature space was built with other feature settings than the model was trained \
          with ({message})"

@@ -12,6 +12,7 @@
 //! earlier rows against the global model fitted on them); a head whose offsets do not lower the
 //! validation log loss gets none.
 use crate::features::Feature;
+use crate::util::math::sigmoid;
 use crate::world::Action;
 use rayon::prelude::*;
 
@@ -115,7 +116,7 @@ pub fn fit_viewer(rows: &[([f64; P], f64, bool)], lambda: f64) -> [f64; P] {
         let mut g = [0.0; P];
         let mut h = [[0.0; P]; P];
         for (s, base, y) in rows {
-            let p = super::fit::sigmoid(base + offset_logit(&b, s));
+            let p = sigmoid(base + offset_logit(&b, s));
             let r = if *y { 1.0 } else { 0.0 } - p;
             let w = (p * (1.0 - p)).max(1e-12);
             for i in 0..P {
@@ -237,7 +238,7 @@ mod tests {
         let ll = |b: &[f64; P], rows: &[([f64; P], f64, bool)]| -> f64 {
             rows.iter()
                 .map(|(s, base, y)| {
-                    let q = crate::model::fit::sigmoid(base + offset_logit(b, s));
+                    let q = sigmoid(base + offset_logit(b, s));
                     if *y {
                         -q.ln()
                     } else {
@@ -248,7 +249,7 @@ mod tests {
         };
         for i in 0..3000 {
             let x = (i % 7) as f64 / 3.0 - 1.0;
-            let p = crate::model::fit::sigmoid(-2.0 + 1.5 * x);
+            let p = sigmoid(-2.0 + 1.5 * x);
             // deterministic labels with the right frequencies per x
             let y = ((i / 7) as f64 * 0.618_034).fract() < p;
             rows.push(([1.0, x, 0.0, 0.0], -2.0, y));

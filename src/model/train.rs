@@ -7,21 +7,16 @@ use super::mf::{self as mfm, MfComparison, MfMethod, MfModel, MfSettings, MfSide
 use super::personal::{self, PersonalHead, Personalisation, P};
 use super::trained::{Head, HeadMeta, Scaler, TrainedModel, TrainingMeta};
 use super::ModelError;
-use crate::config::Config;
-use crate::features::Feature;
+use crate::config::{Config, ConfigError, ModelConfig};
 use crate::features::{schema, FeatureSpace, NUM_FEATURES};
+use crate::features::{AblationGroup, Feature};
 use crate::metrics::{log_loss, roc_auc};
+use crate::util::math::sigmoid;
+use crate::util::time::{day_start, DAY};
 use crate::world::{Action, World};
 use ndarray::{Array2, ArrayView2, Axis, ShapeBuilder};
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
-
-const DAY: i64 = 86_400;
-
-/// Start of the UTC day holding `ts`.
-pub fn day_start(ts: i64) -> i64 {
-    ts.div_euclid(DAY) * DAY
-}
 
 /// Default training cut-off: the last 24 hours of the world are held out, rounded back to a
 /// UTC day boundary (so a world whose last events spill a few seconds past midnight still
@@ -190,9 +185,9 @@ pub fn train(world: &World, as_of: i64, cfg: &Config) -> Result<TrainedModel, Mo
 /// # Errors
 /// As [`train`].
 pub fn train_with(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Result<TrainedModel, ModelError> {
-    cfg.check().map_err(|message| ModelError::Config {
+    cfg.validate().map_err(|setting| ConfigError::Invalid {
         origin: "config".into(),
-        message,
+        setting,
     })?;
     if fs.config() != &cfg.features {
         return Err(ModelError::FeatureConfigMismatch {
@@ -201,7 +196,7 @@ pub fn train_with(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Result<Trained
     }
     let sampling = training_sampling(fs, as_of, cfg);
     let mut rows = build_rows_sampled(fs, as_of, sampling)?;
-    let use_mf = cfg.model.mf && !ablated(cfg, "mf");
+    let use_mf = cfg.model.mf && !cfg.model.ablates(AblationGroup::Mf);
     let mf = if use_mf && !rows.is_empty() {
         Some(fit_mf(fs.world(), &mut rows, as_of, cfg)?)
     } else {
@@ -264,60 +259,6 @@ fn weighted_log_loss(p: &[f64], y: &[bool], neg_weight: f64) -> Option<f64> {
         }
     }
     Some(sum / wsum)
-}
-
-/// Whether `group` is in `cfg.model.ablate`.
-pub fn ablated(cfg: &Config, group: &str) -> bool {
-    cfg.model.ablate.iter().any(|g| g == group)
-}
-
-/// The features of an ablation group (empty for `mf`'s factors and `personalisation`, which
-/// are switched off rather than masked; `mf` also masks its two features).
-pub fn group_features(group: &str) -> Vec<Feature> {
-    use Feature::*;
-    match group {
-        "graph" => vec![
-            IsFriend,
-            Embeddedness,
-            Jaccard,
-            AdamicAdar,
-            Dispersion,
-            DispNorm,
-            DispNormPaper,
-            RecursiveDispersion,
-            ViewerDegree,
-            AuthorDegree,
-            FriendsEngaged,
-            StructuralDiversity,
-        ],
-        "dispersion" => vec![Dispersion, DispNorm, DispNormPaper, RecursiveDispersion],
-        "tie_strength" => vec![
-            AffClick,
-            AffLike,
-            AffComment,
-            AffShare,
-            AffHide,
-            RecipEngagement,
-            DirectInteractions,
-            DaysSinceInteraction,
-        ],
-        "mf" => vec![MfAuthorAffinity, MfTopicAffinity],
-        // Both ways the model sees the viewer's topic taste: the observed per-topic rate and
-        // the MF topic affinity (they overlap; ablating one leaves the other).
-        "topic_taste" => vec![ViewerTopicRate, MfTopicAffinity],
-        _ => Vec::new(),
-    }
-}
-
-/// Which features are masked (left out of the fit, coefficient 0) under `cfg.model.ablate`.
-pub fn feature_mask(cfg: &Config) -> [bool; NUM_FEATURES] {
-    let mut m = [false; NUM_FEATURES];
-    for g in &cfg.model.ablate {
-        for f in group_features(g) {
-            m[f.idx()] = true;
-        }
-    }
-    m
 }
 
 /// Fits MF with time cross-fitting (see [`super::mf`]), writes the affinities into the rows'
@@ -482,13 +423,14 @@ fn probs(z: ArrayView2<f64>, lin: &Linear, shift: f64) -> Vec<f64> {
     z.axis_iter(Axis(0))
         .map(|r| {
             let s: f64 = r.iter().zip(&lin.coef).map(|(x, b)| x * b).sum();
-            fit::sigmoid(lin.intercept + shift + s)
+            sigmoid(lin.intercept + shift + s)
         })
         .collect()
 }
 
 /// Fits every head on prepared rows (the part of [`train`] after feature extraction; also
-/// used by `feedrank bench train`).
+/// used by `feedrank bench train`): standardise (masking ablated features), split by time,
+/// fit each head with its L2 chosen on the validation split, then the per-viewer offsets.
 ///
 /// # Errors
 /// As [`train`].
@@ -506,7 +448,7 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
     let mc = &cfg.model;
     let scaler = Scaler::fit(&rows.x, NUM_FEATURES, schema::transforms().to_vec());
     let mut z = standardise(rows, &scaler);
-    let mask = feature_mask(cfg);
+    let mask = AblationGroup::mask(&mc.ablate);
     for (j, _) in mask.iter().enumerate().filter(|m| *m.1) {
         z.column_mut(j).fill(0.0);
     }
@@ -521,150 +463,21 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
         Some(v) => (0..n).partition(|&i| rows.ts[i] < v),
         None => ((0..n).collect(), Vec::new()),
     };
-    // Rows may already be sampled (negatives kept at rate `pre`); each head keeps its
-    // negatives at `w <= pre` by the same rule, so what a head fits on does not depend on
-    // whether the rows were sampled before or after feature extraction.
-    let pre = rows.sampling.map_or(1.0, |s| s.rate);
-    let sampler = NegativeSampling {
-        rate: mc.negative_downsampling.min(pre),
-        seed: rows.sampling.map_or(mc.seed, |s| s.seed),
-    };
-    let pre_sampling = rows.sampling.filter(|s| s.rate < 1.0);
-    let w = sampler.rate;
-    let shift = w.ln();
-    let params = |l2: f64| FitParams {
-        l2_per_row: l2,
-        tol_per_row: mc.gradient_tolerance_per_row,
-        max_iterations: mc.max_iterations,
-    };
-    let mut grid: Vec<(usize, f64)> = mc.l2_grid.iter().copied().enumerate().collect();
-    // strongest first, so each fit warm-starts from a smoother solution
-    grid.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let default_l2 = mc.l2_grid[mc.l2_grid.len() / 2];
+    let setup = HeadSetup::new(rows, &z, mc, &mask, &train_idx, &valid_idx);
 
     let mut heads = Vec::new();
     let mut metas = Vec::new();
     // per head: the grid's best fit on the earlier (training) split, for personalisation
     let mut early: Vec<Option<Linear>> = Vec::new();
     for (k, action) in Action::ENGAGEMENTS.iter().copied().enumerate() {
-        let positives = (0..n).filter(|&i| rows.label(i, k)).count();
-        if positives == 0 {
-            continue;
+        if let Some(f) = fit_head(&setup, k, action)? {
+            heads.push(f.head);
+            metas.push(f.meta);
+            early.push(f.early);
         }
-        let name = action.as_str();
-        let keep: Vec<bool> = (0..n)
-            .map(|i| {
-                rows.label(i, k)
-                    || w >= 1.0
-                    || sampler.keeps(rows.viewer[i], rows.story[i], rows.ts[i])
-            })
-            .collect();
-        let mut meta = HeadMeta {
-            action,
-            rows: n,
-            positives,
-            fitted_rows: keep.iter().filter(|&&b| b).count(),
-            l2: default_l2,
-            downsampling: w,
-            valid_auc: None,
-            valid_logloss: None,
-            grid_logloss: Vec::new(),
-        };
-        if positives == n {
-            // every row positive: a constant head
-            heads.push(Head {
-                action,
-                coef: vec![0.0; NUM_FEATURES],
-                intercept: ((n as f64 + 0.5) / 0.5).ln(),
-            });
-            metas.push(meta);
-            early.push(None);
-            continue;
-        }
-        // L2 grid on the validation split
-        let tr: Vec<usize> = train_idx.iter().copied().filter(|&i| keep[i]).collect();
-        let tr = sample(
-            &tr,
-            mc.grid_max_rows,
-            mc.seed.wrapping_add(k as u64 * 7 + 1),
-        );
-        // validation: the head's negatives at the rows' sampling rate, weighted back
-        let valid_k: Vec<usize> = match pre_sampling {
-            Some(s) => valid_idx
-                .iter()
-                .copied()
-                .filter(|&i| rows.label(i, k) || s.keeps(rows.viewer[i], rows.story[i], rows.ts[i]))
-                .collect(),
-            None => valid_idx.clone(),
-        };
-        let va = sample(
-            &valid_k,
-            mc.grid_max_rows,
-            mc.seed.wrapping_add(k as u64 * 7 + 2),
-        );
-        let ytr: Vec<bool> = tr.iter().map(|&i| rows.label(i, k)).collect();
-        let yva: Vec<bool> = va.iter().map(|&i| rows.label(i, k)).collect();
-        let both = |y: &[bool]| y.iter().any(|&b| b) && y.iter().any(|&b| !b);
-        let mut init: Option<Linear> = None;
-        let mut early_fit: Option<Linear> = None;
-        if both(&ytr) && both(&yva) {
-            let ztr = select_f(&z, &tr);
-            let zva = select_f(&z, &va);
-            let mut lls = vec![f64::NAN; mc.l2_grid.len()];
-            let mut best: Option<(f64, f64, Linear, f64)> = None; // (ll, l2, fit, auc)
-            for &(gi, l2) in &grid {
-                let lin = fit::fit_logistic(name, ztr.view(), &ytr, &params(l2), init.as_ref())?;
-                let p = probs(zva.view(), &lin, shift);
-                let ll = if pre < 1.0 {
-                    weighted_log_loss(&p, &yva, 1.0 / pre)
-                } else {
-                    log_loss(&p, &yva)
-                }
-                .unwrap_or(f64::INFINITY);
-                lls[gi] = ll;
-                let a = roc_auc(&p, &yva).unwrap_or(f64::NAN);
-                if best.as_ref().is_none_or(|b| ll < b.0) {
-                    best = Some((ll, l2, lin.clone(), a));
-                }
-                init = Some(lin);
-            }
-            if let Some((ll, l2, lin, a)) = best {
-                early_fit = Some(lin.clone());
-                meta.l2 = l2;
-                meta.valid_logloss = Some(ll);
-                meta.valid_auc = a.is_finite().then_some(a);
-                init = Some(lin);
-            }
-            meta.grid_logloss = lls;
-        }
-        // final fit on every (kept) row
-        let yall: Vec<bool>;
-        let lin = if w >= 1.0 {
-            yall = (0..n).map(|i| rows.label(i, k)).collect();
-            fit::fit_logistic(name, z.view(), &yall, &params(meta.l2), init.as_ref())?
-        } else {
-            let idx: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
-            yall = idx.iter().map(|&i| rows.label(i, k)).collect();
-            let zs = select_f(&z, &idx);
-            fit::fit_logistic(name, zs.view(), &yall, &params(meta.l2), init.as_ref())?
-        };
-        tracing::info!(head = name, l2 = meta.l2, auc = ?meta.valid_auc, "head fitted");
-        let mut coef = lin.coef;
-        for (c, _) in coef.iter_mut().zip(&mask).filter(|p| *p.1) {
-            *c = 0.0;
-        }
-        heads.push(Head {
-            action,
-            coef,
-            intercept: lin.intercept + shift,
-        });
-        metas.push(meta);
-        early.push(early_fit.map(|mut l| {
-            l.intercept += shift;
-            l
-        }));
     }
-    let personal = if mc.personalisation && !ablated(cfg, "personalisation") {
+    let pre_sampling = setup.pre_sampling;
+    let personal = if mc.personalisation && !mc.ablates(AblationGroup::Personalisation) {
         valid_from.map(|vf| fit_personal(rows, &z, &heads, &early, vf, cfg, pre_sampling))
     } else {
         None
@@ -689,6 +502,231 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
             heads: metas,
         },
     })
+}
+
+/// What every head's fit shares: the standardised rows, the time split, the negative
+/// sampling and the L2 grid.
+struct HeadSetup<'a> {
+    rows: &'a Rows,
+    /// Standardised rows (column-major), masked columns zeroed.
+    z: &'a Array2<f64>,
+    mc: &'a ModelConfig,
+    mask: &'a [bool; NUM_FEATURES],
+    train_idx: &'a [usize],
+    valid_idx: &'a [usize],
+    /// Rate at which the rows' negatives were already kept (1 = every exposure is a row).
+    pre: f64,
+    /// The rows' own sampling, when it kept fewer than all negatives.
+    pre_sampling: Option<NegativeSampling>,
+    /// Each head's negatives: rate `w = min(negative_downsampling, pre)`, by the same rule
+    /// as the rows' sampling, so what a head fits on does not depend on whether the rows were
+    /// sampled before or after feature extraction.
+    sampler: NegativeSampling,
+    /// `(index in l2_grid, l2)`, strongest first, so each fit warm-starts from a smoother
+    /// solution.
+    grid: Vec<(usize, f64)>,
+}
+
+impl<'a> HeadSetup<'a> {
+    fn new(
+        rows: &'a Rows,
+        z: &'a Array2<f64>,
+        mc: &'a ModelConfig,
+        mask: &'a [bool; NUM_FEATURES],
+        train_idx: &'a [usize],
+        valid_idx: &'a [usize],
+    ) -> Self {
+        let pre = rows.sampling.map_or(1.0, |s| s.rate);
+        let sampler = NegativeSampling {
+            rate: mc.negative_downsampling.min(pre),
+            seed: rows.sampling.map_or(mc.seed, |s| s.seed),
+        };
+        let mut grid: Vec<(usize, f64)> = mc.l2_grid.iter().copied().enumerate().collect();
+        grid.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Self {
+            rows,
+            z,
+            mc,
+            mask,
+            train_idx,
+            valid_idx,
+            pre,
+            pre_sampling: rows.sampling.filter(|s| s.rate < 1.0),
+            sampler,
+            grid,
+        }
+    }
+
+    fn params(&self, l2: f64) -> FitParams {
+        FitParams {
+            l2_per_row: l2,
+            tol_per_row: self.mc.gradient_tolerance_per_row,
+            max_iterations: self.mc.max_iterations,
+        }
+    }
+}
+
+/// One fitted head, its metadata, and its fit on the earlier split (logit scale of the
+/// final head) when the grid ran.
+struct FittedHead {
+    head: Head,
+    meta: HeadMeta,
+    early: Option<Linear>,
+}
+
+/// Fits the head of `action` (`k`-th engagement): L2 chosen on the validation split, then a
+/// final fit on every kept row, masked coefficients set to 0 and the intercept recalibrated
+/// for the head's negative sampling. `None` when the action has no positive row.
+fn fit_head(setup: &HeadSetup, k: usize, action: Action) -> Result<Option<FittedHead>, ModelError> {
+    let (rows, z, mc) = (setup.rows, setup.z, setup.mc);
+    let n = rows.len();
+    let positives = (0..n).filter(|&i| rows.label(i, k)).count();
+    if positives == 0 {
+        return Ok(None);
+    }
+    let name = action.as_str();
+    let w = setup.sampler.rate;
+    let shift = w.ln();
+    let keep: Vec<bool> = (0..n)
+        .map(|i| {
+            rows.label(i, k)
+                || w >= 1.0
+                || setup
+                    .sampler
+                    .keeps(rows.viewer[i], rows.story[i], rows.ts[i])
+        })
+        .collect();
+    let mut meta = HeadMeta {
+        action,
+        rows: n,
+        positives,
+        fitted_rows: keep.iter().filter(|&&b| b).count(),
+        l2: mc.l2_grid[mc.l2_grid.len() / 2],
+        downsampling: w,
+        valid_auc: None,
+        valid_logloss: None,
+        grid_logloss: Vec::new(),
+    };
+    if positives == n {
+        // every row positive: a constant head
+        let head = Head {
+            action,
+            coef: vec![0.0; NUM_FEATURES],
+            intercept: ((n as f64 + 0.5) / 0.5).ln(),
+        };
+        return Ok(Some(FittedHead {
+            head,
+            meta,
+            early: None,
+        }));
+    }
+    let early_fit = choose_l2(setup, k, &keep, &mut meta)?;
+    let init = early_fit.as_ref();
+    // final fit on every (kept) row
+    let yall: Vec<bool>;
+    let lin = if w >= 1.0 {
+        yall = (0..n).map(|i| rows.label(i, k)).collect();
+        fit::fit_logistic(name, z.view(), &yall, &setup.params(meta.l2), init)?
+    } else {
+        let idx: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
+        yall = idx.iter().map(|&i| rows.label(i, k)).collect();
+        let zs = select_f(z, &idx);
+        fit::fit_logistic(name, zs.view(), &yall, &setup.params(meta.l2), init)?
+    };
+    tracing::info!(head = name, l2 = meta.l2, auc = ?meta.valid_auc, "head fitted");
+    let mut coef = lin.coef;
+    for (c, _) in coef.iter_mut().zip(setup.mask).filter(|p| *p.1) {
+        *c = 0.0;
+    }
+    Ok(Some(FittedHead {
+        head: Head {
+            action,
+            coef,
+            intercept: lin.intercept + shift,
+        },
+        meta,
+        early: early_fit.map(|mut l| {
+            l.intercept += shift;
+            l
+        }),
+    }))
+}
+
+/// The L2 grid of head `k` on the validation split: fits on (a sample of) the kept training
+/// rows, strongest L2 first, each warm-started from the previous one, and keeps the lowest
+/// validation log loss (negatives weighted back when the rows were sampled). Records the
+/// choice in `meta`; returns the chosen fit (which warm-starts the final fit), or `None` when
+/// either split has one class only.
+fn choose_l2(
+    setup: &HeadSetup,
+    k: usize,
+    keep: &[bool],
+    meta: &mut HeadMeta,
+) -> Result<Option<Linear>, ModelError> {
+    let (rows, z, mc) = (setup.rows, setup.z, setup.mc);
+    let name = meta.action.as_str();
+    let shift = setup.sampler.rate.ln();
+    let tr: Vec<usize> = setup
+        .train_idx
+        .iter()
+        .copied()
+        .filter(|&i| keep[i])
+        .collect();
+    let tr = sample(
+        &tr,
+        mc.grid_max_rows,
+        mc.seed.wrapping_add(k as u64 * 7 + 1),
+    );
+    // validation: the head's negatives at the rows' sampling rate, weighted back
+    let valid_k: Vec<usize> = match setup.pre_sampling {
+        Some(s) => setup
+            .valid_idx
+            .iter()
+            .copied()
+            .filter(|&i| rows.label(i, k) || s.keeps(rows.viewer[i], rows.story[i], rows.ts[i]))
+            .collect(),
+        None => setup.valid_idx.to_vec(),
+    };
+    let va = sample(
+        &valid_k,
+        mc.grid_max_rows,
+        mc.seed.wrapping_add(k as u64 * 7 + 2),
+    );
+    let ytr: Vec<bool> = tr.iter().map(|&i| rows.label(i, k)).collect();
+    let yva: Vec<bool> = va.iter().map(|&i| rows.label(i, k)).collect();
+    let both = |y: &[bool]| y.iter().any(|&b| b) && y.iter().any(|&b| !b);
+    if !(both(&ytr) && both(&yva)) {
+        return Ok(None);
+    }
+    let ztr = select_f(z, &tr);
+    let zva = select_f(z, &va);
+    let mut lls = vec![f64::NAN; mc.l2_grid.len()];
+    let mut init: Option<Linear> = None;
+    let mut best: Option<(f64, f64, Linear, f64)> = None; // (ll, l2, fit, auc)
+    for &(gi, l2) in &setup.grid {
+        let lin = fit::fit_logistic(name, ztr.view(), &ytr, &setup.params(l2), init.as_ref())?;
+        let p = probs(zva.view(), &lin, shift);
+        let ll = if setup.pre < 1.0 {
+            weighted_log_loss(&p, &yva, 1.0 / setup.pre)
+        } else {
+            log_loss(&p, &yva)
+        }
+        .unwrap_or(f64::INFINITY);
+        lls[gi] = ll;
+        let a = roc_auc(&p, &yva).unwrap_or(f64::NAN);
+        if best.as_ref().is_none_or(|b| ll < b.0) {
+            best = Some((ll, l2, lin.clone(), a));
+        }
+        init = Some(lin);
+    }
+    meta.grid_logloss = lls;
+    let Some((ll, l2, lin, a)) = best else {
+        return Ok(None);
+    };
+    meta.l2 = l2;
+    meta.valid_logloss = Some(ll);
+    meta.valid_auc = a.is_finite().then_some(a);
+    Ok(Some(lin))
 }
 
 /// `intercept + coef . z[i, :]` on a column-major matrix.
@@ -718,8 +756,6 @@ fn fit_personal(
     pre: Option<NegativeSampling>,
 ) -> Personalisation {
     let r = pre.map_or(1.0, |s| s.rate);
-    let unshift = -r.ln();
-    let neg_w = 1.0 / r;
     let n = rows.len();
     let mut groups = Vec::new();
     let mut i = 0;
@@ -731,7 +767,14 @@ fn fit_personal(
         groups.push(i..j);
         i = j;
     }
-    let inputs: Vec<[f64; P]> = (0..n).map(|i| personal::inputs(|j| z[[i, j]])).collect();
+    let pr = PersonalRows {
+        rows,
+        inputs: (0..n).map(|i| personal::inputs(|j| z[[i, j]])).collect(),
+        groups,
+        valid_from,
+        unshift: -r.ln(),
+        neg_w: 1.0 / r,
+    };
     let mut out = Personalisation::default();
     for (head, early) in heads.iter().zip(early) {
         let Some(early) = early else {
@@ -749,45 +792,7 @@ fn fit_personal(
         // (lambda, global valid ll, personal valid ll)
         let mut best: Option<(f64, f64, f64)> = None;
         for &lambda in &cfg.model.personal_l2_grid {
-            let (g, p, c) = groups
-                .par_iter()
-                .map(|r| {
-                    let fit_rows: Vec<([f64; P], f64, bool)> = r
-                        .clone()
-                        .filter(|&i| rows.ts[i] < valid_from && use_row(i))
-                        .map(|i| (inputs[i], base_e[i] + unshift, rows.label(i, k)))
-                        .collect();
-                    let b = if fit_rows.is_empty() {
-                        [0.0; P]
-                    } else {
-                        personal::fit_viewer(&fit_rows, lambda)
-                    };
-                    let (mut g, mut p, mut c) = (0.0, 0.0, 0.0);
-                    for i in r
-                        .clone()
-                        .filter(|&i| rows.ts[i] >= valid_from && use_row(i))
-                    {
-                        let y = rows.label(i, k);
-                        let wt = if y { 1.0 } else { neg_w };
-                        let ll = |x: f64| {
-                            let q = fit::sigmoid(x).clamp(1e-15, 1.0 - 1e-15);
-                            if y {
-                                -q.ln()
-                            } else {
-                                -(1.0 - q).ln()
-                            }
-                        };
-                        g += wt * ll(base_e[i]);
-                        p += wt * ll(base_e[i] + personal::offset_logit(&b, &inputs[i]));
-                        c += wt;
-                    }
-                    (g, p, c)
-                })
-                .collect::<Vec<_>>()
-                // Summed in viewer order, not in rayon's split order, so the result (and the
-                // lambda chosen) does not depend on the thread count.
-                .into_iter()
-                .fold((0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+            let (g, p, c) = pr.validation(k, &base_e, &use_row, lambda);
             if c == 0.0 {
                 continue;
             }
@@ -816,12 +821,12 @@ fn fit_personal(
         let data = |i: usize| {
             (
                 rows.viewer[i],
-                inputs[i],
-                base[i] + unshift,
+                pr.inputs[i],
+                base[i] + pr.unshift,
                 rows.label(i, k),
             )
         };
-        let (viewers, offsets) = personal::fit_all(&groups, &data, &use_row, lambda);
+        let (viewers, offsets) = personal::fit_all(&pr.groups, &data, &use_row, lambda);
         out.heads.push(PersonalHead {
             action: head.action,
             lambda,
@@ -832,4 +837,74 @@ fn fit_personal(
         });
     }
     out
+}
+
+/// The training rows as the per-viewer offsets see them (shared by every head).
+struct PersonalRows<'a> {
+    rows: &'a Rows,
+    /// Each row's offset inputs `s_i`.
+    inputs: Vec<[f64; P]>,
+    /// Row range of each viewer.
+    groups: Vec<std::ops::Range<usize>>,
+    valid_from: i64,
+    /// `-ln r` for rows whose negatives were kept at rate r: global logits on the sampled
+    /// rows' scale.
+    unshift: f64,
+    /// Weight of a validation negative, `1 / r`.
+    neg_w: f64,
+}
+
+impl PersonalRows<'_> {
+    /// One head (`k`; `base_e`, the global logits of its earlier-split fit; `use_row`, its
+    /// rows) and one prior precision `lambda`: offsets fitted per viewer on the rows before
+    /// `valid_from`, then the weighted validation log-loss sums `(global, personal, weight)`
+    /// over the rows from `valid_from` on.
+    ///
+    /// # Complexity
+    /// O(rows) plus one small fit per viewer; parallel over viewers, summed in viewer order.
+    fn validation<F>(&self, k: usize, base_e: &[f64], use_row: &F, lambda: f64) -> (f64, f64, f64)
+    where
+        F: Fn(usize) -> bool + Sync,
+    {
+        let (rows, inputs, valid_from) = (self.rows, &self.inputs, self.valid_from);
+        self.groups
+            .par_iter()
+            .map(|r| {
+                let fit_rows: Vec<([f64; P], f64, bool)> = r
+                    .clone()
+                    .filter(|&i| rows.ts[i] < valid_from && use_row(i))
+                    .map(|i| (inputs[i], base_e[i] + self.unshift, rows.label(i, k)))
+                    .collect();
+                let b = if fit_rows.is_empty() {
+                    [0.0; P]
+                } else {
+                    personal::fit_viewer(&fit_rows, lambda)
+                };
+                let (mut g, mut p, mut c) = (0.0, 0.0, 0.0);
+                for i in r
+                    .clone()
+                    .filter(|&i| rows.ts[i] >= valid_from && use_row(i))
+                {
+                    let y = rows.label(i, k);
+                    let wt = if y { 1.0 } else { self.neg_w };
+                    let ll = |x: f64| {
+                        let q = sigmoid(x).clamp(1e-15, 1.0 - 1e-15);
+                        if y {
+                            -q.ln()
+                        } else {
+                            -(1.0 - q).ln()
+                        }
+                    };
+                    g += wt * ll(base_e[i]);
+                    p += wt * ll(base_e[i] + personal::offset_logit(&b, &inputs[i]));
+                    c += wt;
+                }
+                (g, p, c)
+            })
+            .collect::<Vec<_>>()
+            // Summed in viewer order, not in rayon's split order, so the result (and the
+            // lambda chosen) does not depend on the thread count.
+            .into_iter()
+            .fold((0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
+    }
 }

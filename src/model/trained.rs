@@ -1,11 +1,12 @@
 //! A trained model's parameters (schema, scaler, heads, value weights) and its training
 //! metadata, and the per-row scoring arithmetic shared by [`super::ModelScorer`] and training.
-use super::fit::sigmoid;
 use super::mf::MfModel;
 use super::personal::{self, Personalisation, P};
 use super::scorer::Score;
-use crate::config::{FeatureConfig, ValueWeights};
+use crate::config::ValueWeights;
 use crate::features::schema::{self, Transform};
+use crate::features::{AblationGroup, FeatureConfig};
+use crate::util::math::sigmoid;
 use crate::world::Action;
 
 /// Per-feature transform and standardisation: `z = (t(x) - mean) / scale`.
@@ -129,8 +130,8 @@ pub struct TrainedModel {
     pub mf: Option<MfModel>,
     /// Per-viewer offsets (GLMix), if fitted.
     pub personal: Option<Personalisation>,
-    /// Feature groups left out of training (`Config.model.ablate`).
-    pub ablate: Vec<String>,
+    /// Groups left out of training (`Config.model.ablate`).
+    pub ablate: Vec<AblationGroup>,
 }
 
 impl TrainedModel {
@@ -174,84 +175,140 @@ impl TrainedModel {
     }
 
     /// Checks internal consistency: this build's schema, dimensions, finiteness.
-    /// Returns (kind, message) where kind is "schema", "nonfinite" or "corrupt".
-    pub fn check(&self) -> Result<(), (&'static str, String)> {
+    ///
+    /// # Errors
+    /// The first [`ModelDefect`] found.
+    pub fn validate(&self) -> Result<(), ModelDefect> {
         let d = schema::NUM_FEATURES;
         if self.schema_version != schema::SCHEMA_VERSION {
-            return Err(("schema", "different schema version".into()));
+            return Err(ModelDefect::SchemaVersion);
         }
-        if self.feature_names.len() != d
-            || self
-                .feature_names
-                .iter()
-                .zip(schema::NAMES.iter())
-                .any(|(a, b)| a != b)
+        if let Some(index) = self
+            .feature_names
+            .iter()
+            .zip(schema::NAMES.iter())
+            .position(|(a, b)| a != b)
         {
-            let diff = self
-                .feature_names
-                .iter()
-                .zip(schema::NAMES.iter())
-                .position(|(a, b)| a != b)
-                .map(|i| {
-                    format!(
-                        "feature {i} is `{}`, this build has `{}`",
-                        self.feature_names[i],
-                        schema::NAMES[i]
-                    )
-                })
-                .unwrap_or_else(|| {
-                    format!("{} features, this build has {d}", self.feature_names.len())
-                });
-            return Err(("schema", diff));
+            return Err(ModelDefect::FeatureName {
+                index,
+                found: self.feature_names[index].clone(),
+                expected: schema::NAMES[index],
+            });
+        }
+        if self.feature_names.len() != d {
+            return Err(ModelDefect::FeatureCount {
+                found: self.feature_names.len(),
+                expected: d,
+            });
         }
         let s = &self.scaler;
         if s.transforms.len() != d || s.mean.len() != d || s.scale.len() != d {
-            return Err((
-                "corrupt",
-                "scaler dimensions do not match the schema".into(),
-            ));
+            return Err(ModelDefect::ScalerShape);
         }
         if s.mean.iter().any(|x| !x.is_finite()) {
-            return Err(("nonfinite", "scaler mean".into()));
+            return Err(ModelDefect::ScalerMean);
         }
         if s.scale.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
-            return Err(("nonfinite", "scaler scale (must be finite and > 0)".into()));
+            return Err(ModelDefect::ScalerScale);
         }
         let mut prev = 0usize;
         for h in &self.heads {
             if h.action == Action::Impression || h.action.index() <= prev {
-                return Err((
-                    "corrupt",
-                    "heads are not distinct engagement actions in order".into(),
-                ));
+                return Err(ModelDefect::HeadOrder);
             }
             prev = h.action.index();
             if h.coef.len() != d {
-                return Err((
-                    "corrupt",
-                    format!(
-                        "{} head has {} coefficients",
-                        h.action.as_str(),
-                        h.coef.len()
-                    ),
-                ));
+                return Err(ModelDefect::HeadWidth {
+                    action: h.action,
+                    found: h.coef.len(),
+                    expected: d,
+                });
             }
             if !h.intercept.is_finite() || h.coef.iter().any(|b| !b.is_finite()) {
-                return Err((
-                    "nonfinite",
-                    format!("{} head parameters", h.action.as_str()),
-                ));
+                return Err(ModelDefect::HeadParameters { action: h.action });
             }
         }
         if self.weights.as_array().iter().any(|w| !w.is_finite()) {
-            return Err(("nonfinite", "value weights".into()));
+            return Err(ModelDefect::ValueWeights);
         }
         if let Some(m) = &self.mf {
-            m.check().map_err(|e| ("corrupt", e))?;
+            m.check().map_err(ModelDefect::Mf)?;
         }
         if let Some(p) = &self.personal {
-            p.check().map_err(|e| ("corrupt", e))?;
+            p.check().map_err(ModelDefect::Personalisation)?;
         }
         Ok(())
+    }
+}
+
+/// What [`TrainedModel::validate`] found wrong with a model: the schema of another build,
+/// a non-finite parameter, or parts that do not fit together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelDefect {
+    #[error("different schema version")]
+    SchemaVersion,
+    /// The first feature whose name differs from this build's schema.
+    #[error("feature {index} is `{found}`, this build has `{expected}`")]
+    FeatureName {
+        index: usize,
+        found: String,
+        expected: &'static str,
+    },
+    #[error("{found} features, this build has {expected}")]
+    FeatureCount { found: usize, expected: usize },
+    #[error("scaler dimensions do not match the schema")]
+    ScalerShape,
+    #[error("scaler mean")]
+    ScalerMean,
+    #[error("scaler scale (must be finite and > 0)")]
+    ScalerScale,
+    #[error("heads are not distinct engagement actions in order")]
+    HeadOrder,
+    #[error("{} head has {found} coefficients", action.as_str())]
+    HeadWidth {
+        action: Action,
+        found: usize,
+        expected: usize,
+    },
+    #[error("{} head parameters", action.as_str())]
+    HeadParameters { action: Action },
+    #[error("value weights")]
+    ValueWeights,
+    /// The matrix-factorisation part failed its own check.
+    #[error("{0}")]
+    Mf(String),
+    /// The per-viewer offsets failed their own check.
+    #[error("{0}")]
+    Personalisation(String),
+}
+
+/// The three kinds of [`ModelDefect`], which a model file reports differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefectKind {
+    /// Another build's feature schema: retrain the model.
+    Schema,
+    /// A parameter is NaN or infinite.
+    NonFinite,
+    /// The parts do not fit together.
+    Corrupt,
+}
+
+impl ModelDefect {
+    /// Which kind of defect this is.
+    pub fn kind(&self) -> DefectKind {
+        match self {
+            ModelDefect::SchemaVersion
+            | ModelDefect::FeatureName { .. }
+            | ModelDefect::FeatureCount { .. } => DefectKind::Schema,
+            ModelDefect::ScalerMean
+            | ModelDefect::ScalerScale
+            | ModelDefect::HeadParameters { .. }
+            | ModelDefect::ValueWeights => DefectKind::NonFinite,
+            ModelDefect::ScalerShape
+            | ModelDefect::HeadOrder
+            | ModelDefect::HeadWidth { .. }
+            | ModelDefect::Mf(_)
+            | ModelDefect::Personalisation(_) => DefectKind::Corrupt,
+        }
     }
 }

@@ -100,12 +100,7 @@ pub struct Shard {
 
 /// 64-bit FNV-1a of a string (stable across platforms and runs).
 pub fn fnv1a(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    crate::util::hash::fnv1a(s.as_bytes())
 }
 
 impl Shard {

@@ -9,7 +9,8 @@
 //! (checked by the headless-browser test).
 
 use super::explain::{ExplainedCandidate, Profile, Tie, UserExplanation};
-use crate::eval::report::html_escape;
+use crate::util::html::escape as html_escape;
+use crate::util::time::DAY;
 use crate::world::{Action, World};
 use std::fmt::Write as _;
 
@@ -36,10 +37,10 @@ pub fn format_age(seconds: i64) -> String {
     let s = seconds.max(0);
     if s < 3600 {
         format!("{} min", s / 60)
-    } else if s < 86_400 {
+    } else if s < DAY {
         format!("{} h", s / 3600)
     } else {
-        format!("{} d {} h", s / 86_400, (s % 86_400) / 3600)
+        format!("{} d {} h", s / DAY, (s % DAY) / 3600)
     }
 }
 

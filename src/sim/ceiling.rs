@@ -22,8 +22,7 @@
 use super::hidden::{probabilities, HiddenX, BETA, BIAS, KIND_EFFECT};
 use super::{Hidden, HiddenRow};
 use crate::metrics::roc_auc;
-use crate::mf::linalg::solve_spd;
-use crate::model::fit::sigmoid;
+use crate::util::math::{sigmoid, solve_spd};
 use crate::world::Action;
 use rayon::prelude::*;
 

@@ -22,6 +22,7 @@
 //! true marginals are `p_hide = raw_hide` and `p_k = (1 - p_hide) * raw_k`. These marginals
 //! are rounded to 1e-4 (clamped to [1e-4, 0.9999]) and the rounded values are both sampled
 //! and written, so truth is exactly the model.
+use crate::util::math::sigmoid;
 
 /// Feature names of [`HiddenX`], in coefficient order.
 pub const FEATURES: [&str; 10] = [
@@ -70,10 +71,6 @@ pub const KIND_EFFECT: [[f64; 5]; 4] = [
 pub struct HiddenX {
     pub x: [f64; 10],
     pub kind: usize,
-}
-
-fn sigmoid(z: f64) -> f64 {
-    1.0 / (1.0 + (-z).exp())
 }
 
 fn round4(p: f64) -> f64 {

@@ -59,6 +59,7 @@ pub mod social;
 pub use params::{CheckedSimParams, SimParams};
 
 use crate::graph::{EdgeSignals, SignalParams};
+use crate::util::time::DAY;
 use crate::world::{
     Action, Event, Exposure, Interaction, Interner, Story, Truth, World, WorldMeta,
 };
@@ -73,8 +74,6 @@ pub enum SimError {
     #[error("invalid parameter {name}: {message}")]
     InvalidParam { name: &'static str, message: String },
 }
-
-const DAY: i64 = 86_400;
 
 /// Interaction kinds and their weight in tie strength.
 pub const INTERACTION_KINDS: [(&str, f64); 3] =
@@ -263,7 +262,7 @@ struct Ctx<'a> {
     record: bool,
 }
 
-/// What one user did in one day.
+/// What one user did in one day (also the log of every day so far).
 #[derive(Default)]
 struct DayOut {
     events: Vec<Event>,
@@ -493,21 +492,91 @@ fn simulate_inner(p: &CheckedSimParams, record: bool) -> (World, Hidden) {
     drop(sig.adamic_adar);
     drop(sig.recursive);
 
+    let pop = centred_log_degrees(g);
+    let session_rate = session_rates(p);
+    let stories = gen_stories(p, &s);
+    let (author_off, author_stories) = stories_by_author(n, &stories);
+    tracing::info!(stories = stories.len(), "stories generated");
+    let interactions = gen_interactions(p, &s);
+    tracing::info!(interactions = interactions.len(), "interactions generated");
+    let mut dynamics = Dynamics::new(g.num_slots(), n, stories.len());
+    for day in -(p.warmup_days as i64)..0 {
+        dynamics.decay_and_interact(p, g, &interactions, day);
+    }
+
+    let mut seen: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut log = DayOut::default();
+    for day in 0..p.days as i64 {
+        let ctx = Ctx {
+            p,
+            s: &s,
+            stories: &stories,
+            author_off: &author_off,
+            author_stories: &author_stories,
+            emb: &emb,
+            dispn: &dispn,
+            tie: &dynamics.tie,
+            pop: &pop,
+            session_rate: &session_rate,
+            engaged_by: &dynamics.engaged_by,
+            recent_pos: &dynamics.recent_pos,
+            record,
+        };
+        let outs: Vec<DayOut> = seen
+            .par_iter_mut()
+            .enumerate()
+            .map(|(u, sn)| user_day(&ctx, u as u32, day, sn))
+            .collect();
+        // Merge in user order.
+        dynamics.decay_and_interact(p, g, &interactions, day);
+        dynamics.absorb(p, g, &stories, day, outs, &mut log);
+        tracing::debug!(day, events = log.events.len(), "simulated day");
+    }
+    let DayOut {
+        mut events,
+        mut truth,
+        hidden: mut hidden_rows,
+    } = log;
+    events.par_sort_unstable();
+    truth.par_sort_unstable_by(|a, b| (a.ts, a.user, a.story).cmp(&(b.ts, b.user, b.story)));
+    hidden_rows.par_sort_unstable_by(|a, b| (a.ts, a.user, a.story).cmp(&(b.ts, b.user, b.story)));
+    let hidden = Hidden {
+        rows: hidden_rows,
+        taste_dim: p.taste_dim,
+        topic_factors: s.topic_factors,
+        taste_prior: s.taste_prior,
+        taste_noise_sd: s.taste_noise_sd,
+        kind_taste_sd: social::KIND_TASTE_SD,
+    };
+    let world = assemble_world(p, s.graph, &stories, events, interactions, truth);
+    (world, hidden)
+}
+
+/// Author popularity: `ln(1 + degree)`, centred on its mean over users.
+fn centred_log_degrees(g: &crate::graph::Graph) -> Vec<f64> {
+    let n = g.num_nodes();
     let pop_raw: Vec<f64> = (0..n as u32)
         .map(|u| (g.degree(u) as f64).ln_1p())
         .collect();
     let mean_pop = pop_raw.iter().sum::<f64>() / n as f64;
-    let pop: Vec<f64> = pop_raw.iter().map(|x| x - mean_pop).collect();
-    let session_rate: Vec<f64> = (0..n as u64)
+    pop_raw.iter().map(|x| x - mean_pop).collect()
+}
+
+/// Each user's expected sessions per day (log-normal around `sessions_per_day`, from the
+/// user's own stream).
+fn session_rates(p: &CheckedSimParams) -> Vec<f64> {
+    (0..p.users as u64)
         .map(|u| {
             let mut r = rng_for(p.seed, Stream::Users, u, 0);
             p.sessions_per_day * (0.5 * normal(&mut r) - 0.125).exp()
         })
-        .collect();
+        .collect()
+}
 
-    let stories = gen_stories(p, &s);
+/// Story indices of each author in story order, as CSR `(offsets, stories)`.
+fn stories_by_author(n: usize, stories: &[SimStory]) -> (Vec<usize>, Vec<u32>) {
     let mut author_off = vec![0usize; n + 1];
-    for st in &stories {
+    for st in stories {
         author_off[st.author as usize + 1] += 1;
     }
     for i in 0..n {
@@ -519,64 +588,70 @@ fn simulate_inner(p: &CheckedSimParams, record: bool) -> (World, Hidden) {
         author_stories[fill[st.author as usize]] = i as u32;
         fill[st.author as usize] += 1;
     }
-    drop(fill);
+    (author_off, author_stories)
+}
 
-    tracing::info!(stories = stories.len(), "stories generated");
-    let interactions = gen_interactions(p, &s);
-    tracing::info!(interactions = interactions.len(), "interactions generated");
-    let mut tie = vec![0.0f64; g.num_slots()];
-    let day_of = |ts: i64| (ts - p.start).div_euclid(DAY);
-    let mut next_inter = 0usize;
-    let apply_interactions = |tie: &mut Vec<f64>, day: i64, next: &mut usize| {
-        while *next < interactions.len() && day_of(interactions[*next].ts) <= day {
-            let x = interactions[*next];
-            let w = INTERACTION_KINDS[x.kind as usize].1;
-            if let Some(slot) = g.edge_slot(x.from, x.to) {
-                tie[slot] += w;
-            }
-            if let Some(slot) = g.edge_slot(x.to, x.from) {
-                tie[slot] += 0.5 * w;
-            }
-            *next += 1;
+/// What the day loop carries from one day to the next: tie strengths (per edge slot) and who
+/// engaged with what.
+struct Dynamics {
+    tie: Vec<f64>,
+    /// The first direct interaction not yet applied to `tie`.
+    next_interaction: usize,
+    /// Users who liked/commented/shared each story (sorted).
+    engaged_by: Vec<Vec<u32>>,
+    /// Stories each user liked/commented/shared in the last `window_days` days.
+    recent_pos: Vec<Vec<(i64, u32)>>,
+}
+
+impl Dynamics {
+    fn new(slots: usize, users: usize, stories: usize) -> Self {
+        Self {
+            tie: vec![0.0; slots],
+            next_interaction: 0,
+            engaged_by: vec![Vec::new(); stories],
+            recent_pos: vec![Vec::new(); users],
         }
-    };
-    for day in -(p.warmup_days as i64)..0 {
-        tie.iter_mut().for_each(|t| *t *= p.tie_decay);
-        apply_interactions(&mut tie, day, &mut next_inter);
     }
 
-    let mut engaged_by: Vec<Vec<u32>> = vec![Vec::new(); stories.len()];
-    let mut recent_pos: Vec<Vec<(i64, u32)>> = vec![Vec::new(); n];
-    let mut seen: Vec<Vec<u32>> = vec![Vec::new(); n];
-    let mut events: Vec<Event> = Vec::new();
-    let mut truth: Vec<Truth> = Vec::new();
-    let mut hidden_rows: Vec<HiddenRow> = Vec::new();
-    for day in 0..p.days as i64 {
-        let ctx = Ctx {
-            p,
-            s: &s,
-            stories: &stories,
-            author_off: &author_off,
-            author_stories: &author_stories,
-            emb: &emb,
-            dispn: &dispn,
-            tie: &tie,
-            pop: &pop,
-            session_rate: &session_rate,
-            engaged_by: &engaged_by,
-            recent_pos: &recent_pos,
-            record,
-        };
-        let outs: Vec<DayOut> = seen
-            .par_iter_mut()
-            .enumerate()
-            .map(|(u, sn)| user_day(&ctx, u as u32, day, sn))
-            .collect();
-        // Merge in user order.
-        tie.iter_mut().for_each(|t| *t *= p.tie_decay);
-        apply_interactions(&mut tie, day, &mut next_inter);
+    /// Day `day` ends for tie strength: every tie decays, then the day's direct interactions
+    /// (sorted by time) add to the sender's tie and half as much to the receiver's.
+    fn decay_and_interact(
+        &mut self,
+        p: &CheckedSimParams,
+        g: &crate::graph::Graph,
+        interactions: &[Interaction],
+        day: i64,
+    ) {
+        self.tie.iter_mut().for_each(|t| *t *= p.tie_decay);
+        let day_of = |ts: i64| (ts - p.start).div_euclid(DAY);
+        while let Some(&x) = interactions
+            .get(self.next_interaction)
+            .filter(|x| day_of(x.ts) <= day)
+        {
+            let w = INTERACTION_KINDS[x.kind as usize].1;
+            if let Some(slot) = g.edge_slot(x.from, x.to) {
+                self.tie[slot] += w;
+            }
+            if let Some(slot) = g.edge_slot(x.to, x.from) {
+                self.tie[slot] += 0.5 * w;
+            }
+            self.next_interaction += 1;
+        }
+    }
+
+    /// Folds one day's outcomes, in user order, into the ties and engagement memory, and
+    /// appends them to `log`.
+    fn absorb(
+        &mut self,
+        p: &CheckedSimParams,
+        g: &crate::graph::Graph,
+        stories: &[SimStory],
+        day: i64,
+        outs: Vec<DayOut>,
+        log: &mut DayOut,
+    ) {
         let mut touched: Vec<u32> = Vec::new();
-        for rp in recent_pos.iter_mut() {
+        for rp in self.recent_pos.iter_mut() {
             rp.retain(|&(d, _)| d > day - p.window_days as i64);
         }
         for out in outs {
@@ -589,48 +664,47 @@ fn simulate_inner(p: &CheckedSimParams, record: bool) -> (World, Hidden) {
                 let w = ENGAGEMENT_TIE_WEIGHT[k - 1];
                 if w > 0.0 {
                     if let Some(slot) = g.edge_slot(e.user, author) {
-                        tie[slot] += w;
+                        self.tie[slot] += w;
                     }
                     if let Some(slot) = g.edge_slot(author, e.user) {
-                        tie[slot] += 0.25 * w;
+                        self.tie[slot] += 0.25 * w;
                     }
                 }
                 if matches!(e.action, Action::Like | Action::Comment | Action::Share) {
-                    engaged_by[e.story as usize].push(e.user);
+                    self.engaged_by[e.story as usize].push(e.user);
                     touched.push(e.story);
-                    let rp = &mut recent_pos[e.user as usize];
+                    let rp = &mut self.recent_pos[e.user as usize];
                     if !rp.iter().any(|&(_, s)| s == e.story) {
                         rp.push((day, e.story));
                     }
                 }
             }
-            events.extend(out.events);
-            truth.extend(out.truth);
-            hidden_rows.extend(out.hidden);
+            log.events.extend(out.events);
+            log.truth.extend(out.truth);
+            log.hidden.extend(out.hidden);
         }
         touched.sort_unstable();
         touched.dedup();
         for s in touched {
-            let v = &mut engaged_by[s as usize];
+            let v = &mut self.engaged_by[s as usize];
             v.sort_unstable();
             v.dedup();
         }
-        tracing::debug!(day, events = events.len(), "simulated day");
     }
-    events.par_sort_unstable();
-    truth.par_sort_unstable_by(|a, b| (a.ts, a.user, a.story).cmp(&(b.ts, b.user, b.story)));
-    hidden_rows.par_sort_unstable_by(|a, b| (a.ts, a.user, a.story).cmp(&(b.ts, b.user, b.story)));
-    let hidden = Hidden {
-        rows: hidden_rows,
-        taste_dim: p.taste_dim,
-        topic_factors: s.topic_factors,
-        taste_prior: s.taste_prior,
-        taste_noise_sd: s.taste_noise_sd,
-        kind_taste_sd: social::KIND_TASTE_SD,
-    };
+}
 
+/// The [`World`] of a simulation: ids `u<i>`, `s<i>`, `t<i>`, the hidden model's kinds, the
+/// interaction kinds, and the metadata that records the parameters.
+fn assemble_world(
+    p: &CheckedSimParams,
+    graph: crate::graph::Graph,
+    stories: &[SimStory],
+    events: Vec<Event>,
+    interactions: Vec<Interaction>,
+    truth: Vec<Truth>,
+) -> World {
     let mut users = Interner::new();
-    for u in 0..n {
+    for u in 0..p.users {
         users.intern(&format!("u{u}"));
     }
     let mut story_ids = Interner::new();
@@ -680,10 +754,10 @@ fn simulate_inner(p: &CheckedSimParams, record: bool) -> (World, Hidden) {
         seed: Some(p.seed),
         params: p.to_toml(),
     };
-    let world = World {
+    World {
         meta,
         users,
-        graph: s.graph,
+        graph,
         stories: stories
             .iter()
             .map(|x| Story {
@@ -700,8 +774,7 @@ fn simulate_inner(p: &CheckedSimParams, record: bool) -> (World, Hidden) {
         interactions,
         interaction_kinds,
         truth,
-    };
-    (world, hidden)
+    }
 }
 
 #[cfg(test)]

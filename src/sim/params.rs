@@ -3,6 +3,7 @@
 //! type [`crate::sim::simulate_checked`] accepts.
 
 use super::SimError;
+use crate::util::time::DAY;
 
 /// Every simulator setting. `SimParams::default()` is the documented default world
 /// (`graph_data/sample/`). Setters return `self` so they chain.
@@ -218,7 +219,7 @@ impl SimParams {
                 format!("must be at most 3650, got {}", p.warmup_days),
             );
         }
-        let span = (p.days as i64 + p.warmup_days as i64 + 1) * 86_400;
+        let span = (p.days as i64 + p.warmup_days as i64 + 1) * DAY;
         if p.start.checked_sub(span).is_none() || p.start.checked_add(span).is_none() {
             return bad("start", format!("out of range: {}", p.start));
         }

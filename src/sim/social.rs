@@ -8,6 +8,7 @@ use super::CheckedSimParams;
 use crate::graph::Graph;
 use rand::seq::SliceRandom;
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 
 /// Names of circle kinds (labels only; small circles are dense like families).
 pub const CIRCLE_KINDS: [&str; 5] = ["family", "school", "work", "neighbourhood", "club"];
@@ -63,7 +64,9 @@ fn push_edge(adj: &mut [Vec<u32>], a: u32, b: u32) {
     }
 }
 
-/// Builds the social layer.
+/// Builds the social layer: circles, ties within them, triadic closure and long-range ties,
+/// partners, the graph, close friends, tastes. Every step draws from one seeded stream, in
+/// this order.
 ///
 /// # Complexity
 /// O(n + E log E) time and memory.
@@ -73,10 +76,54 @@ pub fn build(p: &CheckedSimParams) -> Social {
     let sociability: Vec<f64> = (0..n)
         .map(|_| (0.9 * normal(&mut rng) - 0.405).exp())
         .collect();
+    let (circles, circle_kind) = draw_circles(p, &mut rng);
+    let mut user_circles: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for (c, members) in circles.iter().enumerate() {
+        for &m in members {
+            user_circles[m as usize].push(c as u32);
+        }
+    }
+    let mut adj = circle_ties(p, &circles, &sociability, &mut rng);
+    closure_and_long_range_ties(p, &mut adj, &sociability, &mut rng);
+    for a in adj.iter_mut() {
+        a.sort_unstable();
+        a.dedup();
+    }
+    let (partner, extra) = draw_partners(p, &circles, &user_circles, &adj, &mut rng);
+    let mut edges: Vec<(u32, u32)> = Vec::new();
+    for (u, a) in adj.iter().enumerate() {
+        for &v in a {
+            if (u as u32) < v {
+                edges.push((u as u32, v));
+            }
+        }
+    }
+    edges.extend(extra);
+    let (graph, _) = Graph::from_edges(n, &edges);
+    drop(adj);
+    let close = close_friends(p, &graph, &partner, &mut rng);
+    let t = draw_tastes(p, circles.len(), &user_circles, &mut rng);
+    Social {
+        graph,
+        circles,
+        circle_kind,
+        user_circles,
+        partner,
+        close,
+        sociability,
+        user_factors: t.user_factors,
+        topic_factors: t.topic_factors,
+        kind_taste: t.kind_taste,
+        taste_prior: t.taste_prior,
+        taste_noise_sd: t.noise_sd,
+    }
+}
 
-    // Circle memberships: 1, 2 or 3 per user.
-    let mut seats: Vec<u32> = Vec::with_capacity(n * 2);
-    for u in 0..n as u32 {
+/// Circle memberships (1, 2 or 3 seats per user, shuffled) cut into circles of power-law
+/// sizes; returns each circle's sorted members and its kind.
+fn draw_circles(p: &CheckedSimParams, rng: &mut ChaCha8Rng) -> (Vec<Vec<u32>>, Vec<u8>) {
+    let mut seats: Vec<u32> = Vec::with_capacity(p.users * 2);
+    for u in 0..p.users as u32 {
         let x: f64 = rng.gen();
         let m = if x < 0.35 {
             1
@@ -89,7 +136,7 @@ pub fn build(p: &CheckedSimParams) -> Social {
             seats.push(u);
         }
     }
-    seats.shuffle(&mut rng);
+    seats.shuffle(rng);
     let mut circles: Vec<Vec<u32>> = Vec::new();
     let mut circle_kind: Vec<u8> = Vec::new();
     let mut pos = 0;
@@ -119,16 +166,19 @@ pub fn build(p: &CheckedSimParams) -> Social {
         circles.push(members);
         circle_kind.push(kind);
     }
-    let mut user_circles: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for (c, members) in circles.iter().enumerate() {
-        for &m in members {
-            user_circles[m as usize].push(c as u32);
-        }
-    }
+    (circles, circle_kind)
+}
 
-    // Within-circle ties.
-    let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for members in &circles {
+/// Within-circle ties: small circles (<= 10) are dense, larger ones give each member a
+/// Poisson number of ties scaled by size and sociability. Adjacency lists, unsorted.
+fn circle_ties(
+    p: &CheckedSimParams,
+    circles: &[Vec<u32>],
+    sociability: &[f64],
+    rng: &mut ChaCha8Rng,
+) -> Vec<Vec<u32>> {
+    let mut adj: Vec<Vec<u32>> = vec![Vec::new(); p.users];
+    for members in circles {
         let s = members.len();
         if s <= 10 {
             for i in 0..s {
@@ -141,10 +191,7 @@ pub fn build(p: &CheckedSimParams) -> Social {
         } else {
             let size_factor = (s as f64 / 10.0).powf(0.3);
             for &m in members {
-                let k = poisson(
-                    &mut rng,
-                    p.within_degree * size_factor * sociability[m as usize],
-                );
+                let k = poisson(rng, p.within_degree * size_factor * sociability[m as usize]);
                 for _ in 0..k.min(s as u64 - 1) {
                     let o = members[rng.gen_range(0..s)];
                     push_edge(&mut adj, m, o);
@@ -152,9 +199,19 @@ pub fn build(p: &CheckedSimParams) -> Social {
             }
         }
     }
-    // Triadic closure (friend of a friend) and long-range ties.
+    adj
+}
+
+/// Triadic closure (a friend of a friend) and long-range ties (anyone), per user in order.
+fn closure_and_long_range_ties(
+    p: &CheckedSimParams,
+    adj: &mut [Vec<u32>],
+    sociability: &[f64],
+    rng: &mut ChaCha8Rng,
+) {
+    let n = p.users;
     for u in 0..n as u32 {
-        let k = poisson(&mut rng, p.closure * sociability[u as usize]);
+        let k = poisson(rng, p.closure * sociability[u as usize]);
         for _ in 0..k {
             let fu = &adj[u as usize];
             if fu.is_empty() {
@@ -163,24 +220,31 @@ pub fn build(p: &CheckedSimParams) -> Social {
             let v = fu[rng.gen_range(0..fu.len())];
             let fv = &adj[v as usize];
             let w = fv[rng.gen_range(0..fv.len())];
-            push_edge(&mut adj, u, w);
+            push_edge(adj, u, w);
         }
-        let k = poisson(&mut rng, p.long_range);
+        let k = poisson(rng, p.long_range);
         for _ in 0..k {
             let w = rng.gen_range(0..n as u32);
-            push_edge(&mut adj, u, w);
+            push_edge(adj, u, w);
         }
     }
-    for a in adj.iter_mut() {
-        a.sort_unstable();
-        a.dedup();
-    }
+}
 
-    // Partners: the partner is tied into several of the user's circles (and vice versa).
+/// Partners: pairs drawn in a shuffled order (a circle-mate half the time), each partner then
+/// tied into several of the other's circles. Returns each user's partner and the extra
+/// edges (the pairs and the partners' new ties).
+fn draw_partners(
+    p: &CheckedSimParams,
+    circles: &[Vec<u32>],
+    user_circles: &[Vec<u32>],
+    adj: &[Vec<u32>],
+    rng: &mut ChaCha8Rng,
+) -> (Vec<Option<u32>>, Vec<(u32, u32)>) {
+    let n = p.users;
     let mut partner: Vec<Option<u32>> = vec![None; n];
     let target_pairs = ((p.partner_share * n as f64) / 2.0).round() as usize;
     let mut order: Vec<u32> = (0..n as u32).collect();
-    order.shuffle(&mut rng);
+    order.shuffle(rng);
     let mut pairs = 0;
     let mut extra: Vec<(u32, u32)> = Vec::new();
     for &u in &order {
@@ -221,27 +285,24 @@ pub fn build(p: &CheckedSimParams) -> Social {
                 if friends.is_empty() {
                     continue;
                 }
-                let k = (2 + poisson(&mut rng, 2.0) as usize).min(friends.len());
-                for f in friends.choose_multiple(&mut rng, k) {
+                let k = (2 + poisson(rng, 2.0) as usize).min(friends.len());
+                for f in friends.choose_multiple(rng, k) {
                     extra.push((b, *f));
                 }
             }
         }
     }
+    (partner, extra)
+}
 
-    let mut edges: Vec<(u32, u32)> = Vec::new();
-    for (u, a) in adj.iter().enumerate() {
-        for &v in a {
-            if (u as u32) < v {
-                edges.push((u as u32, v));
-            }
-        }
-    }
-    edges.extend(extra);
-    let (graph, _) = Graph::from_edges(n, &edges);
-    drop(adj);
-
-    // Close friends: the partner plus friends drawn with weight on circle-mates.
+/// Close friends: the partner plus friends drawn at random, sorted.
+fn close_friends(
+    p: &CheckedSimParams,
+    graph: &Graph,
+    partner: &[Option<u32>],
+    rng: &mut ChaCha8Rng,
+) -> Vec<Vec<u32>> {
+    let n = p.users;
     let mut close: Vec<Vec<u32>> = vec![Vec::new(); n];
     for u in 0..n as u32 {
         let nb = graph.neighbors(u);
@@ -252,7 +313,7 @@ pub fn build(p: &CheckedSimParams) -> Social {
         if let Some(q) = partner[u as usize] {
             list.push(q);
         }
-        let want = 1 + poisson(&mut rng, (p.close_friends - 1.0).max(0.0)) as usize;
+        let want = 1 + poisson(rng, (p.close_friends - 1.0).max(0.0)) as usize;
         let mut tries = 0;
         while list.len() < want.min(nb.len()) && tries < 4 * want + 8 {
             tries += 1;
@@ -263,16 +324,30 @@ pub fn build(p: &CheckedSimParams) -> Social {
         list.sort_unstable();
         close[u as usize] = list;
     }
+    close
+}
 
-    // Tastes: topic factors, user factors mixing a circle factor (homophily) with noise.
-    let d = p.taste_dim;
+/// The latent tastes of [`Social`].
+struct Tastes {
+    user_factors: Vec<f64>,
+    topic_factors: Vec<f64>,
+    kind_taste: Vec<f64>,
+    taste_prior: Vec<f64>,
+    noise_sd: f64,
+}
+
+/// Tastes: topic factors, user factors mixing their circles' factors (homophily) with
+/// individual noise, and kind tastes.
+fn draw_tastes(
+    p: &CheckedSimParams,
+    n_circles: usize,
+    user_circles: &[Vec<u32>],
+    rng: &mut ChaCha8Rng,
+) -> Tastes {
+    let (n, d) = (p.users, p.taste_dim);
     let scale = (d as f64).powf(-0.25);
-    let topic_factors: Vec<f64> = (0..p.topics * d)
-        .map(|_| scale * normal(&mut rng))
-        .collect();
-    let circle_factors: Vec<f64> = (0..circles.len() * d)
-        .map(|_| scale * normal(&mut rng))
-        .collect();
+    let topic_factors: Vec<f64> = (0..p.topics * d).map(|_| scale * normal(rng)).collect();
+    let circle_factors: Vec<f64> = (0..n_circles * d).map(|_| scale * normal(rng)).collect();
     let mut user_factors = vec![0.0; n * d];
     let mut taste_prior = vec![0.0; n * d];
     for u in 0..n {
@@ -286,25 +361,15 @@ pub fn build(p: &CheckedSimParams) -> Social {
                 m /= cs.len() as f64;
             }
             taste_prior[u * d + k] = 0.6 * m;
-            user_factors[u * d + k] = 0.6 * m + 0.8 * scale * normal(&mut rng);
+            user_factors[u * d + k] = 0.6 * m + 0.8 * scale * normal(rng);
         }
     }
-    let kind_taste: Vec<f64> = (0..n * 4)
-        .map(|_| KIND_TASTE_SD * normal(&mut rng))
-        .collect();
-
-    Social {
-        graph,
-        circles,
-        circle_kind,
-        user_circles,
-        partner,
-        close,
-        sociability,
+    let kind_taste: Vec<f64> = (0..n * 4).map(|_| KIND_TASTE_SD * normal(rng)).collect();
+    Tastes {
         user_factors,
         topic_factors,
         kind_taste,
         taste_prior,
-        taste_noise_sd: 0.8 * scale,
+        noise_sd: 0.8 * scale,
     }
 }

@@ -3,6 +3,7 @@
 //! worlds) the oracle, prints the table and optionally writes the JSON.
 use anyhow::Context;
 use feedrank::eval::{self, EvalParams};
+use feedrank::features::AblationGroup;
 use feedrank::world::World;
 use std::path::PathBuf;
 
@@ -30,10 +31,10 @@ pub struct Args {
     /// Binary gain in nDCG instead of graded `2^rel - 1`.
     #[arg(long)]
     pub binary_gain: bool,
-    /// Retrain without a feature group and report the nDCG drop (repeatable), e.g. `graph`,
-    /// `dispersion`, `tie_strength`, `mf`, `personalisation`.
+    /// Retrain without a feature group and report the nDCG drop (repeatable): `graph`,
+    /// `dispersion`, `tie_strength`, `mf`, `topic_taste`, `personalisation`.
     #[arg(long)]
-    pub ablate: Vec<String>,
+    pub ablate: Vec<AblationGroup>,
     /// Write the report (index.html with charts, results.json, results.md) into this directory.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -69,12 +70,12 @@ impl Trained<'_> {
 fn train_with_ablation<'w>(
     world: &'w World,
     split_at: i64,
-    ablate: &[&str],
+    ablate: &[AblationGroup],
     base: &feedrank::config::Config,
 ) -> anyhow::Result<Trained<'w>> {
     let mut cfg = base.clone();
-    cfg.model.ablate = ablate.iter().map(|g| g.to_string()).collect();
-    cfg.check().map_err(|m| anyhow::anyhow!("{m}"))?;
+    cfg.model.ablate = ablate.to_vec();
+    cfg.validate()?;
     let t0 = std::time::Instant::now();
     let fs = feedrank::features::FeatureSpace::new(world, &cfg.features)?;
     let model = feedrank::model::train_with(&fs, split_at, &cfg)?;
@@ -129,7 +130,7 @@ fn parse_time(s: &str) -> Result<i64, String> {
     let mp = (m + 9) % 12;
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Ok((era * 146_097 + doe - 719_468) * eval::DAY)
+    Ok((era * 146_097 + doe - 719_468) * feedrank::util::time::DAY)
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -171,10 +172,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let coefficients = model_coefficients(&model);
     // free the main feature space and model before any ablation builds its own
     drop(trained);
-    for group in &args.ablate {
-        let without = train_with_ablation(&world, split_at, &[group.as_str()], &cfg)
+    for &group in &args.ablate {
+        let without = train_with_ablation(&world, split_at, &[group], &cfg)
             .with_context(|| format!("training without {group}"))?;
-        let r = eval::evaluate_scorer(group, &lists, &without.scorer()?, &params)?;
+        let r = eval::evaluate_scorer(group.as_str(), &lists, &without.scorer()?, &params)?;
         result.add_ablation(group, &r);
     }
     print!("{result}");

@@ -68,7 +68,8 @@ pub fn summary(m: &TrainedModel, elapsed_s: f64) -> String {
         }
     }
     if !m.ablate.is_empty() {
-        s.push_str(&format!("ablated: {}\n", m.ablate.join(", ")));
+        let names: Vec<&str> = m.ablate.iter().map(|g| g.as_str()).collect();
+        s.push_str(&format!("ablated: {}\n", names.join(", ")));
     }
     s
 }

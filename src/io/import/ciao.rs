@@ -16,7 +16,7 @@
 //! `trustor|truster|source|from|user_a|userid` -> `trustee|target|to|user_b|friendid`.
 
 use super::{
-    column, find_any, infer_likes, parse_ts, with_inferred_meta, ImportOptions, ImportReport,
+    column, find_any, infer_and_count, parse_ts, with_inferred_meta, ImportOptions, ImportReport,
     TrustMode,
 };
 use crate::graph::Graph;
@@ -94,7 +94,7 @@ fn read_catalog(path: &Path) -> Result<HashMap<String, String>, IoError> {
 /// [`ImportReport::skipped`].
 ///
 /// # Complexity
-/// O(rows log rows + trust log trust) plus the like inference (see [`infer_likes`]).
+/// O(rows log rows + trust log trust) plus the like inference (see [`super::infer_likes`]).
 pub fn import_ciao(
     input: &CiaoInput,
     opts: &ImportOptions,
@@ -104,22 +104,51 @@ pub fn import_ciao(
         horizon_days: opts.horizon_days,
         ..ImportReport::default()
     };
-    let mut users = Interner::new();
-    let mut story_ids = Interner::new();
-    let mut kinds = Interner::new();
-    let mut topics = Interner::new();
-    let mut stories = Vec::new();
     let catalog = match &input.catalog {
         Some(p) => read_catalog(p)?,
         None => HashMap::new(),
     };
+    let mut world = read_reviews(&input.ratings, &catalog, &mut report)?;
+    let rows = read_trust(&input.trust, opts.trust, &mut world.users, &mut report)?;
+    let (graph, stats) = Graph::from_edges(world.users.len(), &rows);
+    world.graph = graph;
+    report.friendships = stats;
+    infer_and_count(&mut world, opts.horizon_days, &mut report);
 
-    // Reviews.
-    let mut t = Table::open(
-        &input.ratings,
-        Sep::Auto,
-        "userid productid categoryid timestamp",
-    )?;
+    let mut params = toml::Table::new();
+    params.insert("importer".into(), "ciao".into());
+    params.insert("horizon_days".into(), i64::from(opts.horizon_days).into());
+    params.insert("trust".into(), opts.trust.as_str().into());
+    let world = with_inferred_meta(
+        world,
+        "ciao",
+        format!(
+            "Ciao reviews as stories, {} trust links as friendships; a friend's later review \
+             of the same product within {} days is a like. Exposure inferred: every friend of \
+             the author saw each story.",
+            opts.trust.as_str(),
+            opts.horizon_days
+        ),
+        format!(
+            "feedrank import ciao: {} + {}",
+            input.ratings.display(),
+            input.trust.display()
+        ),
+        params,
+    );
+    Ok((world, report))
+}
+
+/// The reviews: one story per well-formed row (its reviewer interned as a user, its product
+/// as the topic, its category, named by `catalog` when it can be, as the kind), in a world
+/// that has nothing else yet. Counts rows read and skipped into `report`.
+fn read_reviews(
+    path: &Path,
+    catalog: &HashMap<String, String>,
+    report: &mut ImportReport,
+) -> Result<World, IoError> {
+    let mut w = World::default();
+    let mut t = Table::open(path, Sep::Auto, "userid productid categoryid timestamp")?;
     let c_user = column(&t, &["userid", "user_id", "user", "reviewer", "reviewerid"])?;
     let c_item = column(
         &t,
@@ -165,18 +194,28 @@ pub fn import_ciao(
             Some(c) if !c.is_empty() => catalog.get(c).map(String::as_str).unwrap_or(c),
             _ => "review",
         };
-        stories.push(Story {
-            author: users.intern(user),
+        w.stories.push(Story {
+            author: w.users.intern(user),
             created_at: ts,
-            kind: kinds.intern(kind),
-            topic: Some(topics.intern(item)),
+            kind: w.kinds.intern(kind),
+            topic: Some(w.topics.intern(item)),
         });
-        story_ids.intern(&format!("r{row}"));
+        w.story_ids.intern(&format!("r{row}"));
     }
     report.activity_rows = row;
+    Ok(w)
+}
 
-    // Trust links.
-    let mut t = Table::open(&input.trust, Sep::Auto, "trustor trustee")?;
+/// The trust links as friendship rows (every link, or only reciprocal pairs with
+/// [`TrustMode::Mutual`]); their users interned into `users`. Counts link rows, reciprocal
+/// pairs and skipped rows into `report`.
+fn read_trust(
+    path: &Path,
+    mode: TrustMode,
+    users: &mut Interner,
+    report: &mut ImportReport,
+) -> Result<Vec<(u32, u32)>, IoError> {
+    let mut t = Table::open(path, Sep::Auto, "trustor trustee")?;
     let c_a = column(
         &t,
         &["trustor", "truster", "source", "from", "user_a", "userid"],
@@ -198,50 +237,8 @@ pub fn import_ciao(
     directed.dedup();
     let is_mutual = |&(a, b): &(u32, u32)| a != b && directed.binary_search(&(b, a)).is_ok();
     report.reciprocal_pairs = directed.iter().filter(|p| is_mutual(p)).count() / 2;
-    let rows: Vec<(u32, u32)> = match opts.trust {
+    Ok(match mode {
         TrustMode::Union => links,
         TrustMode::Mutual => directed.iter().copied().filter(|p| is_mutual(p)).collect(),
-    };
-    let (graph, stats) = Graph::from_edges(users.len(), &rows);
-    report.friendships = stats;
-
-    let horizon = i64::from(opts.horizon_days) * 86_400;
-    let events = infer_likes(&graph, &stories, horizon);
-    report.users = users.len();
-    report.stories = stories.len();
-    report.likes = events.len();
-    report.exposures = super::friends_of_author_exposures(&graph, &stories);
-
-    let mut params = toml::Table::new();
-    params.insert("importer".into(), "ciao".into());
-    params.insert("horizon_days".into(), i64::from(opts.horizon_days).into());
-    params.insert("trust".into(), opts.trust.as_str().into());
-    let world = World {
-        users,
-        graph,
-        stories,
-        story_ids,
-        kinds,
-        topics,
-        events,
-        ..World::default()
-    };
-    let world = with_inferred_meta(
-        world,
-        "ciao",
-        format!(
-            "Ciao reviews as stories, {} trust links as friendships; a friend's later review \
-             of the same product within {} days is a like. Exposure inferred: every friend of \
-             the author saw each story.",
-            opts.trust.as_str(),
-            opts.horizon_days
-        ),
-        format!(
-            "feedrank import ciao: {} + {}",
-            input.ratings.display(),
-            input.trust.display()
-        ),
-        params,
-    );
-    Ok((world, report))
+    })
 }

@@ -21,12 +21,13 @@
 //! every training row but not at test time) and made the model rank worse than chance.
 
 use super::{
-    column, find_any, infer_likes, parse_ts, with_inferred_meta, ImportOptions, ImportReport,
+    column, find_any, infer_and_count, parse_ts, with_inferred_meta, ImportOptions, ImportReport,
 };
 use crate::graph::Graph;
 use crate::io::world_tsv::civil::{civil_from_days, days_from_civil};
 use crate::io::world_tsv::table::{Sep, Table};
 use crate::io::IoError;
+use crate::util::time::DAY;
 use crate::world::{Interner, Story, World};
 use std::path::{Path, PathBuf};
 
@@ -66,8 +67,8 @@ pub const EARLIEST: i64 = 1_009_843_200;
 
 /// Unix seconds of the first of the month holding `ts`.
 fn month_start(ts: i64) -> i64 {
-    let (y, m, _) = civil_from_days(ts.div_euclid(86_400));
-    days_from_civil(y, m, 1) * 86_400
+    let (y, m, _) = civil_from_days(ts.div_euclid(DAY));
+    days_from_civil(y, m, 1) * DAY
 }
 
 /// Imports a Last.fm-style dataset.
@@ -78,7 +79,7 @@ fn month_start(ts: i64) -> i64 {
 /// is absent. Malformed rows (missing fields, bad month/year/time) are skipped and counted.
 ///
 /// # Complexity
-/// O(rows log rows) plus the like inference (see [`infer_likes`]).
+/// O(rows log rows) plus the like inference (see [`super::infer_likes`]).
 pub fn import_lastfm(
     input: &LastfmInput,
     opts: &ImportOptions,
@@ -90,13 +91,53 @@ pub fn import_lastfm(
     };
     let mut users = Interner::new();
     let mut topics = Interner::new();
+    let keys = read_tag_months(&input.tags, &mut users, &mut topics, &mut report)?;
+    let rows = read_friends(&input.friends, &mut users, &mut report)?;
+    let (graph, stats) = Graph::from_edges(users.len(), &rows);
+    report.friendships = stats;
+    let (story_ids, kinds, stories) = monthly_stories(keys, &users, &topics);
+    let mut world = World {
+        users,
+        graph,
+        stories,
+        story_ids,
+        kinds,
+        topics,
+        ..World::default()
+    };
+    infer_and_count(&mut world, opts.horizon_days, &mut report);
 
-    // Tag assignments -> (month, user, artist) keys.
-    let mut t = Table::open(
-        &input.tags,
-        Sep::Auto,
-        "userID artistID tagID day month year",
-    )?;
+    let mut params = toml::Table::new();
+    params.insert("importer".into(), "lastfm".into());
+    params.insert("horizon_days".into(), i64::from(opts.horizon_days).into());
+    let world = with_inferred_meta(
+        world,
+        "lastfm",
+        format!(
+            "Last.fm tag assignments as stories (one per user, artist and month); a friend \
+             tagging the same artist in a later month within {} days is a like. Exposure \
+             inferred: every friend of the author saw each story.",
+            opts.horizon_days
+        ),
+        format!(
+            "feedrank import lastfm: {} + {}",
+            input.tags.display(),
+            input.friends.display()
+        ),
+        params,
+    );
+    Ok((world, report))
+}
+
+/// The tag assignments as `(month start, user, artist)` keys, in file order with repeats
+/// (users and artists interned as they come). Counts rows read and skipped into `report`.
+fn read_tag_months(
+    path: &Path,
+    users: &mut Interner,
+    topics: &mut Interner,
+    report: &mut ImportReport,
+) -> Result<Vec<(i64, u32, u32)>, IoError> {
+    let mut t = Table::open(path, Sep::Auto, "userID artistID tagID day month year")?;
     let c_user = column(&t, &["userid", "user_id", "user"])?;
     let c_item = column(&t, &["artistid", "artist_id", "artist", "itemid", "item"])?;
     let c_ts = t.find(&["timestamp", "ts", "time"]);
@@ -118,7 +159,7 @@ pub fn import_lastfm(
             (None, Some((cy, cm))) => {
                 match (t.field(cy).parse::<i64>(), t.field(cm).parse::<u32>()) {
                     (Ok(y), Ok(m)) if (1..=12).contains(&m) && (1..=9999).contains(&y) => {
-                        Some(days_from_civil(y, m, 1) * 86_400)
+                        Some(days_from_civil(y, m, 1) * DAY)
                     }
                     _ => None,
                 }
@@ -138,9 +179,17 @@ pub fn import_lastfm(
         }
         keys.push((month, users.intern(user), topics.intern(item)));
     }
+    Ok(keys)
+}
 
-    // Friend rows.
-    let mut t = Table::open(&input.friends, Sep::Auto, "userID friendID")?;
+/// The friend rows as user pairs (interned into `users`). Counts link rows, reciprocal pairs
+/// and skipped rows into `report`.
+fn read_friends(
+    path: &Path,
+    users: &mut Interner,
+    report: &mut ImportReport,
+) -> Result<Vec<(u32, u32)>, IoError> {
+    let mut t = Table::open(path, Sep::Auto, "userID friendID")?;
     let c_a = column(&t, &["userid", "user_id", "user", "user_a"])?;
     let c_b = column(&t, &["friendid", "friend_id", "friend", "user_b"])?;
     let width = t.header().len();
@@ -162,10 +211,17 @@ pub fn import_lastfm(
         .filter(|&&(a, b)| a != b && directed.binary_search(&(b, a)).is_ok())
         .count()
         / 2;
-    let (graph, stats) = Graph::from_edges(users.len(), &rows);
-    report.friendships = stats;
+    Ok(rows)
+}
 
-    // One story per (user, artist, month), ordered by (month, user, artist).
+/// One story per distinct (user, artist, month) key, ordered by (month, user, artist): kind
+/// `tag`, topic the artist, created at the start of the month. Returns the story ids, the
+/// kinds and the stories.
+fn monthly_stories(
+    mut keys: Vec<(i64, u32, u32)>,
+    users: &Interner,
+    topics: &Interner,
+) -> (Interner, Interner, Vec<Story>) {
     keys.sort_unstable();
     keys.dedup();
     let mut story_ids = Interner::new();
@@ -173,7 +229,7 @@ pub fn import_lastfm(
     let kind = kinds.intern("tag");
     let mut stories = Vec::with_capacity(keys.len());
     for &(month, user, artist) in &keys {
-        let (y, m, _) = civil_from_days(month.div_euclid(86_400));
+        let (y, m, _) = civil_from_days(month.div_euclid(DAY));
         story_ids.intern(&format!(
             "u{}-a{}-{y:04}-{m:02}",
             users.name(user),
@@ -186,44 +242,7 @@ pub fn import_lastfm(
             topic: Some(artist),
         });
     }
-
-    let horizon = i64::from(opts.horizon_days) * 86_400;
-    let events = infer_likes(&graph, &stories, horizon);
-    report.users = users.len();
-    report.stories = stories.len();
-    report.likes = events.len();
-    report.exposures = super::friends_of_author_exposures(&graph, &stories);
-
-    let mut params = toml::Table::new();
-    params.insert("importer".into(), "lastfm".into());
-    params.insert("horizon_days".into(), i64::from(opts.horizon_days).into());
-    let world = World {
-        users,
-        graph,
-        stories,
-        story_ids,
-        kinds,
-        topics,
-        events,
-        ..World::default()
-    };
-    let world = with_inferred_meta(
-        world,
-        "lastfm",
-        format!(
-            "Last.fm tag assignments as stories (one per user, artist and month); a friend \
-             tagging the same artist in a later month within {} days is a like. Exposure \
-             inferred: every friend of the author saw each story.",
-            opts.horizon_days
-        ),
-        format!(
-            "feedrank import lastfm: {} + {}",
-            input.tags.display(),
-            input.friends.display()
-        ),
-        params,
-    );
-    Ok((world, report))
+    (story_ids, kinds, stories)
 }
 
 #[cfg(test)]

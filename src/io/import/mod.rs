@@ -18,6 +18,7 @@ use crate::io::world_tsv::read::thousands;
 use crate::io::world_tsv::table::Table;
 use crate::io::world_tsv::WorldError;
 use crate::io::IoError;
+use crate::util::time::DAY;
 use crate::world::{Action, Event, Exposure, Story, World, WorldMeta};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -220,6 +221,18 @@ pub(crate) fn parse_ts(s: &str) -> Option<i64> {
     } else {
         v
     })
+}
+
+/// Infers the likes of an imported world from its graph and stories ([`infer_likes`], within
+/// `horizon_days`) and fills the report's counts of users, stories, likes and inferred
+/// exposures.
+pub(crate) fn infer_and_count(world: &mut World, horizon_days: u32, report: &mut ImportReport) {
+    let horizon = i64::from(horizon_days) * DAY;
+    world.events = infer_likes(&world.graph, &world.stories, horizon);
+    report.users = world.users.len();
+    report.stories = world.stories.len();
+    report.likes = world.events.len();
+    report.exposures = friends_of_author_exposures(&world.graph, &world.stories);
 }
 
 /// Gives an imported world with inferred exposures its metadata: the name, description,

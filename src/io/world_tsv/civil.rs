@@ -1,5 +1,6 @@
 //! Calendar arithmetic on unix seconds (UTC, proleptic Gregorian), without a date crate.
 //! Algorithms from Howard Hinnant, "chrono-Compatible Low-Level Date Algorithms".
+use crate::util::time::DAY;
 
 /// Days since 1970-01-01 of the civil date `y-m-d` (`m` in 1..=12, `d` in 1..=31).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
@@ -28,8 +29,8 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of unix seconds `ts`.
 pub fn format_utc(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
+    let days = ts.div_euclid(DAY);
+    let secs = ts.rem_euclid(DAY);
     let (y, m, d) = civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",

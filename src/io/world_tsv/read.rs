@@ -21,6 +21,7 @@ use super::table::{Row, Sep, Table};
 use crate::graph::{BuildStats, Graph};
 use crate::io::graph_file::{read_edges, GraphFormat};
 use crate::io::IoError;
+use crate::util::time::DAY;
 use crate::world::{Action, Event, Interaction, Interner, Story, Truth, World, WorldMeta};
 use rayon::slice::ParallelSliceMut;
 use std::collections::BTreeMap;
@@ -166,6 +167,19 @@ impl LoadReport {
     pub fn total_events(&self) -> usize {
         self.events.iter().sum()
     }
+
+    /// Fills the counts of what `world` holds (users, stories, events per action,
+    /// interactions, truth rows, time span).
+    fn count(&mut self, world: &World) {
+        self.users = world.users.len();
+        self.stories = world.stories.len();
+        for e in &world.events {
+            self.events[e.action.index()] += 1;
+        }
+        self.interactions = world.interactions.len();
+        self.truth = world.truth.len();
+        self.time_span = world.time_span();
+    }
 }
 
 /// `1234567` -> `1,234,567`.
@@ -218,7 +232,7 @@ impl std::fmt::Display for LoadReport {
                 "  time span:    {} .. {} ({:.1} days)",
                 super::civil::format_utc(a),
                 super::civil::format_utc(b),
-                (b - a) as f64 / 86_400.0
+                (b - a) as f64 / DAY as f64
             )?,
             None => writeln!(f, "  time span:    (empty)")?,
         }
@@ -489,9 +503,41 @@ fn row<T>(
 /// O(total file size + E log E + events log events) time; memory linear in the world.
 pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport), IoError> {
     let mut report = LoadReport::default();
-    let mut world = World::default();
+    let mut world = World {
+        meta: read_meta(dir)?,
+        ..World::default()
+    };
+    report.name = world.meta.name.clone();
+    let declared = read_users(dir, opts, &mut world, &mut report)?;
+    let edges = read_friendships(dir, opts, &mut world, &mut report, declared)?;
+    read_stories(dir, opts, &mut world, &mut report, declared)?;
+    // The user set is now final: build the graph.
+    let (graph, stats) = Graph::from_edges(world.users.len(), &edges);
+    world.graph = graph;
+    report.friendships = stats;
+    drop(edges);
+    world.events = read_events(dir, opts, &world, &mut report, declared)?;
+    read_interactions(dir, opts, &mut world, &mut report, declared)?;
+    if !opts.skip_truth {
+        read_truth(dir, opts, &mut world, &mut report, declared)?;
+    }
+    report.count(&world);
+    tracing::info!(dir = %dir.display(), users = report.users, events = report.total_events(), skipped = report.total_skipped(), "loaded world");
+    Ok((world, report))
+}
 
-    // world.toml
+/// Where a row's user ids must have been declared, for [`WorldError::UnknownUser`]: in
+/// `users.tsv` when the world has one, else by a friendship or a story.
+fn declared_in(declared: bool) -> &'static str {
+    if declared {
+        "users.tsv"
+    } else {
+        "friendships.tsv or story authors"
+    }
+}
+
+/// `world.toml` (required, with a non-empty `name`).
+fn read_meta(dir: &Path) -> Result<WorldMeta, IoError> {
     let meta_path = dir.join("world.toml");
     if !meta_path.exists() {
         return Err(IoError::World(WorldError::MissingFile {
@@ -503,90 +549,111 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
         path: meta_path.clone(),
         source,
     })?;
-    world.meta = toml::from_str::<WorldMeta>(&text).map_err(|e| {
+    let meta = toml::from_str::<WorldMeta>(&text).map_err(|e| {
         IoError::World(WorldError::Meta {
             path: meta_path.clone(),
             message: e.to_string(),
         })
     })?;
-    if world.meta.name.trim().is_empty() {
+    if meta.name.trim().is_empty() {
         return Err(IoError::World(WorldError::Meta {
             path: meta_path,
             message: "expected a non-empty `name`".into(),
         }));
     }
-    report.name = world.meta.name.clone();
+    Ok(meta)
+}
 
-    // users.tsv (optional)
-    let declared = if let Some(mut r) = Rows::open(dir, "users.tsv", "user_id")? {
-        let c = r.col("user_id")?;
-        while r.t.next_row()? {
-            let row_ = r.t.row();
-            let res = check_width(&row_, r.width).and_then(|_| {
-                let id = id(&row_, c, "user_id")?;
-                if world.users.get(id).is_some() {
-                    return Err(WorldError::DuplicateId {
-                        path: row_.path().to_path_buf(),
-                        line: row_.line(),
-                        what: "user",
-                        id: id.to_string(),
-                    });
-                }
-                Ok(id)
-            });
-            if let Some(id) = row(res, r.file, opts, &mut report)? {
-                world.users.intern(id);
+/// `users.tsv` (optional): interns the declared users; returns whether the file exists (then
+/// every other table must use declared ids).
+fn read_users(
+    dir: &Path,
+    opts: &ReadOptions,
+    world: &mut World,
+    report: &mut LoadReport,
+) -> Result<bool, IoError> {
+    let Some(mut r) = Rows::open(dir, "users.tsv", "user_id")? else {
+        return Ok(false);
+    };
+    let c = r.col("user_id")?;
+    while r.t.next_row()? {
+        let row_ = r.t.row();
+        let res = check_width(&row_, r.width).and_then(|_| {
+            let id = id(&row_, c, "user_id")?;
+            if world.users.get(id).is_some() {
+                return Err(WorldError::DuplicateId {
+                    path: row_.path().to_path_buf(),
+                    line: row_.line(),
+                    what: "user",
+                    id: id.to_string(),
+                });
             }
+            Ok(id)
+        });
+        if let Some(id) = row(res, r.file, opts, report)? {
+            world.users.intern(id);
         }
-        report.declared_users = world.users.len();
-        true
-    } else {
-        false
-    };
-    let declared_in = if declared {
-        "users.tsv"
-    } else {
-        "friendships.tsv or story authors"
-    };
+    }
+    report.declared_users = world.users.len();
+    Ok(true)
+}
 
-    // friendships.tsv (required), parsed by the graph file reader.
+/// `friendships.tsv` (required), parsed by the graph file reader: the edges as user indices.
+/// Without `users.tsv` its ids are interned as users; with it, an undeclared id is a row
+/// error.
+fn read_friendships(
+    dir: &Path,
+    opts: &ReadOptions,
+    world: &mut World,
+    report: &mut LoadReport,
+    declared: bool,
+) -> Result<Vec<(u32, u32)>, IoError> {
     let fpath = crate::io::find_table(dir, "friendships.tsv").ok_or_else(|| {
         IoError::World(WorldError::MissingFile {
             dir: dir.to_path_buf(),
             name: "friendships.tsv",
         })
     })?;
-    let edges = if declared {
-        let mut tmp = world.users.clone();
-        let raw = read_edges(&fpath, GraphFormat::Tsv, &mut tmp)?;
-        let n = world.users.len() as u32;
-        let mut kept = Vec::with_capacity(raw.len());
-        for (i, &(a, b)) in raw.iter().enumerate() {
-            if a < n && b < n {
-                kept.push((a, b));
-                continue;
-            }
-            let bad = if a >= n { a } else { b };
-            let line = if opts.lenient {
-                0
-            } else {
-                data_row_line(&fpath, i)?
-            };
-            let err = WorldError::UnknownUser {
-                path: fpath.clone(),
-                line,
-                column: if a >= n { "user_a" } else { "user_b" },
-                id: tmp.name(bad).to_string(),
-                declared_in,
-            };
-            row(Err::<(), _>(err), "friendships.tsv", opts, &mut report)?;
+    if !declared {
+        return read_edges(&fpath, GraphFormat::Tsv, &mut world.users);
+    }
+    let mut tmp = world.users.clone();
+    let raw = read_edges(&fpath, GraphFormat::Tsv, &mut tmp)?;
+    let n = world.users.len() as u32;
+    let mut kept = Vec::with_capacity(raw.len());
+    for (i, &(a, b)) in raw.iter().enumerate() {
+        if a < n && b < n {
+            kept.push((a, b));
+            continue;
         }
-        kept
-    } else {
-        read_edges(&fpath, GraphFormat::Tsv, &mut world.users)?
-    };
+        let bad = if a >= n { a } else { b };
+        let line = if opts.lenient {
+            0
+        } else {
+            data_row_line(&fpath, i)?
+        };
+        let err = WorldError::UnknownUser {
+            path: fpath.clone(),
+            line,
+            column: if a >= n { "user_a" } else { "user_b" },
+            id: tmp.name(bad).to_string(),
+            declared_in: declared_in(declared),
+        };
+        row(Err::<(), _>(err), "friendships.tsv", opts, report)?;
+    }
+    Ok(kept)
+}
 
-    // stories.tsv (required)
+/// `stories.tsv` (required): stories, their kinds and topics (and, without `users.tsv`,
+/// authors as users).
+fn read_stories(
+    dir: &Path,
+    opts: &ReadOptions,
+    world: &mut World,
+    report: &mut LoadReport,
+    declared: bool,
+) -> Result<(), IoError> {
+    let declared_in = declared_in(declared);
     let mut r = Rows::require(
         dir,
         "stories.tsv",
@@ -626,7 +693,7 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
             let created_at = int(&row_, c_created, "created_at")?;
             Ok((author, created_at))
         });
-        if let Some((author, created_at)) = row(res, r.file, opts, &mut report)? {
+        if let Some((author, created_at)) = row(res, r.file, opts, report)? {
             let author = author.unwrap_or_else(|| world.users.intern(r.t.field(c_author)));
             world.story_ids.intern(r.t.field(c_id));
             let kind = world.kinds.intern(r.t.field(c_kind));
@@ -642,15 +709,18 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
             });
         }
     }
-    drop(r);
+    Ok(())
+}
 
-    // The user set is now final: build the graph.
-    let (graph, stats) = Graph::from_edges(world.users.len(), &edges);
-    world.graph = graph;
-    report.friendships = stats;
-    drop(edges);
-
-    // events.tsv (required): parsed in parallel blocks, handed on in file order.
+/// `events.tsv` (required): parsed in parallel blocks, handed on in file order, then sorted.
+fn read_events(
+    dir: &Path,
+    opts: &ReadOptions,
+    world: &World,
+    report: &mut LoadReport,
+    declared: bool,
+) -> Result<Vec<Event>, IoError> {
+    let declared_in = declared_in(declared);
     let mut r = Rows::require(dir, "events.tsv", "user_id story_id action ts")?;
     let (c_user, c_story, c_action, c_ts) = (
         r.col("user_id")?,
@@ -660,134 +730,139 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
     );
     let (width, file) = (r.width, r.file);
     let mut events = Vec::new();
-    {
-        let (users, story_ids, stories) = (&world.users, &world.story_ids, &world.stories);
-        let parse = |row: &Row<'_>| -> Result<Event, WorldError> {
-            check_width(row, width)?;
-            let user = user(row, users, c_user, "user_id", declared_in)?;
-            let story = story(row, story_ids, c_story)?;
-            let a = row.field(c_action);
-            let action = Action::parse(a).ok_or_else(|| WorldError::UnknownAction {
+    let (users, story_ids, stories) = (&world.users, &world.story_ids, &world.stories);
+    let parse = |row: &Row<'_>| -> Result<Event, WorldError> {
+        check_width(row, width)?;
+        let user = user(row, users, c_user, "user_id", declared_in)?;
+        let story = story(row, story_ids, c_story)?;
+        let a = row.field(c_action);
+        let action = Action::parse(a).ok_or_else(|| WorldError::UnknownAction {
+            path: row.path().to_path_buf(),
+            line: row.line(),
+            found: a.to_string(),
+        })?;
+        let ts = int(row, c_ts, "ts")?;
+        let created_at = stories
+            .get(story as usize)
+            .map(|s| s.created_at)
+            .unwrap_or(i64::MIN);
+        if ts < created_at {
+            return Err(WorldError::BeforeStory {
                 path: row.path().to_path_buf(),
                 line: row.line(),
-                found: a.to_string(),
-            })?;
-            let ts = int(row, c_ts, "ts")?;
-            let created_at = stories
-                .get(story as usize)
-                .map(|s| s.created_at)
-                .unwrap_or(i64::MIN);
-            if ts < created_at {
-                return Err(WorldError::BeforeStory {
-                    path: row.path().to_path_buf(),
-                    line: row.line(),
-                    story: row.field(c_story).to_string(),
-                    ts,
-                    created_at,
-                });
-            }
-            Ok(Event {
+                story: row.field(c_story).to_string(),
                 ts,
-                user,
-                story,
-                action,
-            })
-        };
-        r.t.par_rows(!opts.lenient, parse, |rows, errors| {
-            take(&mut events, rows, errors, file, opts, &mut report)
-        })?;
-    }
+                created_at,
+            });
+        }
+        Ok(Event {
+            ts,
+            user,
+            story,
+            action,
+        })
+    };
+    r.t.par_rows(!opts.lenient, parse, |rows, errors| {
+        take(&mut events, rows, errors, file, opts, report)
+    })?;
     drop(r);
     // Event's order covers every field: any sort gives the same vector.
     events.par_sort_unstable();
-    world.events = events;
+    Ok(events)
+}
 
-    // interactions.tsv (optional)
-    if let Some(mut r) = Rows::open(dir, "interactions.tsv", "from_user to_user kind ts")? {
-        let (c_from, c_to, c_kind, c_ts) = (
-            r.col("from_user")?,
-            r.col("to_user")?,
-            r.col("kind")?,
-            r.col("ts")?,
-        );
-        let (width, file) = (r.width, r.file);
-        let users = &world.users;
-        let parse = |row: &Row<'_>| -> Result<(u32, u32, i64, SmallStr), WorldError> {
-            check_width(row, width)?;
-            let from = user(row, users, c_from, "from_user", declared_in)?;
-            let to = user(row, users, c_to, "to_user", declared_in)?;
-            let ts = int(row, c_ts, "ts")?;
-            Ok((from, to, ts, SmallStr::new(row.field(c_kind))))
-        };
-        let mut interactions = Vec::new();
-        let kinds = &mut world.interaction_kinds;
-        r.t.par_rows(!opts.lenient, parse, |rows, errors| {
-            for e in errors {
-                row(Err::<(), _>(e), file, opts, &mut report)?;
-            }
-            // Kinds are interned here, sequentially in file order (first-seen order).
-            interactions.extend(rows.into_iter().map(|(from, to, ts, kind)| Interaction {
-                ts,
-                from,
-                to,
-                kind: kinds.intern(kind.as_str()),
-            }));
-            Ok(())
-        })?;
-        // Interaction's order covers every field: any sort gives the same vector.
-        interactions.par_sort_unstable();
-        world.interactions = interactions;
-    }
-
-    // truth.tsv (optional; not opened with `skip_truth`)
-    let truth_rows = if opts.skip_truth {
-        None
-    } else {
-        Rows::open(
-            dir,
-            "truth.tsv",
-            "user_id story_id ts p_click p_like p_comment p_share p_hide",
-        )?
+/// `interactions.tsv` (optional): direct interactions, kinds interned in first-seen order.
+fn read_interactions(
+    dir: &Path,
+    opts: &ReadOptions,
+    world: &mut World,
+    report: &mut LoadReport,
+    declared: bool,
+) -> Result<(), IoError> {
+    let declared_in = declared_in(declared);
+    let Some(mut r) = Rows::open(dir, "interactions.tsv", "from_user to_user kind ts")? else {
+        return Ok(());
     };
-    if let Some(mut r) = truth_rows {
-        const P: [&str; 5] = ["p_click", "p_like", "p_comment", "p_share", "p_hide"];
-        let (c_user, c_story, c_ts) = (r.col("user_id")?, r.col("story_id")?, r.col("ts")?);
-        let mut c_p = [0usize; 5];
-        for (c, name) in c_p.iter_mut().zip(P) {
-            *c = r.col(name)?;
+    let (c_from, c_to, c_kind, c_ts) = (
+        r.col("from_user")?,
+        r.col("to_user")?,
+        r.col("kind")?,
+        r.col("ts")?,
+    );
+    let (width, file) = (r.width, r.file);
+    let users = &world.users;
+    let parse = |row: &Row<'_>| -> Result<(u32, u32, i64, SmallStr), WorldError> {
+        check_width(row, width)?;
+        let from = user(row, users, c_from, "from_user", declared_in)?;
+        let to = user(row, users, c_to, "to_user", declared_in)?;
+        let ts = int(row, c_ts, "ts")?;
+        Ok((from, to, ts, SmallStr::new(row.field(c_kind))))
+    };
+    let mut interactions = Vec::new();
+    let kinds = &mut world.interaction_kinds;
+    r.t.par_rows(!opts.lenient, parse, |rows, errors| {
+        for e in errors {
+            row(Err::<(), _>(e), file, opts, report)?;
         }
-        let (width, file) = (r.width, r.file);
-        let (users, story_ids) = (&world.users, &world.story_ids);
-        let parse = |row: &Row<'_>| -> Result<Truth, WorldError> {
-            check_width(row, width)?;
-            let user = user(row, users, c_user, "user_id", declared_in)?;
-            let story = story(row, story_ids, c_story)?;
-            let ts = int(row, c_ts, "ts")?;
-            let mut p = [0.0; 5];
-            for k in 0..5 {
-                p[k] = prob(row, c_p[k], P[k])?;
-            }
-            Ok(Truth { user, story, ts, p })
-        };
-        let mut truth = Vec::new();
-        r.t.par_rows(!opts.lenient, parse, |rows, errors| {
-            take(&mut truth, rows, errors, file, opts, &mut report)
-        })?;
-        // A stable sort: rows with equal keys keep their file order, as before.
-        truth.par_sort_by_key(|t| (t.ts, t.user, t.story));
-        world.truth = truth;
-    }
+        // Kinds are interned here, sequentially in file order (first-seen order).
+        interactions.extend(rows.into_iter().map(|(from, to, ts, kind)| Interaction {
+            ts,
+            from,
+            to,
+            kind: kinds.intern(kind.as_str()),
+        }));
+        Ok(())
+    })?;
+    // Interaction's order covers every field: any sort gives the same vector.
+    interactions.par_sort_unstable();
+    world.interactions = interactions;
+    Ok(())
+}
 
-    report.users = world.users.len();
-    report.stories = world.stories.len();
-    for e in &world.events {
-        report.events[e.action.index()] += 1;
+/// `truth.tsv` (optional): the true per-impression probabilities.
+fn read_truth(
+    dir: &Path,
+    opts: &ReadOptions,
+    world: &mut World,
+    report: &mut LoadReport,
+    declared: bool,
+) -> Result<(), IoError> {
+    const P: [&str; 5] = ["p_click", "p_like", "p_comment", "p_share", "p_hide"];
+    let declared_in = declared_in(declared);
+    let Some(mut r) = Rows::open(
+        dir,
+        "truth.tsv",
+        "user_id story_id ts p_click p_like p_comment p_share p_hide",
+    )?
+    else {
+        return Ok(());
+    };
+    let (c_user, c_story, c_ts) = (r.col("user_id")?, r.col("story_id")?, r.col("ts")?);
+    let mut c_p = [0usize; 5];
+    for (c, name) in c_p.iter_mut().zip(P) {
+        *c = r.col(name)?;
     }
-    report.interactions = world.interactions.len();
-    report.truth = world.truth.len();
-    report.time_span = world.time_span();
-    tracing::info!(dir = %dir.display(), users = report.users, events = report.total_events(), skipped = report.total_skipped(), "loaded world");
-    Ok((world, report))
+    let (width, file) = (r.width, r.file);
+    let (users, story_ids) = (&world.users, &world.story_ids);
+    let parse = |row: &Row<'_>| -> Result<Truth, WorldError> {
+        check_width(row, width)?;
+        let user = user(row, users, c_user, "user_id", declared_in)?;
+        let story = story(row, story_ids, c_story)?;
+        let ts = int(row, c_ts, "ts")?;
+        let mut p = [0.0; 5];
+        for k in 0..5 {
+            p[k] = prob(row, c_p[k], P[k])?;
+        }
+        Ok(Truth { user, story, ts, p })
+    };
+    let mut truth = Vec::new();
+    r.t.par_rows(!opts.lenient, parse, |rows, errors| {
+        take(&mut truth, rows, errors, file, opts, report)
+    })?;
+    // A stable sort: rows with equal keys keep their file order, as before.
+    truth.par_sort_by_key(|t| (t.ts, t.user, t.story));
+    world.truth = truth;
+    Ok(())
 }
 
 #[cfg(test)]

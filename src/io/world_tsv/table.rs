@@ -9,7 +9,7 @@
 //! parsed on the rayon pool, and the pieces are handed on in file order, so the result (rows,
 //! errors and their line numbers) is the same as a sequential read whatever the thread count.
 
-use crate::io::IoError;
+use crate::io::{IoError, ParseProblem};
 use rayon::prelude::*;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -20,9 +20,6 @@ const BLOCK: usize = 16 << 20;
 const INITIAL_BUF: usize = 1 << 20;
 /// Smallest piece worth a rayon task.
 const MIN_PIECE: usize = 256 << 10;
-
-/// The message of a line that is not valid UTF-8 (as `BufRead::read_line` words it).
-const UTF8_ERROR: &str = "read error: stream did not contain valid UTF-8";
 
 /// An open table positioned after its header.
 pub struct Table {
@@ -184,7 +181,7 @@ where
             out.io_error = Some(IoError::Parse {
                 path: path.to_path_buf(),
                 line,
-                message: UTF8_ERROR.into(),
+                problem: ParseProblem::NotUtf8,
             });
             break;
         };
@@ -288,7 +285,7 @@ impl Table {
         IoError::Parse {
             path: self.path.clone(),
             line: self.line_no + 1,
-            message: format!("read error: {e}"),
+            problem: ParseProblem::Read(e.to_string()),
         }
     }
 
@@ -356,7 +353,7 @@ impl Table {
                 return Err(IoError::Parse {
                     path: self.path.clone(),
                     line: self.line_no + 1,
-                    message: UTF8_ERROR.into(),
+                    problem: ParseProblem::NotUtf8,
                 });
             };
             self.line_no += 1;
