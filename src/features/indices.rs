@@ -245,6 +245,7 @@ impl Indices {
             author_pos,
         }
     }
+
     /// [`Indices::build_scoped`] for events in the world's (ts, user, story, action) order
     /// and logged exposures, without sorting the rows: the viewers' events grouped by user
     /// and walked with a per-story stamp (as [`exposure_indices_sorted`]), the events on the
@@ -257,12 +258,7 @@ impl Indices {
     fn build_scoped_sorted(world: &World, scope: &Scope) -> Indices {
         let (n_users, n_stories) = (world.num_users(), world.stories.len());
         let stories = &world.stories;
-        let mut by_scoped_author = vec![0u64; n_stories.div_ceil(64)];
-        for (s, st) in stories.iter().enumerate() {
-            if scope.has_author(st.author) {
-                by_scoped_author[s / 64] |= 1 << (s % 64);
-            }
-        }
+        let by_scoped_author = stories_by_scoped_authors(world, scope);
         // Rows hold event indices (4 bytes) rather than copies of the events: the memory a
         // scoped build touches is most of its cost.
         let mut viewer_events: Vec<(u32, u32)> = Vec::new();
@@ -286,69 +282,8 @@ impl Indices {
                 }
             }
         }
-        // The viewers: engagements, and first sightings in (ts, story) order.
-        let by_user = Groups::build(n_users, &viewer_events);
-        drop(viewer_events);
-        let mut user_eng = Groups {
-            off: Vec::with_capacity(n_users + 1),
-            items: Vec::new(),
-        };
-        let mut user_exp = Groups {
-            off: Vec::with_capacity(n_users + 1),
-            items: Vec::new(),
-        };
-        user_eng.off.push(0);
-        user_exp.off.push(0);
-        let mut stamp = vec![u32::MAX; n_stories];
-        let events = &world.events;
-        for (u, w) in by_user.off.windows(2).enumerate() {
-            for e in by_user.items[w[0]..w[1]]
-                .iter()
-                .filter_map(|&i| events.get(i as usize))
-            {
-                let (ts, story, action) = (e.ts, e.story, e.action as u8);
-                if action != Action::Impression as u8 {
-                    user_eng.items.push((ts, story, action));
-                }
-                if let Some(s) = stamp.get_mut(story as usize) {
-                    if *s != u as u32 {
-                        *s = u as u32;
-                        user_exp.items.push((ts, story));
-                    }
-                }
-            }
-            user_eng.off.push(user_eng.items.len());
-            user_exp.off.push(user_exp.items.len());
-        }
-        drop((by_user, stamp));
-        // The in-scope authors' stories: each (story, user) pair's first event.
-        let by_story = Groups::build(n_stories, &on_authored);
-        drop(on_authored);
-        let mut firsts: Vec<(u32, i64)> = Vec::with_capacity(by_story.items.len());
-        let mut story_exp_rows: Vec<(u32, i64)> = Vec::new();
-        let mut stamp = vec![u32::MAX; n_users];
-        for (s, w) in by_story.off.windows(2).enumerate() {
-            let author = stories[s].author;
-            let keep = scope.has_story(s as u32);
-            for e in by_story.items[w[0]..w[1]]
-                .iter()
-                .filter_map(|&i| events.get(i as usize))
-            {
-                let (ts, user) = (e.ts, e.user);
-                if let Some(st) = stamp.get_mut(user as usize) {
-                    if *st != s as u32 {
-                        *st = s as u32;
-                        firsts.push((author, ts));
-                        if keep {
-                            story_exp_rows.push((s as u32, ts));
-                        }
-                    }
-                }
-            }
-        }
-        drop(by_story);
-        let author_exp = Groups::sorted(n_users, firsts.iter().copied(), false);
-        let story_exp = Groups::sorted(n_stories, story_exp_rows.iter().copied(), true);
+        let (user_eng, user_exp) = viewer_lists_sorted(world, viewer_events);
+        let (author_exp, story_exp) = authored_exposures_sorted(world, scope, on_authored);
         let recv_eng = Groups::sorted(n_users, recv.iter().copied(), true);
         let story_eng = Groups::sorted(n_stories, story_eng.iter().copied(), true);
         let author_pos = Groups::sorted(n_users, author_pos.iter().copied(), true);
@@ -370,6 +305,101 @@ impl Indices {
             author_pos,
         }
     }
+}
+
+/// The stories whose author keeps author-side indices in `scope`, as a bitset over stories.
+fn stories_by_scoped_authors(world: &World, scope: &Scope) -> Vec<u64> {
+    let mut by_scoped_author = vec![0u64; world.stories.len().div_ceil(64)];
+    for (s, st) in world.stories.iter().enumerate() {
+        if scope.has_author(st.author) {
+            by_scoped_author[s / 64] |= 1 << (s % 64);
+        }
+    }
+    by_scoped_author
+}
+
+/// For [`Indices::build_scoped_sorted`]: the viewers' engagements and first sightings (in
+/// (ts, story) order) from their `(user, event index)` rows in time order.
+#[allow(clippy::type_complexity)]
+fn viewer_lists_sorted(
+    world: &World,
+    viewer_events: Vec<(u32, u32)>,
+) -> (Groups<(i64, u32, u8)>, Groups<(i64, u32)>) {
+    let (n_users, n_stories) = (world.num_users(), world.stories.len());
+    let by_user = Groups::build(n_users, &viewer_events);
+    drop(viewer_events);
+    let mut user_eng = Groups {
+        off: Vec::with_capacity(n_users + 1),
+        items: Vec::new(),
+    };
+    let mut user_exp = Groups {
+        off: Vec::with_capacity(n_users + 1),
+        items: Vec::new(),
+    };
+    user_eng.off.push(0);
+    user_exp.off.push(0);
+    let mut stamp = vec![u32::MAX; n_stories];
+    let events = &world.events;
+    for (u, w) in by_user.off.windows(2).enumerate() {
+        for e in by_user.items[w[0]..w[1]]
+            .iter()
+            .filter_map(|&i| events.get(i as usize))
+        {
+            let (ts, story, action) = (e.ts, e.story, e.action as u8);
+            if action != Action::Impression as u8 {
+                user_eng.items.push((ts, story, action));
+            }
+            if let Some(s) = stamp.get_mut(story as usize) {
+                if *s != u as u32 {
+                    *s = u as u32;
+                    user_exp.items.push((ts, story));
+                }
+            }
+        }
+        user_eng.off.push(user_eng.items.len());
+        user_exp.off.push(user_exp.items.len());
+    }
+    (user_eng, user_exp)
+}
+
+/// For [`Indices::build_scoped_sorted`]: the exposure times of the in-scope authors' stories
+/// (each (story, user) pair's first event), by author and, for in-scope stories, by story,
+/// from the `(story, event index)` rows of the events on those stories in time order.
+fn authored_exposures_sorted(
+    world: &World,
+    scope: &Scope,
+    on_authored: Vec<(u32, u32)>,
+) -> (Groups<i64>, Groups<i64>) {
+    let (n_users, n_stories) = (world.num_users(), world.stories.len());
+    let by_story = Groups::build(n_stories, &on_authored);
+    drop(on_authored);
+    let mut firsts: Vec<(u32, i64)> = Vec::with_capacity(by_story.items.len());
+    let mut story_exp_rows: Vec<(u32, i64)> = Vec::new();
+    let mut stamp = vec![u32::MAX; n_users];
+    let events = &world.events;
+    for (s, w) in by_story.off.windows(2).enumerate() {
+        let author = world.stories[s].author;
+        let keep = scope.has_story(s as u32);
+        for e in by_story.items[w[0]..w[1]]
+            .iter()
+            .filter_map(|&i| events.get(i as usize))
+        {
+            let (ts, user) = (e.ts, e.user);
+            if let Some(st) = stamp.get_mut(user as usize) {
+                if *st != s as u32 {
+                    *st = s as u32;
+                    firsts.push((author, ts));
+                    if keep {
+                        story_exp_rows.push((s as u32, ts));
+                    }
+                }
+            }
+        }
+    }
+    drop(by_story);
+    let author_exp = Groups::sorted(n_users, firsts.iter().copied(), false);
+    let story_exp = Groups::sorted(n_stories, story_exp_rows.iter().copied(), true);
+    (author_exp, story_exp)
 }
 
 /// The rows of [`Indices::build_scoped`] before grouping: what the events (and, in
@@ -395,13 +425,7 @@ impl ScopedRows {
     /// `FriendsOfAuthor` world (in story order).
     fn collect(world: &World, scope: &Scope) -> ScopedRows {
         let stories = &world.stories;
-        // Stories whose author is in scope.
-        let mut by_scoped_author = vec![0u64; stories.len().div_ceil(64)];
-        for (s, st) in stories.iter().enumerate() {
-            if scope.has_author(st.author) {
-                by_scoped_author[s / 64] |= 1 << (s % 64);
-            }
-        }
+        let by_scoped_author = stories_by_scoped_authors(world, scope);
         let mut rows = ScopedRows::default();
         for e in &world.events {
             let su = scope.has_user(e.user);
