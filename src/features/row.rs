@@ -91,13 +91,18 @@ impl FeatureSpace<'_> {
         if let Some(slot) = g.edge_slot(u, a) {
             let s = &self.signals;
             set(out, Feature::IsFriend, 1.0);
-            set(out, Feature::Embeddedness, s.embeddedness[slot] as f64);
-            set(out, Feature::Jaccard, s.jaccard[slot]);
-            set(out, Feature::AdamicAdar, s.adamic_adar[slot]);
-            set(out, Feature::Dispersion, s.dispersion[slot] as f64);
-            set(out, Feature::DispNorm, s.disp_norm[slot]);
-            set(out, Feature::DispNormPaper, s.disp_norm_paper[slot]);
-            set(out, Feature::RecursiveDispersion, s.recursive[slot]);
+            // Every viewer's slots are held: the space checks it when it is built.
+            let Some(i) = s.index(g, u, slot) else {
+                debug_assert!(false, "invariant: the signals hold every viewer's slots");
+                return;
+            };
+            set(out, Feature::Embeddedness, s.embeddedness[i] as f64);
+            set(out, Feature::Jaccard, s.jaccard[i]);
+            set(out, Feature::AdamicAdar, s.adamic_adar[i]);
+            set(out, Feature::Dispersion, s.dispersion[i] as f64);
+            set(out, Feature::DispNorm, s.disp_norm[i]);
+            set(out, Feature::DispNormPaper, s.disp_norm_paper[i]);
+            set(out, Feature::RecursiveDispersion, s.recursive[i]);
         } else {
             let (c, aa) = if ctx.fast {
                 ctx.ensure_friend_bits(g);

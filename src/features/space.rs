@@ -95,6 +95,11 @@ impl<'w> FeatureSpace<'w> {
     ) -> Result<Self, FeatureError> {
         check_config(cfg)?;
         let n_kinds = validate(world, &signals)?;
+        if signals.egos.is_some() {
+            return Err(FeatureError::ScopeMismatch {
+                message: "edge signals of some egos only need a scoped feature space".into(),
+            });
+        }
         let (ix, exposures) = Indices::build(world);
         tracing::debug!(
             exposures = ix.user_exp.items.len(),
@@ -139,6 +144,13 @@ impl<'w> FeatureSpace<'w> {
         check_config(cfg)?;
         let n_kinds = validate(world, &signals)?;
         scope.check(world)?;
+        if let Some(u) =
+            (0..world.num_users() as u32).find(|&u| scope.has_user(u) && !signals.has_ego(u))
+        {
+            return Err(FeatureError::ScopeMismatch {
+                message: format!("the edge signals do not hold viewer {u}'s slots"),
+            });
+        }
         for (s, st) in world.stories.iter().enumerate() {
             if scope.has_story(s as u32) {
                 scope.add_author(st.author);
@@ -261,14 +273,7 @@ fn validate(world: &World, signals: &EdgeSignals) -> Result<usize, FeatureError>
         )));
     }
     let slots = g.num_slots();
-    if signals.embeddedness.len() != slots
-        || signals.jaccard.len() != slots
-        || signals.adamic_adar.len() != slots
-        || signals.dispersion.len() != slots
-        || signals.disp_norm.len() != slots
-        || signals.disp_norm_paper.len() != slots
-        || signals.recursive.len() != slots
-    {
+    if !signals.fits(slots) {
         return Err(bad(format!(
             "edge signals do not match the graph's {slots} edge slots"
         )));

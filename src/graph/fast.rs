@@ -163,6 +163,7 @@ fn zeroed(params: &SignalParams, m: usize) -> EdgeSignals {
         disp_norm: vec![0.0; m],
         disp_norm_paper: vec![0.0; m],
         recursive: vec![0.0; m],
+        egos: None,
     }
 }
 
@@ -239,47 +240,86 @@ pub fn edge_signals(
     out
 }
 
-/// [`edge_signals`] for the slots of the given egos only: slot `(u, v)` for every `u` in
-/// `egos` gets exactly the value the full computation gives (each ego's values depend only on
-/// its own ego network), every other slot is 0. For inspecting a few users of a large graph.
+/// [`edge_signals`] for the slots of the given egos only, stored compactly: the arrays hold
+/// the egos' slots one ego after another (in id order) and [`EdgeSignals::index`] maps a
+/// graph slot `(u, v)` of an ego `u` to its place. Each value is exactly the full
+/// computation's (an ego's values depend only on its own ego network). For a shard or one
+/// user of a large graph. Parallel over chunks of egos, results in ego order (independent of
+/// the thread count).
 ///
 /// # Complexity
-/// The full computation's cost for these egos alone, plus O(n + E) to allocate the arrays
-/// (zeroed lazily by the allocator).
+/// The full computation's cost for these egos alone; memory O(n + their slots).
 pub fn edge_signals_for_egos(
     g: &Graph,
     params: &SignalParams,
     opts: &FastOptions,
     egos: &[u32],
 ) -> EdgeSignals {
+    use rayon::prelude::*;
     let n = g.num_nodes();
-    let m = g.num_slots();
-    let mut out = zeroed(params, m);
     let mut egos: Vec<u32> = egos.iter().copied().filter(|&u| (u as usize) < n).collect();
     egos.sort_unstable();
     egos.dedup();
-    if egos.is_empty() {
-        return out;
+    let mut base = vec![u32::MAX; n];
+    let mut total = 0usize;
+    for &u in &egos {
+        base[u as usize] = total as u32;
+        total += g.degree(u);
     }
     let inv_ln_deg = g.inv_ln_degrees();
-    let mut sc = Scratch {
-        pos: vec![NONE; n],
-        ..Scratch::default()
-    };
-    for u in egos {
-        let r = g.slot_range(u);
-        let len = r.len();
-        let mut o = Out {
-            emb: &mut out.embeddedness[r.clone()],
-            jac: &mut out.jaccard[r.clone()],
-            aa: &mut out.adamic_adar[r.clone()],
-            disp: &mut out.dispersion[r.clone()],
-            dn: &mut out.disp_norm[r.clone()],
-            dnp: &mut out.disp_norm_paper[r.clone()],
-            rec: &mut out.recursive[r],
-        };
-        ego(g, u, params, opts, &inv_ln_deg, &mut sc, &mut o, 0..len);
+    let parts: Vec<EdgeSignals> = egos
+        .par_chunks(256)
+        .map(|chunk| {
+            let m: usize = chunk.iter().map(|&u| g.degree(u)).sum();
+            let mut part = zeroed(params, m);
+            let mut sc = Scratch {
+                pos: vec![NONE; n],
+                ..Scratch::default()
+            };
+            let mut at = 0;
+            for &u in chunk {
+                let len = g.degree(u);
+                let r = at..at + len;
+                let mut o = Out {
+                    emb: &mut part.embeddedness[r.clone()],
+                    jac: &mut part.jaccard[r.clone()],
+                    aa: &mut part.adamic_adar[r.clone()],
+                    disp: &mut part.dispersion[r.clone()],
+                    dn: &mut part.disp_norm[r.clone()],
+                    dnp: &mut part.disp_norm_paper[r.clone()],
+                    rec: &mut part.recursive[r],
+                };
+                ego(g, u, params, opts, &inv_ln_deg, &mut sc, &mut o, 0..len);
+                at += len;
+            }
+            part
+        })
+        .collect();
+    let mut out = zeroed(params, 0);
+    out.embeddedness.reserve_exact(total);
+    out.dispersion.reserve_exact(total);
+    for v in [
+        &mut out.jaccard,
+        &mut out.adamic_adar,
+        &mut out.disp_norm,
+        &mut out.disp_norm_paper,
+        &mut out.recursive,
+    ] {
+        v.reserve_exact(total);
     }
+    for part in parts {
+        out.embeddedness.extend_from_slice(&part.embeddedness);
+        out.jaccard.extend_from_slice(&part.jaccard);
+        out.adamic_adar.extend_from_slice(&part.adamic_adar);
+        out.dispersion.extend_from_slice(&part.dispersion);
+        out.disp_norm.extend_from_slice(&part.disp_norm);
+        out.disp_norm_paper.extend_from_slice(&part.disp_norm_paper);
+        out.recursive.extend_from_slice(&part.recursive);
+    }
+    out.egos = Some(super::signals::EgoSlots {
+        base,
+        graph_slots: g.num_slots(),
+    });
     out
 }
 
@@ -662,25 +702,27 @@ mod tests {
         let egos = [7u32, 3, 250, 7, 399, 100_000];
         let part = edge_signals_for_egos(&g, &p, &opts, &egos);
         let mut covered = 0;
+        assert!(part.fits(g.num_slots()) && !part.fits(g.num_slots() + 1));
         for u in 0..g.num_nodes() as u32 {
             let mine = egos.contains(&u);
+            assert_eq!(part.has_ego(u), mine);
             for i in g.slot_range(u) {
-                if mine {
-                    covered += 1;
-                    assert_eq!(part.embeddedness[i], full.embeddedness[i]);
-                    assert_eq!(part.dispersion[i], full.dispersion[i]);
-                    for (a, b) in [
-                        (&part.jaccard, &full.jaccard),
-                        (&part.adamic_adar, &full.adamic_adar),
-                        (&part.disp_norm, &full.disp_norm),
-                        (&part.disp_norm_paper, &full.disp_norm_paper),
-                        (&part.recursive, &full.recursive),
-                    ] {
-                        assert_eq!(a[i].to_bits(), b[i].to_bits(), "ego {u} slot {i}");
-                    }
-                } else {
-                    assert_eq!(part.embeddedness[i], 0);
-                    assert_eq!(part.recursive[i], 0.0);
+                let Some(j) = part.index(&g, u, i) else {
+                    assert!(!mine, "ego {u} slot {i} missing");
+                    continue;
+                };
+                assert!(mine);
+                covered += 1;
+                assert_eq!(part.embeddedness[j], full.embeddedness[i]);
+                assert_eq!(part.dispersion[j], full.dispersion[i]);
+                for (a, b) in [
+                    (&part.jaccard, &full.jaccard),
+                    (&part.adamic_adar, &full.adamic_adar),
+                    (&part.disp_norm, &full.disp_norm),
+                    (&part.disp_norm_paper, &full.disp_norm_paper),
+                    (&part.recursive, &full.recursive),
+                ] {
+                    assert_eq!(a[j].to_bits(), b[i].to_bits(), "ego {u} slot {i}");
                 }
             }
         }

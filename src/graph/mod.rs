@@ -8,7 +8,7 @@ pub mod synth;
 pub mod ties;
 
 pub use csr::{BuildStats, Graph};
-pub use signals::{EdgeSignals, NodeSignals, SignalParams};
+pub use signals::{EdgeSignals, EgoSlots, NodeSignals, SignalParams};
 pub use ties::{friend_ties, TieRow};
 
 /// Errors from building or querying a graph.

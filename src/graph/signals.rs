@@ -44,7 +44,8 @@ pub fn normalised_dispersion(disp: f64, emb: f64, alpha: f64, b: f64, c: f64) ->
     }
 }
 
-/// Every per-edge signal, as arrays aligned with the graph's edge slots.
+/// Every per-edge signal, as arrays aligned with the graph's edge slots (or, when computed
+/// for some egos only, with those egos' slots: see [`EdgeSignals::index`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EdgeSignals {
     pub params: Option<SignalParams>,
@@ -57,6 +58,18 @@ pub struct EdgeSignals {
     /// Normalised with the paper's (0.61, 0, 5).
     pub disp_norm_paper: Vec<f64>,
     pub recursive: Vec<f64>,
+    /// `Some` when the arrays hold some egos' slots only ([`EdgeSignals::compute_for_egos`]).
+    pub egos: Option<EgoSlots>,
+}
+
+/// Where each ego's slots start in signal arrays that hold some egos only.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EgoSlots {
+    /// Per node: the index of its first slot in the arrays, `u32::MAX` for a node that is
+    /// not one of the egos.
+    pub base: Vec<u32>,
+    /// The number of slots of the graph the signals were computed on.
+    pub graph_slots: usize,
 }
 
 impl EdgeSignals {
@@ -71,8 +84,9 @@ impl EdgeSignals {
     }
 
     /// The signals of the slots `(u, v)` for `u` in `egos` only, identical to
-    /// [`EdgeSignals::compute`]'s for those slots; every other slot is 0. For inspecting a
-    /// few users (the debug binary) without paying for the whole graph.
+    /// [`EdgeSignals::compute`]'s for those slots, stored compactly (read them through
+    /// [`EdgeSignals::index`]). What a scoped index (a shard, one user) needs, without paying
+    /// for the whole graph in time or memory.
     pub fn compute_for_egos(g: &Graph, params: &SignalParams, egos: &[u32]) -> EdgeSignals {
         super::fast::edge_signals_for_egos(g, params, &super::fast::FastOptions::default(), egos)
     }
@@ -86,6 +100,49 @@ impl EdgeSignals {
         progress: Option<&(dyn Fn(u64) + Sync)>,
     ) -> EdgeSignals {
         super::fast::edge_signals(g, params, opts, progress)
+    }
+
+    /// Where the signals of graph slot `slot` of ego `ego` are stored: `slot` itself for
+    /// signals of the whole graph; for signals of some egos, the slot's place among them, or
+    /// `None` when `ego` is not one of them (or the slot is not `ego`'s).
+    #[inline]
+    pub fn index(&self, g: &Graph, ego: u32, slot: usize) -> Option<usize> {
+        match &self.egos {
+            None => (slot < self.embeddedness.len()).then_some(slot),
+            Some(e) => {
+                let b = *e.base.get(ego as usize)?;
+                let r = g.slot_range(ego);
+                (b != u32::MAX && r.contains(&slot)).then(|| b as usize + (slot - r.start))
+            }
+        }
+    }
+
+    /// Whether these signals belong to a graph with `slots` edge slots (full arrays of that
+    /// length, or some egos' signals computed on such a graph).
+    pub fn fits(&self, slots: usize) -> bool {
+        let n = self.embeddedness.len();
+        let same = [
+            self.jaccard.len(),
+            self.adamic_adar.len(),
+            self.dispersion.len(),
+            self.disp_norm.len(),
+            self.disp_norm_paper.len(),
+            self.recursive.len(),
+        ]
+        .iter()
+        .all(|&l| l == n);
+        same && match &self.egos {
+            None => n == slots,
+            Some(e) => e.graph_slots == slots && n <= slots,
+        }
+    }
+
+    /// Whether the signals of every slot of `ego` are held.
+    pub fn has_ego(&self, ego: u32) -> bool {
+        match &self.egos {
+            None => true,
+            Some(e) => e.base.get(ego as usize).is_some_and(|&b| b != u32::MAX),
+        }
     }
 
     /// Number of edge slots covered.
@@ -205,6 +262,7 @@ pub mod naive {
             disp_norm: Vec::with_capacity(m),
             disp_norm_paper: Vec::with_capacity(m),
             recursive: Vec::with_capacity(m),
+            egos: None,
         };
         for u in 0..g.num_nodes() as u32 {
             let rec = recursive_for_ego(g, u, params.rounds);

@@ -8,7 +8,6 @@ use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, ArrayView2};
 
-
 /// Parameters of one fit (already checked by the caller's config).
 #[derive(Debug, Clone, Copy)]
 pub struct FitParams {

@@ -311,23 +311,20 @@ pub fn profile(ctx: &RankContext<'_>, user: u32, signals: &crate::graph::EdgeSig
         }
     }
     let nu = g.neighbors(user);
-    let covered = signals.len() == g.num_slots();
+    let covered = signals.fits(g.num_slots());
     let ties = g
         .slot_range(user)
         .zip(nu)
         .map(|(slot, &f)| {
             let nf = g.neighbors(f);
             let emb = nu.iter().filter(|x| nf.binary_search(x).is_ok()).count() as u32;
+            let i = signals.index(g, user, slot).filter(|_| covered);
             Tie {
                 friend: f,
                 interactions: counts.get(&f).copied().unwrap_or(0),
                 embeddedness: emb,
-                dispersion: covered.then(|| signals.dispersion[slot]),
-                recursive_dispersion: if covered {
-                    signals.recursive[slot]
-                } else {
-                    0.0
-                },
+                dispersion: i.map(|i| signals.dispersion[i]),
+                recursive_dispersion: i.map_or(0.0, |i| signals.recursive[i]),
             }
         })
         .collect();
