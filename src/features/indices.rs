@@ -184,9 +184,17 @@ impl Indices {
     /// stories). Each list is sorted exactly as the full space sorts it, and each exposure is
     /// the minimum time over its (user, story) rows, as in [`build_exposures`].
     pub(super) fn build_scoped(world: &World, scope: &Scope) -> Indices {
+        let span_fits = match (world.events.first(), world.events.last()) {
+            (Some(a), Some(b)) => {
+                b.ts.checked_sub(a.ts)
+                    .is_some_and(|d| d <= i64::from(u32::MAX))
+            }
+            _ => true,
+        };
         if world.events.is_sorted()
             && world.meta.exposure == Exposure::Logged
             && world.events.len() < MAX_PACKED_EVENTS
+            && span_fits
         {
             return Self::build_scoped_sorted(world, scope);
         }
@@ -259,21 +267,25 @@ impl Indices {
         let (n_users, n_stories) = (world.num_users(), world.stories.len());
         let stories = &world.stories;
         let by_scoped_author = stories_by_scoped_authors(world, scope);
-        // Rows hold event indices (4 bytes) rather than copies of the events: the memory a
-        // scoped build touches is most of its cost.
-        let mut viewer_events: Vec<(u32, u32)> = Vec::new();
-        let mut on_authored: Vec<(u32, u32)> = Vec::with_capacity(world.events.len());
+        let mut viewer_events: Vec<(u32, (i64, u32, u8))> = Vec::new();
+        // Each story's author, packed (the stories themselves are wider and colder).
+        let author_of: Vec<u32> = stories.iter().map(|s| s.author).collect();
+        // Events on the in-scope authors' stories: (story, (user, ts - t0)), 8 bytes, read in
+        // story order without going back to the events (the caller checked that the time
+        // span fits in 32 bits).
+        let t0 = world.events.first().map_or(0, |e| e.ts);
+        let mut on_authored: Vec<(u32, (u32, u32))> = Vec::with_capacity(world.events.len());
         let mut recv = Vec::new();
         let mut author_pos = Vec::new();
         let mut story_eng = Vec::new();
-        for (i, e) in world.events.iter().enumerate() {
+        for e in &world.events {
             if scope.has_user(e.user) {
-                viewer_events.push((e.user, i as u32));
+                viewer_events.push((e.user, (e.ts, e.story, e.action as u8)));
             }
             if bit(&by_scoped_author, e.story) {
-                on_authored.push((e.story, i as u32));
+                on_authored.push((e.story, (e.user, (e.ts - t0) as u32)));
                 if e.action.is_positive() {
-                    let a = stories[e.story as usize].author;
+                    let a = author_of[e.story as usize];
                     recv.push((a, (e.ts, e.user)));
                     author_pos.push((a, e.ts));
                     if scope.has_story(e.story) {
@@ -283,7 +295,7 @@ impl Indices {
             }
         }
         let (user_eng, user_exp) = viewer_lists_sorted(world, viewer_events);
-        let (author_exp, story_exp) = authored_exposures_sorted(world, scope, on_authored);
+        let (author_exp, story_exp) = authored_exposures_sorted(world, scope, t0, on_authored);
         let recv_eng = Groups::sorted(n_users, recv.iter().copied(), true);
         let story_eng = Groups::sorted(n_stories, story_eng.iter().copied(), true);
         let author_pos = Groups::sorted(n_users, author_pos.iter().copied(), true);
@@ -323,7 +335,7 @@ fn stories_by_scoped_authors(world: &World, scope: &Scope) -> Vec<u64> {
 #[allow(clippy::type_complexity)]
 fn viewer_lists_sorted(
     world: &World,
-    viewer_events: Vec<(u32, u32)>,
+    viewer_events: Vec<(u32, (i64, u32, u8))>,
 ) -> (Groups<(i64, u32, u8)>, Groups<(i64, u32)>) {
     let (n_users, n_stories) = (world.num_users(), world.stories.len());
     let by_user = Groups::build(n_users, &viewer_events);
@@ -339,13 +351,8 @@ fn viewer_lists_sorted(
     user_eng.off.push(0);
     user_exp.off.push(0);
     let mut stamp = vec![u32::MAX; n_stories];
-    let events = &world.events;
     for (u, w) in by_user.off.windows(2).enumerate() {
-        for e in by_user.items[w[0]..w[1]]
-            .iter()
-            .filter_map(|&i| events.get(i as usize))
-        {
-            let (ts, story, action) = (e.ts, e.story, e.action as u8);
+        for &(ts, story, action) in &by_user.items[w[0]..w[1]] {
             if action != Action::Impression as u8 {
                 user_eng.items.push((ts, story, action));
             }
@@ -368,7 +375,8 @@ fn viewer_lists_sorted(
 fn authored_exposures_sorted(
     world: &World,
     scope: &Scope,
-    on_authored: Vec<(u32, u32)>,
+    t0: i64,
+    on_authored: Vec<(u32, (u32, u32))>,
 ) -> (Groups<i64>, Groups<i64>) {
     let (n_users, n_stories) = (world.num_users(), world.stories.len());
     let by_story = Groups::build(n_stories, &on_authored);
@@ -376,15 +384,11 @@ fn authored_exposures_sorted(
     let mut firsts: Vec<(u32, i64)> = Vec::with_capacity(by_story.items.len());
     let mut story_exp_rows: Vec<(u32, i64)> = Vec::new();
     let mut stamp = vec![u32::MAX; n_users];
-    let events = &world.events;
     for (s, w) in by_story.off.windows(2).enumerate() {
         let author = world.stories[s].author;
         let keep = scope.has_story(s as u32);
-        for e in by_story.items[w[0]..w[1]]
-            .iter()
-            .filter_map(|&i| events.get(i as usize))
-        {
-            let (ts, user) = (e.ts, e.user);
+        for &(user, dt) in &by_story.items[w[0]..w[1]] {
+            let ts = t0 + i64::from(dt);
             if let Some(st) = stamp.get_mut(user as usize) {
                 if *st != s as u32 {
                     *st = s as u32;

@@ -11,6 +11,9 @@ pub enum Cmd {
     Als(crate::bench_als::Args),
     /// Logistic-regression training speed on a synthetic problem (default 1M x 30 per head).
     Train(crate::bench_train::Args),
+    /// N shard processes against one full `generate` run: CPU seconds, peak memory, and a
+    /// check that the shards' lines are exactly the full run's.
+    Shards(crate::bench_shards::Args),
 }
 
 pub fn run(cmd: Cmd) -> anyhow::Result<()> {
@@ -19,5 +22,6 @@ pub fn run(cmd: Cmd) -> anyhow::Result<()> {
         Cmd::Graph(a) => crate::graph_features::bench(a),
         Cmd::Als(a) => crate::bench_als::run(a),
         Cmd::Train(a) => crate::bench_train::run(a),
+        Cmd::Shards(a) => crate::bench_shards::run(a),
     }
 }
