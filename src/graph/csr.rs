@@ -4,6 +4,11 @@
 //! each node's neighbour slice is sorted and free of duplicates and self-loops. Per-edge
 //! signals elsewhere in the crate are arrays aligned with the *edge slots* of this structure:
 //! slot `i` in `offsets[u]..offsets[u + 1]` is the ordered pair `(u, targets[i])`.
+//!
+//! The signal code reads the graph through [`super::Adjacency`], which petgraph's CSR
+//! implements too; the README ("Graph signals") gives the measurements behind keeping this
+//! storage rather than petgraph's, and [`Graph::to_petgraph`] / [`Graph::to_ungraph`] hand the
+//! graph to petgraph's algorithms.
 
 use std::ops::Range;
 
@@ -37,35 +42,8 @@ impl Graph {
     /// # Complexity
     /// O(E log E) time (one sort of 2E slots), O(n + E) memory.
     pub fn from_edges(n: usize, rows: &[(u32, u32)]) -> (Graph, BuildStats) {
-        let mut stats = BuildStats {
-            rows: rows.len(),
-            ..BuildStats::default()
-        };
-        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(rows.len());
-        for &(a, b) in rows {
-            debug_assert!((a as usize) < n && (b as usize) < n);
-            if a == b {
-                stats.self_loops += 1;
-                continue;
-            }
-            pairs.push(if a < b { (a, b) } else { (b, a) });
-        }
-        pairs.sort_unstable();
-        let before = pairs.len();
-        pairs.dedup();
-        stats.duplicates = before - pairs.len();
-        stats.edges = pairs.len();
-        let mut degree = vec![0usize; n];
-        for &(a, b) in &pairs {
-            degree[a as usize] += 1;
-            degree[b as usize] += 1;
-        }
-        let mut offsets = Vec::with_capacity(n + 1);
-        offsets.push(0usize);
-        for d in &degree {
-            let last = *offsets.last().unwrap_or(&0);
-            offsets.push(last + d);
-        }
+        let (pairs, stats) = sorted_pairs(n, rows);
+        let offsets = offsets_of(n, &pairs);
         let mut fill = offsets.clone();
         let mut targets = vec![0u32; 2 * pairs.len()];
         // Pairs are sorted by (a, b) with a < b: pushing (a -> b) in that order and (b -> a)
@@ -195,16 +173,7 @@ impl Graph {
     /// `1 / ln(degree)` per node, 0 for degree <= 1: the Adamic-Adar weight (Adamic & Adar
     /// 2003) of each node as a common neighbour.
     pub fn inv_ln_degrees(&self) -> Vec<f64> {
-        (0..self.num_nodes() as u32)
-            .map(|x| {
-                let d = self.degree(x) as f64;
-                if d > 1.0 {
-                    1.0 / d.ln()
-                } else {
-                    0.0
-                }
-            })
-            .collect()
+        super::adjacency::inv_ln_degrees(self)
     }
 
     /// The CSR offsets (length n + 1) and targets (length 2E), for code that needs raw arrays.
@@ -212,21 +181,88 @@ impl Graph {
         (&self.offsets, &self.targets)
     }
 
-    /// The same graph as a `petgraph::csr::Csr`, for use with petgraph's algorithms.
-    pub fn to_petgraph(&self) -> petgraph::csr::Csr<(), (), petgraph::Undirected, u32> {
-        let mut edges = Vec::with_capacity(self.targets.len());
+    /// The same graph as petgraph's CSR, for petgraph's algorithms: node `u` is node `u`
+    /// (friendless nodes included), and its neighbour slice (`neighbors_slice`) and slot
+    /// order are this graph's. For example,
+    /// `petgraph::algo::connected_components(&g.to_petgraph())` counts the components.
+    ///
+    /// # Complexity
+    /// O(n + E) time; 12 bytes per edge slot at the peak (a slot list, then the copy).
+    pub fn to_petgraph(&self) -> super::PetCsr {
+        let mut slots = Vec::with_capacity(self.targets.len());
         for u in 0..self.num_nodes() as u32 {
-            for &v in self.neighbors(u) {
-                edges.push((u, v));
-            }
+            slots.extend(self.neighbors(u).iter().map(|&v| (u, v)));
         }
-        let mut g = petgraph::csr::Csr::from_sorted_edges(&edges)
-            .expect("invariant: CSR edges are sorted by construction");
-        while g.node_count() < self.num_nodes() {
+        super::adjacency::csr_from_sorted_slots(self.num_nodes(), &slots)
+    }
+
+    /// The same graph as a `petgraph::graph::UnGraph` (adjacency lists), for petgraph's
+    /// algorithms that need one: node `u` is `NodeIndex::new(u)` (friendless nodes included);
+    /// edge `k` is the `k`-th pair `(u, v)` with `u < v` in slot order, each undirected edge
+    /// once.
+    ///
+    /// # Complexity
+    /// O(n + E) time and memory.
+    pub fn to_ungraph(&self) -> petgraph::graph::UnGraph<(), (), u32> {
+        let n = self.num_nodes();
+        let mut g = petgraph::graph::UnGraph::with_capacity(n, self.num_edges());
+        for _ in 0..n {
             g.add_node(());
+        }
+        for u in 0..n as u32 {
+            for &v in self.neighbors(u) {
+                if u < v {
+                    g.add_edge(u.into(), v.into(), ());
+                }
+            }
         }
         g
     }
+}
+
+/// Raw rows to sorted, distinct pairs `(a, b)` with `a < b`, and the counts of what was
+/// dropped: the first step of every graph build.
+///
+/// # Complexity
+/// O(E log E) time, 8 bytes per row.
+pub(super) fn sorted_pairs(n: usize, rows: &[(u32, u32)]) -> (Vec<(u32, u32)>, BuildStats) {
+    let mut stats = BuildStats {
+        rows: rows.len(),
+        ..BuildStats::default()
+    };
+    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(rows.len());
+    for &(a, b) in rows {
+        debug_assert!((a as usize) < n && (b as usize) < n);
+        if a == b {
+            stats.self_loops += 1;
+            continue;
+        }
+        pairs.push(if a < b { (a, b) } else { (b, a) });
+    }
+    pairs.sort_unstable();
+    let before = pairs.len();
+    pairs.dedup();
+    stats.duplicates = before - pairs.len();
+    stats.edges = pairs.len();
+    (pairs, stats)
+}
+
+/// CSR offsets (`n + 1` prefix sums of the degrees) of the graph on `n` nodes with these
+/// distinct pairs, each stored in both directions.
+pub(super) fn offsets_of(n: usize, pairs: &[(u32, u32)]) -> Vec<usize> {
+    let mut degree = vec![0usize; n];
+    for &(a, b) in pairs {
+        degree[a as usize] += 1;
+        degree[b as usize] += 1;
+    }
+    let mut offsets = Vec::with_capacity(n + 1);
+    let mut acc = 0usize;
+    offsets.push(acc);
+    for d in degree {
+        acc += d;
+        offsets.push(acc);
+    }
+    offsets
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! The fast path for every per-edge signal: one pass per ego, parallel over egos.
 //!
-//! Takes a [`Graph`] and [`SignalParams`] and hands on [`EdgeSignals`] (arrays aligned with
-//! the CSR edge slots) identical to [`super::signals::naive`] up to floating-point summation
-//! order, and byte-identical whatever the number of rayon threads.
+//! Takes a graph in either storage ([`Adjacency`]: the crate's [`Graph`](super::Graph) or
+//! petgraph's CSR, with bit-identical results) and [`SignalParams`], and hands on
+//! [`EdgeSignals`] (arrays aligned with the CSR edge slots) identical to
+//! [`super::signals::naive`] up to floating-point summation order, and byte-identical whatever
+//! the number of rayon threads.
 //!
-//! # The reduction (Backstrom & Kleinberg, CSCW 2014; field-notes section 2)
+//! # The reduction (Backstrom & Kleinberg, CSCW 2014)
 //!
 //! For ego `u`, write `L(v) = N(v) ∩ N(u)` for each friend `v` (the ego's *local* graph).
 //! A pair `{s, t} ⊆ C_uv = L(v)` counts for disp(u, v) iff `s ≁ t` and `s, t` have no common
@@ -46,7 +48,7 @@
 use rayon::prelude::*;
 
 use super::signals::{normalised_dispersion, EdgeSignals, NodeSignals, SignalParams, PAPER_NORM};
-use super::Graph;
+use super::Adjacency;
 
 const NONE: u32 = u32::MAX;
 
@@ -174,20 +176,20 @@ fn zeroed(params: &SignalParams, m: usize) -> EdgeSignals {
 ///
 /// # Complexity
 /// See the module documentation.
-pub fn edge_signals(
-    g: &Graph,
+pub fn edge_signals<G: Adjacency + ?Sized>(
+    g: &G,
     params: &SignalParams,
     opts: &FastOptions,
     progress: Option<&(dyn Fn(u64) + Sync)>,
 ) -> EdgeSignals {
     let n = g.num_nodes();
-    let m = g.num_slots();
+    let offsets = g.slot_starts();
+    let m = offsets[n];
     let mut out = zeroed(params, m);
     // Only used for common neighbours, whose degree is >= 2.
-    let inv_ln_deg = g.inv_ln_degrees();
+    let inv_ln_deg = super::adjacency::inv_ln_degrees(g);
 
     // Chunks of consecutive egos, balanced by an estimate of their work.
-    let (offsets, _) = g.raw();
     let cost = |u: usize| -> u64 {
         let d = (offsets[u + 1] - offsets[u]) as u64;
         1 + d * d.div_ceil(8).max(1)
@@ -249,8 +251,8 @@ pub fn edge_signals(
 ///
 /// # Complexity
 /// The full computation's cost for these egos alone; memory O(n + their slots).
-pub fn edge_signals_for_egos(
-    g: &Graph,
+pub fn edge_signals_for_egos<G: Adjacency + ?Sized>(
+    g: &G,
     params: &SignalParams,
     opts: &FastOptions,
     egos: &[u32],
@@ -266,7 +268,7 @@ pub fn edge_signals_for_egos(
         base[u as usize] = total as u32;
         total += g.degree(u);
     }
-    let inv_ln_deg = g.inv_ln_degrees();
+    let inv_ln_deg = super::adjacency::inv_ln_degrees(g);
     let parts: Vec<EdgeSignals> = egos
         .par_chunks(256)
         .map(|chunk| {
@@ -324,7 +326,7 @@ pub fn edge_signals_for_egos(
 }
 
 /// Builds the local graph of ego `u` into `sc.loff` / `sc.ladj` (positions must be marked).
-fn local_graph(g: &Graph, u: u32, sc: &mut Scratch) {
+fn local_graph<G: Adjacency + ?Sized>(g: &G, u: u32, sc: &mut Scratch) {
     let nu = g.neighbors(u);
     let du = nu.len();
     sc.loff.clear();
@@ -459,8 +461,8 @@ fn for_each_pair(sc: &mut Scratch, d: usize, dense: bool, mut f: impl FnMut(u32,
 
 /// Every signal of ego `u`, written into `o[r]`.
 #[allow(clippy::too_many_arguments)]
-fn ego(
-    g: &Graph,
+fn ego<G: Adjacency + ?Sized>(
+    g: &G,
     u: u32,
     params: &SignalParams,
     opts: &FastOptions,
@@ -603,7 +605,7 @@ fn ego(
 ///
 /// # Complexity
 /// `O(Σ_u Σ_{v∈N(u)} min(deg v, deg u · log deg v))` time, `O(n)` scratch per worker.
-pub fn node_signals(g: &Graph) -> NodeSignals {
+pub fn node_signals<G: Adjacency + ?Sized>(g: &G) -> NodeSignals {
     let n = g.num_nodes();
     let triangles: Vec<u64> = (0..n as u32)
         .into_par_iter()
@@ -635,10 +637,11 @@ pub fn node_signals(g: &Graph) -> NodeSignals {
 
 /// Per-node signals from edge signals already computed (triangles = half the sum of the
 /// node's embeddedness values). O(E).
-pub fn node_signals_from_edges(g: &Graph, s: &EdgeSignals) -> NodeSignals {
-    let triangles = (0..g.num_nodes() as u32)
+pub fn node_signals_from_edges<G: Adjacency + ?Sized>(g: &G, s: &EdgeSignals) -> NodeSignals {
+    let offsets = g.slot_starts();
+    let triangles = (0..g.num_nodes())
         .map(|u| {
-            s.embeddedness[g.slot_range(u)]
+            s.embeddedness[offsets[u]..offsets[u + 1]]
                 .iter()
                 .map(|&e| e as u64)
                 .sum::<u64>()
@@ -648,7 +651,7 @@ pub fn node_signals_from_edges(g: &Graph, s: &EdgeSignals) -> NodeSignals {
     node_signals_from_triangles(g, triangles)
 }
 
-fn node_signals_from_triangles(g: &Graph, triangles: Vec<u64>) -> NodeSignals {
+fn node_signals_from_triangles<G: Adjacency + ?Sized>(g: &G, triangles: Vec<u64>) -> NodeSignals {
     let n = g.num_nodes();
     let degree: Vec<u32> = (0..n as u32).map(|u| g.degree(u) as u32).collect();
     let clustering = degree
@@ -673,6 +676,7 @@ fn node_signals_from_triangles(g: &Graph, triangles: Vec<u64>) -> NodeSignals {
 mod tests {
     use super::*;
     use crate::graph::signals::naive;
+    use crate::graph::Graph;
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() <= 1e-9 * b.abs().max(1.0)
