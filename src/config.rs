@@ -93,7 +93,7 @@ pub struct ModelConfig {
     /// At most this many rows (seeded sample) per grid fit and for validation. Default 200,000.
     pub grid_max_rows: usize,
     /// L-BFGS gradient tolerance per row: linfa's tolerance is absolute on a summed gradient,
-    /// so it is scaled by the row count (field notes, section 5). Default 1e-5.
+    /// so it is scaled by the row count. Default 1e-5.
     pub gradient_tolerance_per_row: f64,
     /// L-BFGS iteration cap. Default 100.
     pub max_iterations: u64,

@@ -165,6 +165,45 @@ struct ListOut {
     probs: Vec<[f64; 5]>,
 }
 
+/// Ranks one list by `scores` (descending; ties by the seeded tie key, then story id) and
+/// computes its metrics and nDCG curve, reusing the caller's buffers.
+fn rank_list(
+    params: &EvalParams,
+    list: &EvalList,
+    cands: &[Candidate],
+    scores: &[f64],
+    (order, ranked, ideal, keys): (&mut Vec<usize>, &mut Vec<f64>, &mut Vec<f64>, &mut Vec<u64>),
+) -> (Option<ListMetrics>, Vec<f64>) {
+    keys.clear();
+    keys.extend(
+        cands
+            .iter()
+            .map(|c| tie_key(params.seed, list.viewer, list.day, c.story)),
+    );
+    order.clear();
+    order.extend(0..cands.len());
+    order.sort_by(|&a, &b| {
+        scores[b]
+            .total_cmp(&scores[a])
+            .then(keys[a].cmp(&keys[b]))
+            .then(cands[a].story.cmp(&cands[b].story))
+    });
+    ranked.clear();
+    ranked.extend(order.iter().map(|&i| cands[i].rel));
+    ideal.clear();
+    ideal.extend_from_slice(ranked);
+    ideal.sort_by(|a, b| b.total_cmp(a));
+    let metrics = ListMetrics::compute(ranked, params.k, params.gain);
+    let curve = if metrics.is_some() {
+        (1..=params.curve_max_k)
+            .map(|j| ndcg_with_ideal(ranked, ideal, j, params.gain).unwrap_or(0.0))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (metrics, curve)
+}
+
 /// Ranks every list with `score_fn` (which fills one score, and optionally head
 /// probabilities, per candidate) and computes the method's metrics.
 fn run_method<F>(
@@ -216,35 +255,8 @@ where
                         value: scores[i],
                     });
                 }
-                // Rank: score descending, ties by the seeded tie key (then story id).
-                keys.clear();
-                keys.extend(
-                    cands
-                        .iter()
-                        .map(|c| tie_key(params.seed, list.viewer, list.day, c.story)),
-                );
-                order.clear();
-                order.extend(0..cands.len());
-                order.sort_by(|&a, &b| {
-                    let (a, b): (usize, usize) = (a, b);
-                    scores[b]
-                        .total_cmp(&scores[a])
-                        .then(keys[a].cmp(&keys[b]))
-                        .then(cands[a].story.cmp(&cands[b].story))
-                });
-                ranked.clear();
-                ranked.extend(order.iter().map(|&i: &usize| cands[i].rel));
-                ideal.clear();
-                ideal.extend_from_slice(ranked);
-                ideal.sort_by(|a: &f64, b: &f64| b.total_cmp(a));
-                let metrics = ListMetrics::compute(ranked, params.k, params.gain);
-                let curve = if metrics.is_some() {
-                    (1..=params.curve_max_k)
-                        .map(|j| ndcg_with_ideal(ranked, ideal, j, params.gain).unwrap_or(0.0))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
+                let (metrics, curve) =
+                    rank_list(params, list, cands, scores, (order, ranked, ideal, keys));
                 let probs = if want_probs {
                     std::mem::take(probs)
                 } else {

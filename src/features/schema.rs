@@ -10,7 +10,7 @@ pub const NUM_FEATURES: usize = 29;
 
 /// Every feature, in row order. Definitions (all from data strictly before `as_of`):
 ///
-/// - graph (viewer u -> author a; Backstrom & Kleinberg 2014, field notes section 2):
+/// - graph (viewer u -> author a; Backstrom & Kleinberg, CSCW 2014; README "Graph signals"):
 ///   `is_friend`, `embeddedness` |N(u)∩N(a)|, `jaccard`, `adamic_adar`, `dispersion`,
 ///   `disp_norm` (configured alpha/b/c), `disp_norm_paper` (0.61/0/5), `recursive_dispersion`
 ///   (dispersion-type signals are 0 when u and a are not friends; embeddedness, Jaccard and

@@ -483,15 +483,64 @@ fn ego<G: Adjacency + ?Sized>(
     for &v in nu {
         sc.pos[v as usize] = NONE;
     }
+    let two_t = local_ties(g, nu, inv_ln_deg, sc, o, r.start);
+    let dense = choose_enumeration(d, two_t, opts, sc);
 
-    // Embeddedness, Jaccard, Adamic-Adar.
-    let du = d as u64;
+    // Pass 1: dispersion counts (and the pair list if it fits).
+    let mut disp = std::mem::take(&mut sc.disp);
+    disp.clear();
+    disp.resize(d, 0);
+    let mut pairs = std::mem::take(&mut sc.pairs);
+    pairs.clear();
+    let mut stored = true;
+    let cap = opts.max_stored_pairs;
+    for_each_pair(sc, d, dense, |s, t, c| {
+        disp[c as usize] += 1;
+        if stored {
+            if pairs.len() < cap {
+                pairs.push([s, t, c]);
+            } else {
+                stored = false;
+                pairs.clear();
+            }
+        }
+    });
+    let pairs_or_none = stored.then_some(pairs.as_slice());
+    let x = recursive_rounds(sc, d, dense, params.rounds, pairs_or_none);
+
+    let (pa, pb, pc) = PAPER_NORM;
+    for i in 0..d {
+        let slot = r.start + i;
+        let emb = o.emb[slot] as f64;
+        let ds = disp[i];
+        o.disp[slot] = ds;
+        o.dn[slot] = normalised_dispersion(ds as f64, emb, params.alpha, params.b, params.c);
+        o.dnp[slot] = normalised_dispersion(ds as f64, emb, pa, pb, pc);
+        o.rec[slot] = x[i];
+    }
+    sc.disp = disp;
+    sc.pairs = pairs;
+    sc.x = x;
+}
+
+/// Embeddedness, Jaccard and Adamic-Adar of the ego's slots from its local graph (in
+/// `sc`), written from `o`'s slot `start`; returns twice the triangles through the ego.
+#[inline]
+fn local_ties<G: Adjacency + ?Sized>(
+    g: &G,
+    nu: &[u32],
+    inv_ln_deg: &[f64],
+    sc: &Scratch,
+    o: &mut Out<'_>,
+    start: usize,
+) -> u64 {
+    let d = nu.len();
     let mut two_t = 0u64;
     for (i, &v) in nu.iter().enumerate() {
         let row = lrow(sc, i);
         let emb = row.len();
         two_t += emb as u64;
-        let slot = r.start + i;
+        let slot = start + i;
         o.emb[slot] = emb as u32;
         let union = d + g.degree(v) - emb;
         o.jac[slot] = if union == 0 {
@@ -505,8 +554,14 @@ fn ego<G: Adjacency + ?Sized>(
         }
         o.aa[slot] = aa;
     }
+    two_t
+}
 
-    // Choose the enumeration: dense bitsets or sparse wedges, whichever is cheaper.
+/// Chooses the pair enumeration for an ego of degree `d` (dense bitsets or sparse wedges,
+/// whichever is cheaper, unless `opts` forces one) and builds the bitsets when dense.
+#[inline]
+fn choose_enumeration(d: usize, two_t: u64, opts: &FastOptions, sc: &mut Scratch) -> bool {
+    let du = d as u64;
     let words = d.div_ceil(64) as u64;
     let dense_cost = two_t * words / 2 + du * words;
     let sparse_cost: u64 = (0..d)
@@ -530,33 +585,25 @@ fn ego<G: Adjacency + ?Sized>(
             }
         }
     }
+    dense
+}
 
-    // Pass 1: dispersion counts (and the pair list if it fits).
-    let mut disp = std::mem::take(&mut sc.disp);
-    disp.clear();
-    disp.resize(d, 0);
-    let mut pairs = std::mem::take(&mut sc.pairs);
-    pairs.clear();
-    let mut stored = true;
-    let cap = opts.max_stored_pairs;
-    for_each_pair(sc, d, dense, |s, t, c| {
-        disp[c as usize] += 1;
-        if stored {
-            if pairs.len() < cap {
-                pairs.push([s, t, c]);
-            } else {
-                stored = false;
-                pairs.clear();
-            }
-        }
-    });
-
-    // Recursive dispersion: synchronous rounds.
+/// Recursive dispersion: `rounds` synchronous rounds from `x = 1`, over the stored
+/// qualifying pairs when they fit (`pairs`), else re-listing them each round. Returns `x`
+/// (in `sc.x`'s buffer; the caller puts it back).
+#[inline]
+fn recursive_rounds(
+    sc: &mut Scratch,
+    d: usize,
+    dense: bool,
+    rounds: u32,
+    pairs: Option<&[[u32; 3]]>,
+) -> Vec<f64> {
     let mut x = std::mem::take(&mut sc.x);
     let mut acc = std::mem::take(&mut sc.acc);
     x.clear();
     x.resize(d, 1.0);
-    for _ in 0..params.rounds {
+    for _ in 0..rounds {
         acc.clear();
         acc.resize(d, 0.0);
         for (v, a) in acc.iter_mut().enumerate() {
@@ -567,16 +614,19 @@ fn ego<G: Adjacency + ?Sized>(
             }
             *a = sum;
         }
-        if stored {
-            for &[s, t, c] in &pairs {
-                acc[c as usize] += 2.0 * x[s as usize] * x[t as usize];
+        match pairs {
+            Some(pairs) => {
+                for &[s, t, c] in pairs {
+                    acc[c as usize] += 2.0 * x[s as usize] * x[t as usize];
+                }
             }
-        } else {
-            let xr = &x;
-            let ar = &mut acc;
-            for_each_pair(sc, d, dense, |s, t, c| {
-                ar[c as usize] += 2.0 * xr[s as usize] * xr[t as usize];
-            });
+            None => {
+                let xr = &x;
+                let ar = &mut acc;
+                for_each_pair(sc, d, dense, |s, t, c| {
+                    ar[c as usize] += 2.0 * xr[s as usize] * xr[t as usize];
+                });
+            }
         }
         for (v, a) in acc.iter_mut().enumerate() {
             let emb = sc.loff[v + 1] - sc.loff[v];
@@ -584,21 +634,8 @@ fn ego<G: Adjacency + ?Sized>(
         }
         std::mem::swap(&mut x, &mut acc);
     }
-
-    let (pa, pb, pc) = PAPER_NORM;
-    for i in 0..d {
-        let slot = r.start + i;
-        let emb = o.emb[slot] as f64;
-        let ds = disp[i];
-        o.disp[slot] = ds;
-        o.dn[slot] = normalised_dispersion(ds as f64, emb, params.alpha, params.b, params.c);
-        o.dnp[slot] = normalised_dispersion(ds as f64, emb, pa, pb, pc);
-        o.rec[slot] = x[i];
-    }
-    sc.disp = disp;
-    sc.pairs = pairs;
-    sc.x = x;
     sc.acc = acc;
+    x
 }
 
 /// Degree, triangles and local clustering of every node, in parallel over nodes.

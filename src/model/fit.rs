@@ -1,5 +1,5 @@
 //! One binary logistic-regression fit with linfa-logistic, and the validation measures used to
-//! choose L2. Handles the two linfa-logistic 0.8.1 traps (field notes, section 5): it models
+//! choose L2. Handles the two linfa-logistic 0.8.1 traps: it models
 //! the MAJORITY class as positive (we read `labels().pos.class` and flip the signs so the
 //! returned parameters are always for `true`), and its gradient tolerance is absolute on a
 //! summed gradient (we scale tolerance and L2 by the row count).

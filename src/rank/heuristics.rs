@@ -1,4 +1,4 @@
-//! Multiplicative heuristics applied to the model's value score (field notes section 1; X
+//! Multiplicative heuristics applied to the model's value score (README "The ranker and its output"; X
 //! home-mixer's author diversity and out-of-network scorers): author diversity
 //! `(1 - floor) * decay^pos + floor`, the out-of-network factor, and hide fatigue.
 use super::{RankParams, Source};

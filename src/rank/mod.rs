@@ -1,7 +1,7 @@
 //! The ranker: takes a [`World`](crate::world::World), a [`Scorer`](crate::model::Scorer) and a
 //! [`RankConfig`], and hands on one ranked [`UserFeed`] per user.
 //!
-//! Stages, each a small unit with its own tests (field notes section 1; X home-mixer,
+//! Stages, each a small unit with its own tests (the shape the README describes; X home-mixer,
 //! Facebook's passes, LinkedIn's first/second pass):
 //! [`sources`] (in-network, out-of-network, popular fallback) -> [`filters`] (own, seen,
 //! hidden author, too old) -> scoring with the model -> [`heuristics`] (out-of-network

@@ -1,5 +1,5 @@
 //! The hidden engagement model: one logistic model per head (click, like, comment, share,
-//! hide) over the signals that field-notes says matter. Its outputs are written to
+//! hide) over the signals the three talks (README) say matter. Its outputs are written to
 //! `truth.tsv`, so an evaluation can report the oracle's score.
 //!
 //! For viewer `u`, story `s` by author `a`, shown at time `t`:

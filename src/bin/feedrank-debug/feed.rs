@@ -120,6 +120,55 @@ fn print_profile(world: &World, pr: &Profile) {
     }
 }
 
+/// The `--json` object: `{"feed": <exactly the batch line>, "friends", "candidates",
+/// "filtered"}`.
+fn print_json(
+    world: &World,
+    ex: &feedrank::rank::UserExplanation,
+    pr: &Profile,
+    mask: &[bool; 5],
+) -> anyhow::Result<()> {
+    let sname = |s: u32| world.story_ids.name(s);
+    let uname = |u: u32| world.users.name(u);
+    let out = DebugJson {
+        friends: pr.friends,
+        candidates: ex
+            .candidates
+            .iter()
+            .map(|c| CandidateJson {
+                rank: c.rank,
+                story: sname(c.item.story),
+                author: uname(c.item.author),
+                source: c.item.source.as_str(),
+                friends_engaged: c.item.friends_engaged,
+                value: c.item.value,
+                p: HeadsJson::new(mask, &c.item.p),
+                multipliers: c.item.multipliers,
+                score: c.item.score,
+                why: &c.why,
+                features: &c.explanation.contributions,
+            })
+            .collect(),
+        filtered: ex
+            .filtered
+            .iter()
+            .map(|(c, r)| FilteredJson {
+                story: sname(c.story),
+                author: uname(c.author),
+                source: c.source.as_str(),
+                reason: r.as_str(),
+            })
+            .collect(),
+    };
+    // {"feed": <exactly the batch line>, "friends": .., "candidates": .., "filtered": ..}
+    let mut line = Vec::new();
+    write_jsonl(world, mask, &ex.feed, &mut line);
+    let line = String::from_utf8(line)?;
+    let rest = serde_json::to_string(&out)?;
+    println!("{{\"feed\":{},{}", line.trim_end(), &rest[1..]);
+    Ok(())
+}
+
 impl Feed<'_> {
     fn run(self, world: &World, ranker: &FeedRanker<'_>) -> anyhow::Result<()> {
         let FeedInspection {
@@ -136,43 +185,7 @@ impl Feed<'_> {
             eprintln!("wrote {}", path.display());
         }
         if self.json {
-            let out = DebugJson {
-                friends: pr.friends,
-                candidates: ex
-                    .candidates
-                    .iter()
-                    .map(|c| CandidateJson {
-                        rank: c.rank,
-                        story: sname(c.item.story),
-                        author: uname(c.item.author),
-                        source: c.item.source.as_str(),
-                        friends_engaged: c.item.friends_engaged,
-                        value: c.item.value,
-                        p: HeadsJson::new(&mask, &c.item.p),
-                        multipliers: c.item.multipliers,
-                        score: c.item.score,
-                        why: &c.why,
-                        features: &c.explanation.contributions,
-                    })
-                    .collect(),
-                filtered: ex
-                    .filtered
-                    .iter()
-                    .map(|(c, r)| FilteredJson {
-                        story: sname(c.story),
-                        author: uname(c.author),
-                        source: c.source.as_str(),
-                        reason: r.as_str(),
-                    })
-                    .collect(),
-            };
-            // {"feed": <exactly the batch line>, "friends": .., "candidates": .., "filtered": ..}
-            let mut line = Vec::new();
-            write_jsonl(world, &mask, &ex.feed, &mut line);
-            let line = String::from_utf8(line)?;
-            let rest = serde_json::to_string(&out)?;
-            println!("{{\"feed\":{},{}", line.trim_end(), &rest[1..]);
-            return Ok(());
+            return print_json(world, &ex, &pr, &mask);
         }
         println!(
             "user {} as of {}: {} items{}",
