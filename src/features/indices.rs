@@ -198,6 +198,12 @@ impl Indices {
         {
             return Self::build_scoped_sorted(world, scope);
         }
+        Self::build_scoped_general(world, scope)
+    }
+
+    /// [`Indices::build_scoped`] for any world: the rows that touch the scope, each group
+    /// sorted, first sightings by a sort.
+    fn build_scoped_general(world: &World, scope: &Scope) -> Indices {
         let (n_users, n_stories) = (world.num_users(), world.stories.len());
         let stories = &world.stories;
         let rows = ScopedRows::collect(world, scope);
@@ -286,7 +292,10 @@ impl Indices {
                 on_authored.push((e.story, (e.user, (e.ts - t0) as u32)));
                 if e.action.is_positive() {
                     let a = author_of[e.story as usize];
-                    recv.push((a, (e.ts, e.user)));
+                    // Received engagements make a viewer's reciprocity: viewers only.
+                    if scope.has_user(a) {
+                        recv.push((a, (e.ts, e.user)));
+                    }
                     author_pos.push((a, e.ts));
                     if scope.has_story(e.story) {
                         story_eng.push((e.story, (e.ts, e.user)));
@@ -448,7 +457,10 @@ impl ScopedRows {
                 rows.exp.push((e.story, e.user, e.ts));
                 if e.action.is_positive() {
                     let a = stories[e.story as usize].author;
-                    rows.recv.push((a, (e.ts, e.user)));
+                    // Received engagements make a viewer's reciprocity: viewers only.
+                    if scope.has_user(a) {
+                        rows.recv.push((a, (e.ts, e.user)));
+                    }
                     rows.author_pos.push((a, e.ts));
                     if scope.has_story(e.story) {
                         rows.story_eng.push((e.story, (e.ts, e.user)));
@@ -638,6 +650,31 @@ mod tests {
 
     fn sim_world(seed: u64) -> World {
         crate::sim::simulate(&crate::sim::SimParams::new(300, 4, seed)).expect("simulate")
+    }
+
+    #[test]
+    fn sorted_scoped_build_equals_the_general_one() {
+        let world = sim_world(5);
+        let mut scope = Scope::new(world.num_users(), world.stories.len());
+        for u in (0..world.num_users() as u32).step_by(7) {
+            scope.add_user(u);
+        }
+        for s in (0..world.stories.len() as u32).step_by(5) {
+            scope.add_story(s);
+            scope.add_author(world.stories[s as usize].author);
+        }
+        let fast = Indices::build_scoped_sorted(&world, &scope);
+        assert_same(&fast, &Indices::build_scoped_general(&world, &scope));
+        assert!(fast.author_exp.items.len() > 1000 && fast.recv_eng.items.len() > 10);
+        // Received engagements are kept for viewers only.
+        let full = reference_indices(&world);
+        for u in 0..world.num_users() as u32 {
+            if scope.has_user(u) {
+                assert_eq!(fast.recv_eng.get(u), full.recv_eng.get(u));
+            } else {
+                assert!(fast.recv_eng.get(u).is_empty());
+            }
+        }
     }
 
     #[test]
