@@ -38,8 +38,6 @@ const DAY: f64 = crate::util::time::DAY as f64;
 /// Errors from this module.
 #[derive(Debug, thiserror::Error)]
 pub enum FeatureError {
-    #[error("invalid parameter {name}: {message}")]
-    InvalidParam { name: &'static str, message: String },
     #[error(transparent)]
     Setting(#[from] SettingError),
     #[error("story {story} is out of range (the world has {stories} stories)")]
@@ -48,13 +46,66 @@ pub enum FeatureError {
     UserOutOfRange { user: u32, users: usize },
     #[error("the feature row has {found} slots, expected {expected}")]
     RowLength { expected: usize, found: usize },
-    #[error("the world is inconsistent: {message}")]
-    World { message: String },
+    #[error("the world is inconsistent: {0}")]
+    World(WorldDefect),
     /// A query on a scoped [`FeatureSpace`] for a user (`what = "user"`) or story
     /// (`what = "story"`) outside its scope.
     #[error("{what} {id} is outside the scope of this feature space")]
     OutOfScope { what: &'static str, id: u32 },
-    /// The [`Scope`] given to [`FeatureSpace::scoped`] does not fit the world.
-    #[error("invalid scope: {message}")]
-    ScopeMismatch { message: String },
+    /// The [`Scope`] (or the edge signals) given to [`FeatureSpace::scoped`] does not fit
+    /// the world.
+    #[error("invalid scope: {0}")]
+    Scope(ScopeDefect),
+}
+
+/// What makes a world unusable for a feature space (ids out of range, signals of another
+/// graph).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorldDefect {
+    #[error("the graph has {nodes} nodes but the world has {users} users")]
+    GraphTooSmall { nodes: usize, users: usize },
+    #[error("edge signals do not match the graph's {slots} edge slots")]
+    SignalSlots { slots: usize },
+    #[error("story {story} has author {author} but there are {users} users")]
+    StoryAuthor {
+        story: u32,
+        author: u32,
+        users: usize,
+    },
+    #[error(
+        "event at ts {ts} refers to user {user} / story {story} ({users} users, {stories} stories)"
+    )]
+    Event {
+        ts: i64,
+        user: u32,
+        story: u32,
+        users: usize,
+        stories: usize,
+    },
+    #[error("interaction at ts {ts} refers to user {from} -> {to} ({users} users)")]
+    Interaction {
+        ts: i64,
+        from: u32,
+        to: u32,
+        users: usize,
+    },
+}
+
+/// Why a scope does not fit a world.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeDefect {
+    /// A user (`what = "user"`) or story id added to the scope is out of range.
+    #[error("{what} {id} was added to the scope but is out of range")]
+    OutOfRange { what: &'static str, id: u32 },
+    #[error("the scope is for {users} users and {stories} stories, the world has {world_users} and {world_stories}")]
+    Size {
+        users: usize,
+        stories: usize,
+        world_users: usize,
+        world_stories: usize,
+    },
+    #[error("the edge signals do not hold viewer {viewer}'s slots")]
+    MissingViewerSignals { viewer: u32 },
+    #[error("edge signals of some egos only need a scoped feature space")]
+    EgoSignalsNeedScope,
 }

@@ -2,9 +2,9 @@
 //! over the world's users and stories; built by the caller, checked and completed (the
 //! authors of in-scope stories join its author side, not its viewers) by
 //! [`FeatureSpace::scoped`].
-use super::FeatureError;
 #[cfg(doc)]
 use super::FeatureSpace;
+use super::{FeatureError, ScopeDefect};
 use crate::util::bit;
 use crate::world::World;
 
@@ -104,23 +104,18 @@ impl Scope {
     /// id added).
     ///
     /// # Errors
-    /// [`FeatureError::ScopeMismatch`] naming the first out-of-range id or the sizes.
+    /// [`FeatureError::Scope`] naming the first out-of-range id or the sizes.
     pub(super) fn check(&self, world: &World) -> Result<(), FeatureError> {
         if let Some((what, id)) = self.bad {
-            return Err(FeatureError::ScopeMismatch {
-                message: format!("{what} {id} was added to the scope but is out of range"),
-            });
+            return Err(FeatureError::Scope(ScopeDefect::OutOfRange { what, id }));
         }
         if self.n_users != world.num_users() || self.n_stories != world.stories.len() {
-            return Err(FeatureError::ScopeMismatch {
-                message: format!(
-                    "the scope is for {} users and {} stories, the world has {} and {}",
-                    self.n_users,
-                    self.n_stories,
-                    world.num_users(),
-                    world.stories.len()
-                ),
-            });
+            return Err(FeatureError::Scope(ScopeDefect::Size {
+                users: self.n_users,
+                stories: self.n_stories,
+                world_users: world.num_users(),
+                world_stories: world.stories.len(),
+            }));
         }
         Ok(())
     }

@@ -22,9 +22,9 @@ use super::exposures::{build_exposures, ExposureRow};
 use super::indices::Indices;
 use super::scope::Scope;
 use super::FeatureConfig;
-use super::FeatureError;
 #[cfg(doc)]
 use super::ViewerContext;
+use super::{FeatureError, ScopeDefect, WorldDefect};
 use crate::graph::EdgeSignals;
 #[cfg(doc)]
 use crate::world::Action;
@@ -63,7 +63,7 @@ impl<'w> FeatureSpace<'w> {
     /// Builds every index, computing the edge signals with the configured parameters.
     ///
     /// # Errors
-    /// [`FeatureError::InvalidParam`] for a bad configuration; [`FeatureError::World`] when an
+    /// [`FeatureError::Setting`] for a bad configuration; [`FeatureError::World`] when an
     /// event, story or interaction refers to a user, story or kind that does not exist.
     ///
     /// # Complexity
@@ -96,9 +96,7 @@ impl<'w> FeatureSpace<'w> {
         check_config(cfg)?;
         let n_kinds = validate(world, &signals)?;
         if signals.egos.is_some() {
-            return Err(FeatureError::ScopeMismatch {
-                message: "edge signals of some egos only need a scoped feature space".into(),
-            });
+            return Err(FeatureError::Scope(ScopeDefect::EgoSignalsNeedScope));
         }
         let (ix, exposures) = Indices::build(world);
         tracing::debug!(
@@ -128,7 +126,7 @@ impl<'w> FeatureSpace<'w> {
     /// space, never a partial list).
     ///
     /// # Errors
-    /// As [`FeatureSpace::with_signals`], and [`FeatureError::ScopeMismatch`] when the scope
+    /// As [`FeatureSpace::with_signals`], and [`FeatureError::Scope`] when the scope
     /// was sized for another world or was given an out-of-range id.
     ///
     /// # Complexity
@@ -147,9 +145,9 @@ impl<'w> FeatureSpace<'w> {
         if let Some(u) =
             (0..world.num_users() as u32).find(|&u| scope.has_user(u) && !signals.has_ego(u))
         {
-            return Err(FeatureError::ScopeMismatch {
-                message: format!("the edge signals do not hold viewer {u}'s slots"),
-            });
+            return Err(FeatureError::Scope(ScopeDefect::MissingViewerSignals {
+                viewer: u,
+            }));
         }
         for (s, st) in world.stories.iter().enumerate() {
             if scope.has_story(s as u32) {
@@ -264,19 +262,16 @@ fn validate(world: &World, signals: &EdgeSignals) -> Result<usize, FeatureError>
     let n_users = world.num_users();
     let n_stories = world.stories.len();
     let g = &world.graph;
-    let bad = |message: String| FeatureError::World { message };
+    let bad = FeatureError::World;
     if g.num_nodes() < n_users {
-        return Err(bad(format!(
-            "the graph has {} nodes but the world has {} users",
-            g.num_nodes(),
-            n_users
-        )));
+        return Err(bad(WorldDefect::GraphTooSmall {
+            nodes: g.num_nodes(),
+            users: n_users,
+        }));
     }
     let slots = g.num_slots();
     if !signals.fits(slots) {
-        return Err(bad(format!(
-            "edge signals do not match the graph's {slots} edge slots"
-        )));
+        return Err(bad(WorldDefect::SignalSlots { slots }));
     }
     let n_kinds = world.kinds.len().max(
         world
@@ -288,10 +283,11 @@ fn validate(world: &World, signals: &EdgeSignals) -> Result<usize, FeatureError>
     );
     for (i, s) in world.stories.iter().enumerate() {
         if s.author as usize >= n_users {
-            return Err(bad(format!(
-                "story {i} has author {} but there are {n_users} users",
-                s.author
-            )));
+            return Err(bad(WorldDefect::StoryAuthor {
+                story: i as u32,
+                author: s.author,
+                users: n_users,
+            }));
         }
     }
     if let Some(e) = world
@@ -299,20 +295,25 @@ fn validate(world: &World, signals: &EdgeSignals) -> Result<usize, FeatureError>
         .iter()
         .find(|e| e.user as usize >= n_users || e.story as usize >= n_stories)
     {
-        return Err(bad(format!(
-            "event at ts {} refers to user {} / story {} ({} users, {} stories)",
-            e.ts, e.user, e.story, n_users, n_stories
-        )));
+        return Err(bad(WorldDefect::Event {
+            ts: e.ts,
+            user: e.user,
+            story: e.story,
+            users: n_users,
+            stories: n_stories,
+        }));
     }
     if let Some(it) = world
         .interactions
         .iter()
         .find(|it| it.from as usize >= n_users || it.to as usize >= n_users)
     {
-        return Err(bad(format!(
-            "interaction at ts {} refers to user {} -> {} ({} users)",
-            it.ts, it.from, it.to, n_users
-        )));
+        return Err(bad(WorldDefect::Interaction {
+            ts: it.ts,
+            from: it.from,
+            to: it.to,
+            users: n_users,
+        }));
     }
     Ok(n_kinds)
 }
@@ -346,12 +347,12 @@ mod tests {
         bad.add_user(world.num_users() as u32);
         assert!(matches!(
             FeatureSpace::scoped(&world, &cfg, sig.clone(), bad),
-            Err(FeatureError::ScopeMismatch { .. })
+            Err(FeatureError::Scope(_))
         ));
         let wrong = Scope::new(world.num_users() + 1, world.stories.len());
         assert!(matches!(
             FeatureSpace::scoped(&world, &cfg, sig.clone(), wrong),
-            Err(FeatureError::ScopeMismatch { .. })
+            Err(FeatureError::Scope(_))
         ));
         // One viewer and one story in scope: the story's author keeps its author-side
         // indices but is not a viewer; everything else is refused.

@@ -83,7 +83,7 @@ impl<'a> ModelScorer<'a> {
     ///
     /// # Errors
     /// [`ModelError::FeatureConfigMismatch`] when `fs` uses other feature settings than the
-    /// model was trained with; [`ModelError::Corrupt`] when the model is inconsistent.
+    /// model was trained with; [`ModelError::Inconsistent`] when the model is inconsistent.
     pub fn new(fs: &'a FeatureSpace<'a>, model: &'a TrainedModel) -> Result<Self, ModelError> {
         if fs.config() != &model.feature_config {
             return Err(ModelError::FeatureConfigMismatch {
