@@ -106,6 +106,7 @@ pub struct WorldIndex<'w> {
     rank: RankIndex,
     features: FeatureSpace<'w>,
     timings: BuildTimings,
+    coverage: Coverage,
 }
 
 /// How much of the world a [`WorldIndex`] covers (for summaries and benchmarks).
@@ -150,7 +151,7 @@ impl<'w> WorldIndex<'w> {
             clock = std::time::Instant::now();
             s
         };
-        let (viewers, rank, mut features) = match &scope {
+        let (viewers, near_count, rank, mut features) = match &scope {
             Scope::All => {
                 let (rank, signals) = rayon::join(
                     || RankIndex::new(world),
@@ -159,7 +160,7 @@ impl<'w> WorldIndex<'w> {
                 timings.rank_index_and_signals = lap();
                 let fs = FeatureSpace::with_signals(world, cfg, signals)?;
                 timings.feature_space = lap();
-                (scope.viewer_ids(world), rank, fs)
+                (scope.viewer_ids(world), world.num_users(), rank, fs)
             }
             Scope::Viewers(viewers) => {
                 let users = world.num_users();
@@ -195,11 +196,18 @@ impl<'w> WorldIndex<'w> {
                 timings.candidates = lap();
                 let fs = FeatureSpace::scoped(world, cfg, signals, fscope)?;
                 timings.feature_space = lap();
-                (viewers.clone(), rank, fs)
+                (viewers.clone(), near.len(), rank, fs)
             }
         };
         features.precompute_as_of(as_of);
         timings.as_of_tables = lap();
+        let coverage = Coverage {
+            viewers: viewers.len(),
+            near: near_count,
+            stories: features
+                .scope()
+                .map_or(world.stories.len(), |sc| sc.num_stories()),
+        };
         Ok(WorldIndex {
             world,
             scope,
@@ -209,6 +217,7 @@ impl<'w> WorldIndex<'w> {
             rank,
             features,
             timings,
+            coverage,
         })
     }
 
@@ -261,26 +270,7 @@ impl<'w> WorldIndex<'w> {
 
     /// How much of the world the index covers.
     pub fn coverage(&self) -> Coverage {
-        match self.features.scope() {
-            None => Coverage {
-                viewers: self.viewers.len(),
-                near: self.world.num_users(),
-                stories: self.world.stories.len(),
-            },
-            Some(sc) => {
-                let mut near: Vec<u32> = self.viewers.clone();
-                for &v in &self.viewers {
-                    near.extend_from_slice(self.world.graph.neighbors(v));
-                }
-                near.sort_unstable();
-                near.dedup();
-                Coverage {
-                    viewers: self.viewers.len(),
-                    near: near.len(),
-                    stories: sc.num_stories(),
-                }
-            }
-        }
+        self.coverage
     }
 }
 
