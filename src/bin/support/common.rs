@@ -1,7 +1,43 @@
-//! Helpers shared by both binaries: logging set-up, thread pools, progress bars.
+//! Helpers shared by both binaries: logging set-up, result output and exit codes, thread
+//! pools, progress bars.
 #![allow(dead_code)]
 
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{BufWriter, StdoutLock};
+
+/// Standard output for results: locked and buffered, and every write returns an
+/// `io::Result` (where `println!` panics on a closed pipe or a full disk). Flush it at the
+/// end: a `BufWriter` dropped unflushed drops its last error.
+pub fn stdout() -> BufWriter<StdoutLock<'static>> {
+    BufWriter::new(std::io::stdout().lock())
+}
+
+/// Ends the process for a command's result: exit 0 on success; exit 0 without a word when the
+/// error chain holds a broken pipe (the reader of stdout closed it, as `head` does: it has
+/// what it wanted); otherwise the error on stderr and exit 1 (a full disk among them).
+pub fn exit(result: anyhow::Result<()>) -> ! {
+    match result {
+        Ok(()) => std::process::exit(0),
+        Err(e) if is_broken_pipe(&e) => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1)
+        }
+    }
+}
+
+/// Whether any error in the chain is an `io::Error` of kind `BrokenPipe`.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Whether an output path is `-`, meaning standard output.
+pub fn is_stdout(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
 
 /// Logs to stderr at `warn` by default (`RUST_LOG` overrides).
 pub fn init_logging() {
