@@ -250,3 +250,30 @@ fn graph_features_out_dash_is_stdout() {
         .unwrap();
     assert_eq!(out.stdout, expected);
 }
+
+#[test]
+fn train_to_an_unwritable_model_path_fails_before_training() {
+    let d = tempfile::tempdir().unwrap();
+    let model = d.path().join("m.frm");
+    std::fs::create_dir(&model).unwrap();
+    let out = Command::new(FEEDRANK)
+        .arg("train")
+        .arg("--world")
+        .arg(repo("graph_data/sample"))
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is a directory, not a regular file"), "{err}");
+    assert!(
+        !err.contains("loaded in"),
+        "fails before loading the world: {err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(d.path()).unwrap().count(),
+        1,
+        "no temporary left"
+    );
+}

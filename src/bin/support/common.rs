@@ -34,6 +34,14 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// Fails now when `path` could not be written atomically later (its directory is not
+/// writable, or it exists and is not a regular file), so that a long run does not end in a
+/// write error. Creates and removes the temporary file beside it.
+pub fn check_writable(path: &std::path::Path) -> anyhow::Result<()> {
+    drop(feedrank::io::atomic::AtomicFile::create(path)?);
+    Ok(())
+}
+
 /// Whether an output path is `-`, meaning standard output.
 pub fn is_stdout(path: &std::path::Path) -> bool {
     path.as_os_str() == "-"
