@@ -85,7 +85,10 @@ fn assert_disk_full_error(out: &Output, what: &str) {
     assert_eq!(out.status.code(), Some(1), "{what}: {err}");
     assert!(!err.contains("panicked"), "{what}: {err}");
     assert!(err.contains("error:"), "{what}: {err}");
-    assert!(err.contains("No space left on device"), "{what}: {err}");
+    assert!(
+        err.contains("writing to standard output: No space left on device"),
+        "{what}: {err}"
+    );
 }
 
 #[test]

@@ -94,7 +94,7 @@ pub fn write_feeds_to(
             let stats = ranker
                 .write_feeds(format, &mut w, &|n| pb.inc(n))
                 .with_context(context)?;
-            w.flush().context("writing to standard output")?;
+            w.flush()?;
             (stats, "standard output".to_string())
         }
         Sink::File(mut file) => {

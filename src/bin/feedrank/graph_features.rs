@@ -90,9 +90,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     if common::is_stdout(&args.out) {
         let mut w = common::stdout();
-        write_tsv(&mut w, &lg, &s)
-            .and_then(|()| w.flush())
-            .context("writing to standard output")?;
+        write_tsv(&mut w, &lg, &s)?;
+        w.flush()?;
     } else {
         let mut f = AtomicFile::create(&args.out)?;
         let res = write_tsv(f.writer(), &lg, &s);

@@ -3,13 +3,40 @@
 #![allow(dead_code)]
 
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::{BufWriter, StdoutLock};
+use std::io::{BufWriter, StdoutLock, Write};
 
 /// Standard output for results: locked and buffered, and every write returns an
-/// `io::Result` (where `println!` panics on a closed pipe or a full disk). Flush it at the
-/// end: a `BufWriter` dropped unflushed drops its last error.
-pub fn stdout() -> BufWriter<StdoutLock<'static>> {
-    BufWriter::new(std::io::stdout().lock())
+/// `io::Result` (where `println!` panics on a closed pipe or a full disk) whose error says
+/// "writing to standard output" and keeps the system error's kind. Flush it at the end: a
+/// `BufWriter` dropped unflushed drops its last error.
+pub fn stdout() -> Stdout {
+    Stdout(BufWriter::new(std::io::stdout().lock()))
+}
+
+/// See [`stdout`].
+pub struct Stdout(BufWriter<StdoutLock<'static>>);
+
+/// The context of a failed write to standard output; the system error is its source.
+#[derive(Debug, thiserror::Error)]
+#[error("writing to standard output")]
+struct StdoutError {
+    source: std::io::Error,
+}
+
+fn on_stdout(source: std::io::Error) -> std::io::Error {
+    std::io::Error::new(source.kind(), StdoutError { source })
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf).map_err(on_stdout)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.0.write_all(buf).map_err(on_stdout)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().map_err(on_stdout)
+    }
 }
 
 /// Ends the process for a command's result: exit 0 on success; exit 0 without a word when the
