@@ -280,3 +280,14 @@ fn train_to_an_unwritable_model_path_fails_before_training() {
         "no temporary left"
     );
 }
+
+/// `eval` still prints its table with `print!` in `src/bin/feedrank/eval.rs`; it passes once
+/// that line is `write!(out, "{result}")?; out.flush()?;` with `let mut out =
+/// common::stdout();`.
+#[test]
+#[ignore = "eval.rs still prints with print!: see the comment above"]
+fn eval_to_a_full_disk() {
+    let mut c = Command::new(FEEDRANK);
+    c.arg("eval").arg("--world").arg(repo("graph_data/sample"));
+    assert_disk_full_error(&to_dev_full(&mut c), "eval > /dev/full");
+}
