@@ -12,6 +12,7 @@ use feedrank::rank::explain::Profile;
 use feedrank::rank::html::{feed_page, FeedPageOptions};
 use feedrank::rank::{Multipliers, RankContext};
 use feedrank::world::{Action, World};
+use std::io::Write;
 use std::path::PathBuf;
 
 #[path = "../feedrank/generate.rs"]
@@ -74,9 +75,9 @@ struct Feed<'a> {
     stages: &'a mut crate::common::Stages,
 }
 
-fn print_profile(world: &World, pr: &Profile) {
+fn print_profile(out: &mut impl Write, world: &World, pr: &Profile) -> std::io::Result<()> {
     let name = |u: u32| world.users.name(u);
-    println!("friends: {}", pr.friends);
+    writeln!(out, "friends: {}", pr.friends)?;
     let mut ties = pr.ties.clone();
     ties.sort_by(|a, b| {
         b.interactions
@@ -96,7 +97,7 @@ fn print_profile(world: &World, pr: &Profile) {
             )
         })
         .collect();
-    println!("top ties by tie strength: {}", list.join(", "));
+    writeln!(out, "top ties by tie strength: {}", list.join(", "))?;
     if ties.iter().any(|t| t.dispersion.is_some()) {
         ties.sort_by(|a, b| {
             b.dispersion
@@ -116,13 +117,15 @@ fn print_profile(world: &World, pr: &Profile) {
                 )
             })
             .collect();
-        println!("top ties by dispersion: {}", list.join(", "));
+        writeln!(out, "top ties by dispersion: {}", list.join(", "))?;
     }
+    Ok(())
 }
 
 /// The `--json` object: `{"feed": <exactly the batch line>, "friends", "candidates",
 /// "filtered"}`.
 fn print_json(
+    w: &mut impl Write,
     world: &World,
     ex: &feedrank::rank::UserExplanation,
     pr: &Profile,
@@ -165,7 +168,7 @@ fn print_json(
     write_jsonl(world, mask, &ex.feed, &mut line);
     let line = String::from_utf8(line)?;
     let rest = serde_json::to_string(&out)?;
-    println!("{{\"feed\":{},{}", line.trim_end(), &rest[1..]);
+    writeln!(w, "{{\"feed\":{},{}", line.trim_end(), &rest[1..])?;
     Ok(())
 }
 
@@ -184,10 +187,14 @@ impl Feed<'_> {
             feedrank::io::atomic::write_atomic(path, page.as_bytes())?;
             eprintln!("wrote {}", path.display());
         }
+        let mut out = crate::common::stdout();
         if self.json {
-            return print_json(world, &ex, &pr, &mask);
+            print_json(&mut out, world, &ex, &pr, &mask)?;
+            out.flush()?;
+            return Ok(());
         }
-        println!(
+        writeln!(
+            out,
             "user {} as of {}: {} items{}",
             uname(self.user),
             self.as_of,
@@ -197,17 +204,19 @@ impl Feed<'_> {
             } else {
                 ""
             }
-        );
-        print_profile(world, &pr);
-        println!();
-        println!(
+        )?;
+        print_profile(&mut out, world, &pr)?;
+        writeln!(out)?;
+        writeln!(
+            out,
             "candidates in final order ({}; score = value x multipliers):",
             ex.candidates.len()
-        );
+        )?;
         for c in &ex.candidates {
             let it = &c.item;
             let rank = c.rank.map_or("  -".to_string(), |r| format!("{r:>3}"));
-            println!(
+            writeln!(
+                out,
                 "{rank} {} by {} [{}{}] score {:.4} = value {:.4} x diversity {:.4} x oon {:.2} x fatigue {:.2}",
                 sname(it.story),
                 uname(it.author),
@@ -222,15 +231,15 @@ impl Feed<'_> {
                 it.multipliers.diversity,
                 it.multipliers.out_of_network,
                 it.multipliers.fatigue
-            );
+            )?;
             let heads: Vec<String> = Action::ENGAGEMENTS
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| mask[*i])
                 .map(|(i, a)| format!("{} {:.4}", a.as_str(), it.p[i]))
                 .collect();
-            println!("      p: {}", heads.join(", "));
-            println!("      why: {}", c.why);
+            writeln!(out, "      p: {}", heads.join(", "))?;
+            writeln!(out, "      why: {}", c.why)?;
             let feats: Vec<String> = c
                 .explanation
                 .contributions
@@ -238,20 +247,22 @@ impl Feed<'_> {
                 .map(|f| format!("{}={:.3} ({:+.4})", f.feature, f.value, f.contribution))
                 .collect();
             if !feats.is_empty() {
-                println!("      features: {}", feats.join(" "));
+                writeln!(out, "      features: {}", feats.join(" "))?;
             }
         }
-        println!();
-        println!("filtered ({}):", ex.filtered.len());
+        writeln!(out)?;
+        writeln!(out, "filtered ({}):", ex.filtered.len())?;
         for (c, r) in &ex.filtered {
-            println!(
+            writeln!(
+                out,
                 "  {} by {} [{}]: {}",
                 sname(c.story),
                 uname(c.author),
                 c.source.as_str(),
                 r.as_str()
-            );
+            )?;
         }
+        out.flush()?;
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! `feedrank-debug friends`: one user's friends with tie strength and dispersion, sorted by
 //! recursive dispersion; the top one is the tie spanning the most separate parts of the
 //! user's circle (Backstrom & Kleinberg's "likely partner").
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{ensure, Context};
@@ -51,25 +52,29 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let s = EdgeSignals::compute(&lg.graph, &params);
     let rows = friend_ties(&lg.graph, &s, u)?;
+    let mut out = crate::common::stdout();
     if args.json {
-        let out: Vec<JsonRow> = rows
+        let json: Vec<JsonRow> = rows
             .iter()
             .map(|r| JsonRow {
                 id: lg.users.name(r.friend),
                 row: r,
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+        out.flush()?;
         return Ok(());
     }
-    println!(
+    writeln!(
+        out,
         "user {} (degree {}): {} friends, sorted by recursive dispersion ({} rounds)",
         args.user,
         lg.graph.degree(u),
         rows.len(),
         args.rounds
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "{:<2} {:>12} {:>7} {:>6} {:>6} {:>10} {:>10} {:>12} {:>8} {:>11}",
         "",
         "id",
@@ -81,9 +86,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "recursive",
         "jaccard",
         "adamic_adar"
-    );
+    )?;
     for r in &rows {
-        println!(
+        writeln!(
+            out,
             "{:<2} {:>12} {:>7} {:>6} {:>6} {:>10.4} {:>10.4} {:>12.4} {:>8.4} {:>11.4}",
             if r.likely_partner { "*" } else { "" },
             lg.users.name(r.friend),
@@ -95,14 +101,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             r.recursive,
             r.jaccard,
             r.adamic_adar
-        );
+        )?;
     }
     if let Some(top) = rows.first() {
-        println!(
+        writeln!(
+            out,
             "* likely partner: {} (the tie spanning the most separate parts of {}'s circle)",
             lg.users.name(top.friend),
             args.user
-        );
+        )?;
     }
+    out.flush()?;
     Ok(())
 }

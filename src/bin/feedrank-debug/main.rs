@@ -34,8 +34,5 @@ fn main() {
         Cmd::Friends(a) => friends::run(a),
         Cmd::Feed(a) => feed::run(a),
     };
-    if let Err(e) = result {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+    common::exit(result)
 }

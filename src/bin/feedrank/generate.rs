@@ -10,6 +10,7 @@ use feedrank::io::atomic::AtomicFile;
 use feedrank::pipeline::FeedRanker;
 use feedrank::rank::{OutputFormat, RankConfig, RankContext, RankParams, Shard};
 use feedrank::world::World;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The flags that say what to rank, shared by `feedrank generate` and `feedrank-debug feed`.
@@ -36,7 +37,7 @@ pub struct RankInput {
 pub struct Args {
     #[command(flatten)]
     pub input: RankInput,
-    /// Output file (JSON Lines or TSV).
+    /// Output file (JSON Lines or TSV), written atomically; `-` writes to standard output.
     #[arg(long)]
     pub out: PathBuf,
     /// Worker threads (default: one per core).
@@ -50,27 +51,65 @@ pub struct Args {
     pub format: String,
 }
 
-/// Ranks every viewer of `ranker`'s scope into `out` atomically (`-` is not special here),
-/// with a progress bar and the summary on stderr.
+/// Where the feeds go: standard output (`--out -`) or a file written atomically.
+pub enum Sink {
+    Stdout,
+    File(AtomicFile),
+}
+
+impl Sink {
+    /// Opens `out` (`-` is standard output). A file's temporary is created here, so an
+    /// unwritable destination fails before the world is loaded.
+    pub fn open(out: &Path) -> anyhow::Result<Sink> {
+        Ok(if common::is_stdout(out) {
+            Sink::Stdout
+        } else {
+            Sink::File(AtomicFile::create(out)?)
+        })
+    }
+}
+
+/// Ranks every viewer of `ranker`'s scope into `out` atomically, or onto standard output
+/// when `out` is `-`, with a progress bar and the summary on stderr.
 pub fn write_feeds(
     ranker: &FeedRanker<'_>,
     format: OutputFormat,
     out: &Path,
 ) -> anyhow::Result<feedrank::rank::RankStats> {
+    write_feeds_to(ranker, format, out, Sink::open(out)?)
+}
+
+/// [`write_feeds`] into a sink already opened for `out`.
+pub fn write_feeds_to(
+    ranker: &FeedRanker<'_>,
+    format: OutputFormat,
+    out: &Path,
+    sink: Sink,
+) -> anyhow::Result<feedrank::rank::RankStats> {
     let pb = common::progress(ranker.index().viewers().len() as u64, "ranking");
-    let mut file = AtomicFile::create(out)?;
-    let stats = ranker
-        .write_feeds(format, file.writer(), &|n| pb.inc(n))
-        .with_context(|| format!("generating {}", out.display()))?;
-    file.commit()?;
+    let context = || format!("generating {}", out.display());
+    let (stats, wrote) = match sink {
+        Sink::Stdout => {
+            let mut w = common::stdout();
+            let stats = ranker
+                .write_feeds(format, &mut w, &|n| pb.inc(n))
+                .with_context(context)?;
+            w.flush()?;
+            (stats, "standard output".to_string())
+        }
+        Sink::File(mut file) => {
+            let stats = ranker
+                .write_feeds(format, file.writer(), &|n| pb.inc(n))
+                .with_context(context)?;
+            file.commit()?;
+            (stats, out.display().to_string())
+        }
+    };
     pb.finish_and_clear();
     eprintln!("{stats}");
     let cpu = common::cpu_seconds().map_or("?".into(), |c| format!("{c:.2}"));
     let rss = common::peak_rss_mib().map_or("?".into(), |m| format!("{m:.0}"));
-    eprintln!(
-        "cpu {cpu} s, peak memory {rss} MiB; wrote {}",
-        out.display()
-    );
+    eprintln!("cpu {cpu} s, peak memory {rss} MiB; wrote {wrote}");
     Ok(stats)
 }
 
@@ -124,6 +163,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
     let format: OutputFormat = a.format.parse()?;
     let params = rank_params(a.input.config.as_deref(), a.input.k)?;
+    // before any work: a destination that cannot be written fails now
+    let sink = Sink::open(&a.out)?;
     let world = load_world(&a.input.world, false)?;
     let model = load_model(&a.input.model)?;
     let as_of = a
@@ -150,7 +191,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         cov.near,
         cov.stories
     );
-    write_feeds(&ranker, format, &a.out)?;
+    write_feeds_to(&ranker, format, &a.out, sink)?;
     Ok(())
 }
 

@@ -37,7 +37,7 @@ pub struct Args {
     /// Worker threads (default: one per core). The output does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Output TSV (written atomically).
+    /// Output TSV (written atomically; `-` writes to standard output).
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -88,10 +88,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let s = pool.install(|| EdgeSignals::compute_with(g, &p, &FastOptions::default(), Some(&tick)));
     pb.finish_and_clear();
 
-    let mut f = AtomicFile::create(&args.out)?;
-    let res = write_tsv(f.writer(), &lg, &s);
-    res.map_err(|e| f.err(e))?;
-    f.commit()?;
+    if common::is_stdout(&args.out) {
+        let mut w = common::stdout();
+        write_tsv(&mut w, &lg, &s)?;
+        w.flush()?;
+    } else {
+        let mut f = AtomicFile::create(&args.out)?;
+        let res = write_tsv(f.writer(), &lg, &s);
+        res.map_err(|e| f.err(e))?;
+        f.commit()?;
+    }
     let st = lg.stats;
     eprintln!(
         "graph-features: {} users, {} friendships ({} rows, {} self-loops dropped, {} duplicates merged), {} pairs -> {} in {:.2} s",

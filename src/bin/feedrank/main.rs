@@ -60,8 +60,5 @@ fn main() {
         Some(Cmd::Bench(c)) => bench::run(c),
         None => run::run(run::Args::parse_from(["run"])),
     };
-    if let Err(e) = result {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+    common::exit(result)
 }

@@ -80,6 +80,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
+    // before training: a model path that cannot be written fails now
+    crate::common::check_writable(&a.model)?;
     let world = crate::generate::load_world(&a.world, false)?;
     let as_of = match a.as_of {
         Some(t) => t,

@@ -1,7 +1,78 @@
-//! Helpers shared by both binaries: logging set-up, thread pools, progress bars.
+//! Helpers shared by both binaries: logging set-up, result output and exit codes, thread
+//! pools, progress bars.
 #![allow(dead_code)]
 
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{BufWriter, StdoutLock, Write};
+
+/// Standard output for results: locked and buffered, and every write returns an
+/// `io::Result` (where `println!` panics on a closed pipe or a full disk) whose error says
+/// "writing to standard output" and keeps the system error's kind. Flush it at the end: a
+/// `BufWriter` dropped unflushed drops its last error.
+pub fn stdout() -> Stdout {
+    Stdout(BufWriter::new(std::io::stdout().lock()))
+}
+
+/// See [`stdout`].
+pub struct Stdout(BufWriter<StdoutLock<'static>>);
+
+/// The context of a failed write to standard output; the system error is its source.
+#[derive(Debug, thiserror::Error)]
+#[error("writing to standard output")]
+struct StdoutError {
+    source: std::io::Error,
+}
+
+fn on_stdout(source: std::io::Error) -> std::io::Error {
+    std::io::Error::new(source.kind(), StdoutError { source })
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf).map_err(on_stdout)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.0.write_all(buf).map_err(on_stdout)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().map_err(on_stdout)
+    }
+}
+
+/// Ends the process for a command's result: exit 0 on success; exit 0 without a word when the
+/// error chain holds a broken pipe (the reader of stdout closed it, as `head` does: it has
+/// what it wanted); otherwise the error on stderr and exit 1 (a full disk among them).
+pub fn exit(result: anyhow::Result<()>) -> ! {
+    match result {
+        Ok(()) => std::process::exit(0),
+        Err(e) if is_broken_pipe(&e) => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1)
+        }
+    }
+}
+
+/// Whether any error in the chain is an `io::Error` of kind `BrokenPipe`.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Fails now when `path` could not be written atomically later (its directory is not
+/// writable, or it exists and is not a regular file), so that a long run does not end in a
+/// write error. Creates and removes the temporary file beside it.
+pub fn check_writable(path: &std::path::Path) -> anyhow::Result<()> {
+    drop(feedrank::io::atomic::AtomicFile::create(path)?);
+    Ok(())
+}
+
+/// Whether an output path is `-`, meaning standard output.
+pub fn is_stdout(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
 
 /// Logs to stderr at `warn` by default (`RUST_LOG` overrides).
 pub fn init_logging() {
