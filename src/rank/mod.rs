@@ -68,7 +68,7 @@ pub enum RankError {
     UnknownUser(String),
     #[error("invalid shard {spec:?}: expected i/N with 0 <= i < N")]
     InvalidShard { spec: String },
-    #[error("cannot write the feeds: {source}")]
+    #[error("cannot write the feeds")]
     Write { source: std::io::Error },
     #[error(transparent)]
     Score(#[from] crate::model::ModelError),

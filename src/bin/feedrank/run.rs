@@ -10,6 +10,7 @@ use feedrank::index::Scope;
 use feedrank::model::{default_as_of, TrainedModel};
 use feedrank::pipeline::FeedRanker;
 use feedrank::rank::{OutputFormat, RankContext};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -115,8 +116,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     let result = ranker.evaluate(&eparams)?;
 
-    println!();
-    print!("{result}");
+    let mut out = crate::common::stdout();
+    writeln!(out)?;
+    write!(out, "{result}")?;
     let summary = serde_json::json!({
         "world": world.meta.name,
         "world_dir": a.world.display().to_string(),
@@ -144,34 +146,45 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     )?;
 
     let model_ndcg = result.method("model").map(|m| m.ndcg);
-    println!();
-    println!(
+    writeln!(out)?;
+    writeln!(
+        out,
         "feeds for {} users in {} ({} items, {} fallback feeds); summary in {}",
         stats.users,
         feeds.display(),
         stats.items,
         stats.fallbacks,
         summary_path.display()
-    );
+    )?;
     if let Some(n) = model_ndcg {
-        println!("model nDCG@{} on the held-out last day: {n:.4}", result.k);
+        writeln!(
+            out,
+            "model nDCG@{} on the held-out last day: {n:.4}",
+            result.k
+        )?;
     }
     let user = world.users.names().first().cloned().unwrap_or_default();
-    println!("\nnext:");
-    println!(
+    writeln!(out, "\nnext:")?;
+    writeln!(
+        out,
         "  cargo run --release --bin feedrank-debug -- feed --world {} --model {} --user {user}",
         a.world.display(),
         model_path.display()
-    );
-    println!(
+    )?;
+    writeln!(out,
         "  cargo run --release --bin feedrank-debug -- friends --graph {}/friendships.tsv.gz --user {user}",
         a.world.display()
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  cargo run --release -- eval --world {} --report out/report",
         a.world.display()
-    );
-    println!("  cargo run --release -- simulate --users 20000 --days 14 --seed 7 --out /tmp/w20k");
+    )?;
+    writeln!(
+        out,
+        "  cargo run --release -- simulate --users 20000 --days 14 --seed 7 --out /tmp/w20k"
+    )?;
+    out.flush()?;
     eprintln!("done in {:.1} s", t0.elapsed().as_secs_f64());
     Ok(())
 }
