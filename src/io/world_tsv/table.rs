@@ -210,6 +210,27 @@ where
     out
 }
 
+/// Cuts `data` (complete lines) into about 4 pieces per rayon thread, at line boundaries,
+/// none shorter than `min_piece` bytes (except the last).
+fn cut_pieces(data: &[u8], min_piece: usize) -> Vec<&[u8]> {
+    let want = (rayon::current_num_threads() * 4)
+        .min(data.len() / min_piece)
+        .max(1);
+    let mut cuts = Vec::with_capacity(want + 1);
+    cuts.push(0);
+    for k in 1..want {
+        let target = (data.len() * k / want).max(*cuts.last().unwrap_or(&0));
+        let cut = match memchr::memchr(b'\n', &data[target..]) {
+            Some(p) => target + p + 1,
+            None => data.len(),
+        };
+        cuts.push(cut);
+    }
+    cuts.push(data.len());
+    cuts.dedup();
+    cuts.windows(2).map(|w| &data[w[0]..w[1]]).collect()
+}
+
 /// Number of lines in `piece` (complete lines; the last may lack its `\n` at end of file).
 fn count_lines(piece: &[u8]) -> usize {
     let n = piece.iter().filter(|&&b| b == b'\n').count();
@@ -407,7 +428,9 @@ impl Table {
     /// the first piece (in file order) that has one: `sink` sees exactly the rows before the
     /// first error and that error, as a sequential read stopping at the first error would.
     /// Without it every row is parsed. A non-UTF-8 line ends the read: `sink` gets the rows
-    /// and errors before it, then the error is returned.
+    /// and errors before it, then the error is returned. So does a read or decompression
+    /// error (a truncated `.gz`): `sink` gets every complete line before the break, and the
+    /// error names the line that broke.
     ///
     /// # Errors
     /// [`IoError::Parse`] on a read, decompression or UTF-8 error (naming the line), or the
@@ -489,23 +512,7 @@ impl Table {
             };
             let data = &self.buf[self.lo..end];
 
-            // Cut the block into pieces at line boundaries.
-            let want = (rayon::current_num_threads() * 4)
-                .min(data.len() / min_piece)
-                .max(1);
-            let mut cuts = Vec::with_capacity(want + 1);
-            cuts.push(0);
-            for k in 1..want {
-                let target = (data.len() * k / want).max(*cuts.last().unwrap_or(&0));
-                let cut = match memchr::memchr(b'\n', &data[target..]) {
-                    Some(p) => target + p + 1,
-                    None => data.len(),
-                };
-                cuts.push(cut);
-            }
-            cuts.push(data.len());
-            cuts.dedup();
-            let pieces: Vec<&[u8]> = cuts.windows(2).map(|w| &data[w[0]..w[1]]).collect();
+            let pieces = cut_pieces(data, min_piece);
             let counts: Vec<usize> = pieces.par_iter().map(|p| count_lines(p)).collect();
             let mut firsts = Vec::with_capacity(pieces.len());
             let mut next = self.line_no + 1;
