@@ -9,7 +9,6 @@ use feedrank::index::Scope;
 use feedrank::io::atomic::AtomicFile;
 use feedrank::pipeline::FeedRanker;
 use feedrank::rank::{OutputFormat, RankConfig, RankContext, RankParams, Shard};
-use feedrank::util::time::DAY;
 use feedrank::world::World;
 use std::path::{Path, PathBuf};
 
@@ -132,15 +131,21 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .as_of
         .unwrap_or_else(|| RankContext::default_as_of(&world));
     // An as_of far past the data ranks nothing fresh: say so rather than write empty feeds.
+    let (day, fmt) = (
+        feedrank::util::time::DAY,
+        feedrank::io::world_tsv::civil::format_utc,
+    );
     if let Some((_, last)) = world
         .time_span()
-        .filter(|&(_, l)| as_of > l.saturating_add(30 * DAY))
+        .filter(|&(_, l)| as_of > l.saturating_add(30 * day))
     {
-        let (fmt, days) = (
-            feedrank::io::world_tsv::civil::format_utc,
-            (as_of - last) / DAY,
+        eprintln!(
+            "warning: --as-of {as_of} ({} UTC) is {} days after the world's last event ({} UTC): \
+             feeds will be empty or nearly so; omit --as-of to rank as of the last event",
+            fmt(as_of),
+            as_of.saturating_sub(last) / day,
+            fmt(last)
         );
-        eprintln!("warning: --as-of {as_of} ({} UTC) is {days} days after the world's last event ({} UTC): feeds will be empty or nearly so; omit --as-of to rank as of the last event", fmt(as_of), fmt(last));
     }
     let scope = match shard {
         Some(s) => Scope::shard(&world, s),
