@@ -30,6 +30,36 @@ pub fn default_split_at(world: &World) -> Result<i64, EvalError> {
     Ok(day_start(t as i64))
 }
 
+/// Checks that `split_at` leaves events on both sides: at least one event before it to train
+/// on, and the last event at or after it (else every test list would be empty and every
+/// metric a meaningless 0).
+///
+/// # Errors
+/// [`EvalError::SplitAfterLastEvent`] or [`EvalError::SplitBeforeFirstEvent`] naming the split,
+/// the world's first and last event and the default split;
+/// [`EvalError::EmptyWorld`] when the world has neither events nor stories.
+pub fn check_split_at(world: &World, split_at: i64) -> Result<(), EvalError> {
+    let (first, last) = world.time_span().ok_or(EvalError::EmptyWorld)?;
+    let default = default_split_at(world)?;
+    if split_at > last {
+        return Err(EvalError::SplitAfterLastEvent {
+            split_at,
+            first,
+            last,
+            default,
+        });
+    }
+    if split_at <= first {
+        return Err(EvalError::SplitBeforeFirstEvent {
+            split_at,
+            first,
+            last,
+            default,
+        });
+    }
+    Ok(())
+}
+
 /// Relevance grade per engagement action, in [`Action::ENGAGEMENTS`] order (click, like,
 /// comment, share, hide); the hide slot is ignored (a hide always makes relevance 0).
 pub const DEFAULT_GRADES: [f64; 5] = [1.0, 2.0, 3.0, 3.0, 0.0];

@@ -18,13 +18,14 @@ pub mod methods;
 pub mod report;
 pub mod result;
 
-pub use lists::{default_split_at, Candidate, EvalList, EvalLists, DEFAULT_GRADES};
+pub use lists::{check_split_at, default_split_at, Candidate, EvalList, EvalLists, DEFAULT_GRADES};
 pub use methods::{tie_key, Baseline, EdgeRankParams};
 pub use report::{write_report, ReportExtras, ReportOptions};
 pub use result::{
     bootstrap_ci, paired_diff_ci, Ablation, EvalResult, HeadCurves, ListStats, MethodResult,
 };
 
+use crate::io::world_tsv::civil::format_utc as fmt_utc;
 use crate::metrics::{
     calibration_curve, ndcg_with_ideal, roc_curve, Gain, HeadMetrics, ListMetrics,
 };
@@ -41,6 +42,30 @@ pub enum EvalError {
     InvalidParam { name: &'static str, message: String },
     #[error("the world has no events and no stories: nothing to evaluate")]
     EmptyWorld,
+    #[error(
+        "the split {} UTC ({split_at}) is after the world's last event ({} UTC, {last}): the \
+         test period would be empty; split between the first event ({} UTC) and the last, \
+         for example at {} UTC ({default}), the default split (80% of the time span)",
+        fmt_utc(*.split_at), fmt_utc(*.last), fmt_utc(*.first), fmt_utc(*.default)
+    )]
+    SplitAfterLastEvent {
+        split_at: i64,
+        first: i64,
+        last: i64,
+        default: i64,
+    },
+    #[error(
+        "the split {} UTC ({split_at}) is at or before the world's first event ({} UTC, \
+         {first}): nothing to train on; split between the first event and the last ({} UTC), \
+         for example at {} UTC ({default}), the default split (80% of the time span)",
+        fmt_utc(*.split_at), fmt_utc(*.first), fmt_utc(*.last), fmt_utc(*.default)
+    )]
+    SplitBeforeFirstEvent {
+        split_at: i64,
+        first: i64,
+        last: i64,
+        default: i64,
+    },
     #[error("an event refers to story index {story}, but the world has {stories} stories")]
     UnknownStory { story: u32, stories: usize },
     #[error("an event refers to user index {user}, but the world has {users} users")]

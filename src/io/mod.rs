@@ -49,14 +49,107 @@ pub enum ParseProblem {
     #[error("expected the header user_a<TAB>user_b, found a blank line")]
     BlankHeader,
     /// A friendship TSV header not starting with `user_a<TAB>user_b` (its first 80 characters).
-    #[error("expected a header starting with user_a<TAB>user_b, found {found:?}")]
+    #[error("expected a header starting with user_a<TAB>user_b, found {}", quote(.found))]
     BadHeader { found: String },
     /// A row with another number of fields than the header.
     #[error("expected {expected} tab-separated fields (as in the header), found {found}")]
     FieldCount { expected: usize, found: usize },
     /// A friendship row with an empty user id or one containing a space.
-    #[error("expected two non-empty user ids without spaces, found {a:?} and {b:?}")]
+    #[error(
+        "expected two non-empty user ids without spaces, found {} and {}",
+        quote(.a),
+        quote(.b)
+    )]
     BadUserIds { a: String, b: String },
+}
+
+/// Most characters of an input field or line that an error message quotes.
+pub const QUOTE_MAX: usize = 80;
+
+/// Input text (a field, a line, a header) as an error message quotes it: escaped and in
+/// quotes like `{:?}`, whole when it has at most [`QUOTE_MAX`] characters, else its first
+/// [`QUOTE_MAX`] characters, an ellipsis and its full length (`"abc…" (10,485,760 bytes)`),
+/// so a huge field cannot flood the terminal.
+pub fn quote(s: &str) -> Quoted<'_> {
+    Quoted(s)
+}
+
+/// See [`quote`].
+#[derive(Debug, Clone, Copy)]
+pub struct Quoted<'a>(&'a str);
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.char_indices().nth(QUOTE_MAX) {
+            None => write!(f, "{:?}", self.0),
+            Some((cut, _)) => write!(
+                f,
+                "{:?}… ({} bytes)",
+                &self.0[..cut],
+                world_tsv::read::thousands(self.0.len() as u64)
+            ),
+        }
+    }
+}
+
+/// A list of input strings (a header's columns) as an error message quotes it: each as
+/// [`quote`] does, and only the first few when their text passes [`QUOTE_MAX`] characters in
+/// all, then how many there are.
+pub fn quote_list(items: &[String]) -> QuotedList<'_> {
+    QuotedList(items)
+}
+
+/// See [`quote_list`].
+#[derive(Debug, Clone, Copy)]
+pub struct QuotedList<'a>(&'a [String]);
+
+impl std::fmt::Display for QuotedList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[")?;
+        let mut chars = 0;
+        for (i, item) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            if chars > QUOTE_MAX {
+                return write!(f, "… ({} in all)]", self.0.len());
+            }
+            chars += item.chars().take(QUOTE_MAX + 1).count();
+            write!(f, "{}", quote(item))?;
+        }
+        f.write_str("]")
+    }
+}
+
+/// A message that may quote input (a parser's report with the offending line) as an error
+/// shows it: each line longer than [`QUOTE_MAX`] characters cut as [`quote`] cuts (without
+/// the quotes).
+pub fn clip_lines(message: &str) -> ClippedLines<'_> {
+    ClippedLines(message)
+}
+
+/// See [`clip_lines`].
+#[derive(Debug, Clone, Copy)]
+pub struct ClippedLines<'a>(&'a str);
+
+impl std::fmt::Display for ClippedLines<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, line) in self.0.split('\n').enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            match line.char_indices().nth(QUOTE_MAX) {
+                None => f.write_str(line)?,
+                Some((cut, _)) => write!(
+                    f,
+                    "{}… ({} bytes)",
+                    &line[..cut],
+                    world_tsv::read::thousands(line.len() as u64)
+                )?,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Opens a text file for buffered reading; a name ending in `.gz` is decompressed on the fly.

@@ -149,7 +149,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     params.check()?;
     let split_at = match params.split_at {
-        Some(t) => t,
+        Some(t) => {
+            eval::check_split_at(&world, t).context("--split-at")?;
+            t
+        }
         None => eval::default_split_at(&world)?,
     };
     let params = EvalParams {

@@ -171,6 +171,23 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .input
         .as_of
         .unwrap_or_else(|| RankContext::default_as_of(&world));
+    // An as_of far past the data ranks nothing fresh: say so rather than write empty feeds.
+    let (day, fmt) = (
+        feedrank::util::time::DAY,
+        feedrank::io::world_tsv::civil::format_utc,
+    );
+    if let Some((_, last)) = world
+        .time_span()
+        .filter(|&(_, l)| as_of > l.saturating_add(30 * day))
+    {
+        eprintln!(
+            "warning: --as-of {as_of} ({} UTC) is {} days after the world's last event ({} UTC): \
+             feeds will be empty or nearly so; omit --as-of to rank as of the last event",
+            fmt(as_of),
+            as_of.saturating_sub(last) / day,
+            fmt(last)
+        );
+    }
     let scope = match shard {
         Some(s) => Scope::shard(&world, s),
         None => Scope::All,

@@ -20,7 +20,7 @@
 use super::table::{Row, Sep, Table};
 use crate::graph::{BuildStats, Graph};
 use crate::io::graph_file::{read_edges, GraphFormat};
-use crate::io::IoError;
+use crate::io::{clip_lines, quote, quote_list, IoError};
 use crate::util::time::DAY;
 use crate::world::{Action, Event, Interaction, Interner, Story, Truth, World, WorldMeta};
 use rayon::slice::ParallelSliceMut;
@@ -43,9 +43,9 @@ pub struct ReadOptions {
 pub enum WorldError {
     #[error("{dir}: missing required file {name} (or {name}.gz)")]
     MissingFile { dir: PathBuf, name: &'static str },
-    #[error("{path}: {message}")]
+    #[error("{path}: {}", clip_lines(.message))]
     Meta { path: PathBuf, message: String },
-    #[error("{path}:1: missing required column {column:?} (header has {header:?})")]
+    #[error("{path}:1: missing required column {column:?} (header has {})", quote_list(.header))]
     MissingColumn {
         path: PathBuf,
         column: &'static str,
@@ -60,14 +60,29 @@ pub enum WorldError {
         expected: usize,
         found: usize,
     },
-    #[error("{path}:{line}: column {column}: expected an integer (unix seconds), found {found:?}")]
+    #[error(
+        "{path}:{line}: column {column}: expected an integer (unix seconds), found {}",
+        quote(.found)
+    )]
     BadInteger {
         path: PathBuf,
         line: usize,
         column: &'static str,
         found: String,
     },
-    #[error("{path}:{line}: column {column}: expected a probability in [0, 1], found {found:?}")]
+    #[error(
+        "{path}:{line}: column {column}: expected a time at or after 1970-01-01 (unix seconds >= 0), found {found}"
+    )]
+    NegativeTime {
+        path: PathBuf,
+        line: usize,
+        column: &'static str,
+        found: i64,
+    },
+    #[error(
+        "{path}:{line}: column {column}: expected a probability in [0, 1], found {}",
+        quote(.found)
+    )]
     BadProbability {
         path: PathBuf,
         line: usize,
@@ -80,7 +95,10 @@ pub enum WorldError {
         line: usize,
         column: &'static str,
     },
-    #[error("{path}:{line}: column {column}: unknown user id {id:?} (not in {declared_in})")]
+    #[error(
+        "{path}:{line}: column {column}: unknown user id {} (not in {declared_in})",
+        quote(.id)
+    )]
     UnknownUser {
         path: PathBuf,
         line: usize,
@@ -88,19 +106,22 @@ pub enum WorldError {
         id: String,
         declared_in: &'static str,
     },
-    #[error("{path}:{line}: unknown story id {id:?} (not in stories.tsv)")]
+    #[error("{path}:{line}: unknown story id {} (not in stories.tsv)", quote(.id))]
     UnknownStory {
         path: PathBuf,
         line: usize,
         id: String,
     },
-    #[error("{path}:{line}: unknown action {found:?} (expected impression, click, like, comment, share or hide)")]
+    #[error("{path}:{line}: unknown action {} (expected impression, click, like, comment, share or hide)", quote(.found))]
     UnknownAction {
         path: PathBuf,
         line: usize,
         found: String,
     },
-    #[error("{path}:{line}: event at {ts} is before story {story:?} was created ({created_at})")]
+    #[error(
+        "{path}:{line}: event at {ts} is before story {} was created ({created_at})",
+        quote(.story)
+    )]
     BeforeStory {
         path: PathBuf,
         line: usize,
@@ -108,7 +129,7 @@ pub enum WorldError {
         ts: i64,
         created_at: i64,
     },
-    #[error("{path}:{line}: duplicate {what} id {id:?}")]
+    #[error("{path}:{line}: duplicate {what} id {}", quote(.id))]
     DuplicateId {
         path: PathBuf,
         line: usize,
@@ -126,6 +147,7 @@ impl WorldError {
             WorldError::MissingColumn { .. } => "missing column",
             WorldError::ColumnCount { .. } => "wrong column count",
             WorldError::BadInteger { .. } => "non-integer timestamp",
+            WorldError::NegativeTime { .. } => "negative timestamp",
             WorldError::BadProbability { .. } => "bad probability",
             WorldError::EmptyId { .. } => "empty id",
             WorldError::UnknownUser { .. } => "unknown user id",
@@ -365,6 +387,21 @@ fn int(row: &Row<'_>, i: usize, column: &'static str) -> Result<i64, WorldError>
     })
 }
 
+/// A time column: an integer of unix seconds, not before 1970 (a negative time is a sign of a
+/// wrong unit or a corrupt row, and would put the row before every day boundary).
+fn time(row: &Row<'_>, i: usize, column: &'static str) -> Result<i64, WorldError> {
+    let t = int(row, i, column)?;
+    if t < 0 {
+        return Err(WorldError::NegativeTime {
+            path: row.path().to_path_buf(),
+            line: row.line(),
+            column,
+            found: t,
+        });
+    }
+    Ok(t)
+}
+
 fn prob(row: &Row<'_>, i: usize, column: &'static str) -> Result<f64, WorldError> {
     let s = row.field(i);
     match parse_f64(s) {
@@ -495,9 +532,10 @@ fn row<T>(
 ///   and malformed `friendships.tsv` rows (from [`crate::io::graph_file::read_edges`]).
 /// - [`IoError::Empty`]: a table without a header line, or `friendships.tsv` without rows.
 /// - [`IoError::World`]: a missing required file or column, a bad `world.toml`, and (unless
-///   `opts.lenient`) any bad row: wrong column count, non-integer timestamp, empty or unknown
-///   user/story id, unknown action, event before its story, duplicate story/user id,
-///   probability outside [0, 1].
+///   `opts.lenient`) any bad row: wrong column count, non-integer timestamp, negative story
+///   `created_at`, empty or unknown user/story id, unknown action, event before its story,
+///   duplicate story/user id, probability outside [0, 1]. Errors quote at most
+///   [`crate::io::QUOTE_MAX`] characters of a field.
 ///
 /// # Complexity
 /// O(total file size + E log E + events log events) time; memory linear in the world.
@@ -690,7 +728,7 @@ fn read_stories(
                 self::id(&row_, c_author, "author_id")?;
                 None
             };
-            let created_at = int(&row_, c_created, "created_at")?;
+            let created_at = time(&row_, c_created, "created_at")?;
             Ok((author, created_at))
         });
         if let Some((author, created_at)) = row(res, r.file, opts, report)? {

@@ -210,6 +210,27 @@ where
     out
 }
 
+/// Cuts `data` (complete lines) into about 4 pieces per rayon thread, at line boundaries,
+/// none shorter than `min_piece` bytes (except the last).
+fn cut_pieces(data: &[u8], min_piece: usize) -> Vec<&[u8]> {
+    let want = (rayon::current_num_threads() * 4)
+        .min(data.len() / min_piece)
+        .max(1);
+    let mut cuts = Vec::with_capacity(want + 1);
+    cuts.push(0);
+    for k in 1..want {
+        let target = (data.len() * k / want).max(*cuts.last().unwrap_or(&0));
+        let cut = match memchr::memchr(b'\n', &data[target..]) {
+            Some(p) => target + p + 1,
+            None => data.len(),
+        };
+        cuts.push(cut);
+    }
+    cuts.push(data.len());
+    cuts.dedup();
+    cuts.windows(2).map(|w| &data[w[0]..w[1]]).collect()
+}
+
 /// Number of lines in `piece` (complete lines; the last may lack its `\n` at end of file).
 fn count_lines(piece: &[u8]) -> usize {
     let n = piece.iter().filter(|&&b| b == b'\n').count();
@@ -281,10 +302,13 @@ impl Table {
             .find_map(|n| self.header.iter().position(|h| h.eq_ignore_ascii_case(n)))
     }
 
+    /// A read or decompression error, named at the line it broke: the first line not yet
+    /// complete in the buffer (lines read into the buffer but not yet handed on are counted).
     fn read_error(&self, e: &std::io::Error) -> IoError {
+        let buffered = memchr::memchr_iter(b'\n', &self.buf[self.lo..self.hi]).count();
         IoError::Parse {
             path: self.path.clone(),
-            line: self.line_no + 1,
+            line: self.line_no + buffered + 1,
             problem: ParseProblem::Read(e.to_string()),
         }
     }
@@ -404,7 +428,9 @@ impl Table {
     /// the first piece (in file order) that has one: `sink` sees exactly the rows before the
     /// first error and that error, as a sequential read stopping at the first error would.
     /// Without it every row is parsed. A non-UTF-8 line ends the read: `sink` gets the rows
-    /// and errors before it, then the error is returned.
+    /// and errors before it, then the error is returned. So does a read or decompression
+    /// error (a truncated `.gz`): `sink` gets every complete line before the break, and the
+    /// error names the line that broke.
     ///
     /// # Errors
     /// [`IoError::Parse`] on a read, decompression or UTF-8 error (naming the line), or the
@@ -444,46 +470,49 @@ impl Table {
         S: FnMut(Vec<T>, Vec<E>) -> Result<(), IoError>,
     {
         let min_piece = min_piece.max(1);
+        // A read or decompression error (a truncated `.gz`, say): the complete lines before
+        // it are parsed and handed on first, as a sequential read would, then it is returned.
+        let mut broken: Option<IoError> = None;
         loop {
             // A block of complete lines: at least BLOCK bytes, or the rest of the file.
             // (`fill` doubles the buffer when it is full: small files keep a small buffer.)
-            while !self.eof && self.hi - self.lo < block {
-                self.fill()?;
+            while broken.is_none() && !self.eof && self.hi - self.lo < block {
+                if let Err(e) = self.fill() {
+                    broken = Some(e);
+                }
+            }
+            if let Some(e) =
+                broken.take_if(|_| memchr::memchr(b'\n', &self.buf[self.lo..self.hi]).is_none())
+            {
+                // Nothing complete left before the break.
+                return Err(e);
             }
             if self.lo == self.hi {
                 return Ok(());
             }
             let end = if self.eof {
                 self.hi
+            } else if broken.is_some() {
+                // Up to the last complete line; the broken one is not parsed.
+                match memchr::memrchr(b'\n', &self.buf[self.lo..self.hi]) {
+                    Some(p) => self.lo + p + 1,
+                    None => self.hi,
+                }
             } else {
                 match memchr::memrchr(b'\n', &self.buf[self.lo..self.hi]) {
                     Some(p) => self.lo + p + 1,
                     None => {
                         // One line longer than the buffer: read more.
-                        self.fill()?;
+                        if let Err(e) = self.fill() {
+                            broken = Some(e);
+                        }
                         continue;
                     }
                 }
             };
             let data = &self.buf[self.lo..end];
 
-            // Cut the block into pieces at line boundaries.
-            let want = (rayon::current_num_threads() * 4)
-                .min(data.len() / min_piece)
-                .max(1);
-            let mut cuts = Vec::with_capacity(want + 1);
-            cuts.push(0);
-            for k in 1..want {
-                let target = (data.len() * k / want).max(*cuts.last().unwrap_or(&0));
-                let cut = match memchr::memchr(b'\n', &data[target..]) {
-                    Some(p) => target + p + 1,
-                    None => data.len(),
-                };
-                cuts.push(cut);
-            }
-            cuts.push(data.len());
-            cuts.dedup();
-            let pieces: Vec<&[u8]> = cuts.windows(2).map(|w| &data[w[0]..w[1]]).collect();
+            let pieces = cut_pieces(data, min_piece);
             let counts: Vec<usize> = pieces.par_iter().map(|p| count_lines(p)).collect();
             let mut firsts = Vec::with_capacity(pieces.len());
             let mut next = self.line_no + 1;
@@ -652,6 +681,40 @@ mod tests {
         );
         let (_, err) = sequential(&p, false);
         assert!(err.unwrap().contains("u.tsv:4:"));
+    }
+
+    #[test]
+    fn truncated_gz_names_the_line_where_decoding_broke() {
+        use std::io::Write;
+        let d = tempfile::tempdir().unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let text = random_file(&mut rng, 20_000);
+        let gz = d.path().join("t.tsv.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&text).unwrap();
+        let bytes = enc.finish().unwrap();
+        std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
+        let want = sequential(&gz, false);
+        let err = want.1.clone().expect("a truncated file is an error");
+        let line: usize = err
+            .split("t.tsv.gz:")
+            .nth(1)
+            .and_then(|r| r.split(':').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no line in {err}"));
+        // Every row decoded before the break is handed on; the break is on the next line.
+        let last = want.0.last().map(|r| match r {
+            Ok((l, _)) => *l,
+            Err(l) => *l,
+        });
+        assert!(line > 5_000, "{err}");
+        assert!(
+            last.is_some_and(|l| l < line && l + 10 > line),
+            "{last:?} {err}"
+        );
+        for (block, piece) in [(1000, 100), (1 << 16, 1 << 10), (16 << 20, 256 << 10)] {
+            assert_eq!(parallel(&gz, block, piece, false), want, "block {block}");
+        }
     }
 
     #[test]
