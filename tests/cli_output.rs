@@ -281,11 +281,8 @@ fn train_to_an_unwritable_model_path_fails_before_training() {
     );
 }
 
-/// `eval` still prints its table with `print!` in `src/bin/feedrank/eval.rs`; it passes once
-/// that line is `write!(out, "{result}")?; out.flush()?;` with `let mut out =
-/// common::stdout();`.
+/// `eval` prints its table through the checked stdout: a full disk is an error, not a panic.
 #[test]
-#[ignore = "eval.rs still prints with print!: see the comment above"]
 fn eval_to_a_full_disk() {
     let mut c = Command::new(FEEDRANK);
     c.arg("eval").arg("--world").arg(repo("graph_data/sample"));

@@ -181,7 +181,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let r = eval::evaluate_scorer(group.as_str(), &lists, &without.scorer()?, &params)?;
         result.add_ablation(group, &r);
     }
-    print!("{result}");
+    let mut out = crate::common::stdout();
+    std::io::Write::write_fmt(&mut out, format_args!("{result}"))?;
+    std::io::Write::flush(&mut out)?;
     if let Some(path) = &args.json {
         let json = result.to_json()?;
         feedrank::io::atomic::write_atomic(path, json.as_bytes())?;
