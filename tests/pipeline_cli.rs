@@ -57,6 +57,14 @@ fn default_world_end_to_end() {
         .arg("--out")
         .arg(&out));
     assert!(stderr.contains("training one"), "{stderr}");
+    assert!(
+        stderr.contains(" validation from ") && !stderr.contains("Some("),
+        "the training summary prints times, not Rust options: {stderr}"
+    );
+    assert!(
+        stdout.contains("friends --graph ") && stdout.contains("friendships.tsv"),
+        "{stdout}"
+    );
     assert!(model.exists());
     let feeds = std::fs::read_to_string(out.join("feeds.jsonl")).expect("feeds.jsonl");
     assert_eq!(feeds.lines().count(), 2000, "one line per user");
@@ -175,4 +183,21 @@ fn bad_model_file_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("junk.frm"), "{err}");
     assert!(!dir.path().join("f.jsonl").exists(), "nothing half-written");
+}
+
+#[test]
+fn run_outside_the_repository_names_the_missing_world() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = bin("feedrank")
+        .current_dir(dir.path())
+        .arg("run")
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no world at graph_data/sample") && stderr.contains("--world DIR"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists(), "nothing written");
 }

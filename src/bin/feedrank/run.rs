@@ -84,6 +84,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         None => Config::default(),
     };
     let params = rank_params(a.config.as_deref(), a.k)?;
+    if !a.world.join("world.toml").is_file() {
+        anyhow::bail!(
+            "no world at {} (no world.toml there): run from the repository root, where the \
+             default world lives, or pass --world DIR",
+            a.world.display()
+        );
+    }
     let world = load_world(&a.world, true)?;
     let stem = a
         .world
@@ -171,9 +178,15 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         a.world.display(),
         model_path.display()
     )?;
-    writeln!(out,
-        "  cargo run --release --bin feedrank-debug -- friends --graph {}/friendships.tsv.gz --user {user}",
-        a.world.display()
+    let friendships = ["friendships.tsv.gz", "friendships.tsv"]
+        .into_iter()
+        .map(|f| a.world.join(f))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| a.world.join("friendships.tsv"));
+    writeln!(
+        out,
+        "  cargo run --release --bin feedrank-debug -- friends --graph {} --user {user}",
+        friendships.display()
     )?;
     writeln!(
         out,

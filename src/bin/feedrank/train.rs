@@ -25,10 +25,13 @@ pub struct Args {
 
 /// The training summary printed by `feedrank train`.
 pub fn summary(m: &TrainedModel, elapsed_s: f64) -> String {
+    let valid = match m.meta.valid_from {
+        Some(t) => format!("{} validation from {t}", m.meta.valid_rows),
+        None => format!("{} validation", m.meta.valid_rows),
+    };
     let mut s = format!(
-        "trained on world `{}` before as_of {}: {} rows ({} train / {} validation from {:?}), {:.1} s\n",
-        m.meta.world, m.meta.as_of, m.meta.rows, m.meta.train_rows, m.meta.valid_rows,
-        m.meta.valid_from, elapsed_s
+        "trained on world `{}` before as_of {}: {} rows ({} train / {valid}), {:.1} s\n",
+        m.meta.world, m.meta.as_of, m.meta.rows, m.meta.train_rows, elapsed_s
     );
     s.push_str("head\tpositives\trate\tl2\tvalid_auc\tvalid_logloss\n");
     for h in &m.meta.heads {
