@@ -183,6 +183,24 @@ fn bad_model_file_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("junk.frm"), "{err}");
     assert!(!dir.path().join("f.jsonl").exists(), "nothing half-written");
+
+    // A missing model: its path and the system's reason, each said once.
+    let missing = dir.path().join("missing.frm");
+    let out = bin("feedrank")
+        .arg("generate")
+        .arg("--world")
+        .arg(sample())
+        .arg("--model")
+        .arg(&missing)
+        .arg("--out")
+        .arg(dir.path().join("f.jsonl"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err.lines().last().unwrap_or("");
+    assert_eq!(last.matches("missing.frm").count(), 1, "{err}");
+    assert_eq!(last.matches("os error 2").count(), 1, "{err}");
 }
 
 #[test]

@@ -353,6 +353,8 @@ mod tests {
                 IoError::Empty { path, expected } => {
                     assert_eq!(path, &p);
                     assert!(expected.contains("edge"), "{expected}");
+                    // A header-only file is not called empty.
+                    assert!(!e.to_string().contains("empty"), "{e}");
                 }
                 other => panic!("{name}: expected Empty, got {other:?}"),
             }

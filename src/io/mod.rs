@@ -20,7 +20,7 @@ pub enum IoError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: the file is empty (expected {expected})")]
+    #[error("{path}: nothing to read (expected {expected})")]
     Empty { path: PathBuf, expected: String },
     #[error("{path}:{line}: {problem}")]
     Parse {

@@ -51,7 +51,7 @@ pub enum ModelError {
     NoRows { as_of: i64 },
     #[error("fitting the {head} head failed: {message}")]
     Fit { head: &'static str, message: String },
-    #[error("cannot read model file {path}: {source}")]
+    #[error("cannot read model file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,

@@ -123,8 +123,7 @@ pub fn load_world(dir: &Path, truth: bool) -> anyhow::Result<World> {
         skip_truth: !truth,
         snapshot: std::env::var("FEEDRANK_SNAPSHOT").map_or(true, |v| v != "off" && v != "0"),
     };
-    let (world, report, from) = feedrank::pipeline::load_world(dir, &opts)
-        .with_context(|| format!("reading world {}", dir.display()))?;
+    let (world, report, from) = feedrank::pipeline::load_world(dir, &opts)?;
     eprintln!("{report}");
     eprintln!("  loaded in {:.2} s, {from}", t.elapsed().as_secs_f64());
     Ok(world)
@@ -132,8 +131,8 @@ pub fn load_world(dir: &Path, truth: bool) -> anyhow::Result<World> {
 
 /// Loads the model at `model_path`.
 pub fn load_model(model_path: &Path) -> anyhow::Result<feedrank::model::TrainedModel> {
-    feedrank::model::load(model_path)
-        .with_context(|| format!("loading model {}", model_path.display()))
+    // The model's errors name its path.
+    Ok(feedrank::model::load(model_path)?)
 }
 
 /// The checked ranking parameters: defaults, then the config file's `[rank]` section, then
