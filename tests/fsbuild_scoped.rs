@@ -3,7 +3,7 @@
 //! stories: fast and reference (`set_fast(false)`) paths, with and without the per-`as_of`
 //! tables, at the default `as_of` and an earlier one; and the trained model's scores must be
 //! identical too. Out-of-scope queries are errors.
-use feedrank::features::{FeatureError, FeatureSpace, Scope, NUM_FEATURES};
+use feedrank::features::{FeatureError, FeatureScope, FeatureSpace, NUM_FEATURES};
 use feedrank::graph::EdgeSignals;
 use feedrank::model::Scorer;
 use feedrank::rank::{RankContext, RankIndex};
@@ -23,7 +23,7 @@ fn sample() -> World {
 
 /// The viewer, its friends' stories and the stories its friends engaged with (the feed's
 /// candidates), every 37th story, and their authors.
-fn scope_for(world: &World, index: &RankIndex, viewer: u32) -> (Scope, Vec<u32>) {
+fn scope_for(world: &World, index: &RankIndex, viewer: u32) -> (FeatureScope, Vec<u32>) {
     let mut stories: Vec<u32> = Vec::new();
     for &f in world.graph.neighbors(viewer) {
         stories.extend(index.stories_by(f).iter().map(|x| x.1));
@@ -32,7 +32,7 @@ fn scope_for(world: &World, index: &RankIndex, viewer: u32) -> (Scope, Vec<u32>)
     stories.extend((0..world.stories.len() as u32).step_by(37));
     stories.sort_unstable();
     stories.dedup();
-    let mut scope = Scope::new(world.num_users(), world.stories.len());
+    let mut scope = FeatureScope::new(world.num_users(), world.stories.len());
     scope.add_user(viewer);
     for &s in &stories {
         scope.add_story(s);
@@ -137,7 +137,7 @@ fn scoped_exposures_are_the_complete_list() {
     let world = sample();
     let cfg = feedrank::config::Config::default().features;
     let sig = EdgeSignals::compute(&world.graph, &cfg.signal_params());
-    let mut scope = Scope::new(world.num_users(), world.stories.len());
+    let mut scope = FeatureScope::new(world.num_users(), world.stories.len());
     scope.add_user(1);
     let sc = FeatureSpace::scoped(&world, &cfg, sig.clone(), scope).expect("scoped");
     let full = FeatureSpace::with_signals(&world, &cfg, sig).expect("full");

@@ -5,7 +5,7 @@
 //!
 //! Every list holds all the data, whatever its time: the readers filter by `ts < as_of`.
 use super::exposures::{build_exposures, events_by_user, ExposureRow, MAX_PACKED_EVENTS};
-use super::scope::Scope;
+use super::scope::FeatureScope;
 #[cfg(doc)]
 use super::FeatureSpace;
 use crate::util::{bit, group_by_key};
@@ -128,14 +128,7 @@ fn positive_indices(
         || {
             rayon::join(
                 || Groups::sorted(n_users, positives().map(|(ts, _, _, a)| (a, ts)), sorted),
-                || {
-                    let rows = world
-                        .interactions
-                        .iter()
-                        .filter(|it| it.from != it.to)
-                        .flat_map(|it| [(it.from, (it.ts, it.to)), (it.to, (it.ts, it.from))]);
-                    Groups::sorted(n_users, rows, false)
-                },
+                || interactions_by_user(world, |_| true),
             )
         },
     );
@@ -183,7 +176,7 @@ impl Indices {
     /// The indices of [`FeatureSpace::scoped`] (the scope already holds the authors of its
     /// stories). Each list is sorted exactly as the full space sorts it, and each exposure is
     /// the minimum time over its (user, story) rows, as in [`build_exposures`].
-    pub(super) fn build_scoped(world: &World, scope: &Scope) -> Indices {
+    pub(super) fn build_scoped(world: &World, scope: &FeatureScope) -> Indices {
         let span_fits = match (world.events.first(), world.events.last()) {
             (Some(a), Some(b)) => {
                 b.ts.checked_sub(a.ts)
@@ -203,7 +196,7 @@ impl Indices {
 
     /// [`Indices::build_scoped`] for any world: the rows that touch the scope, each group
     /// sorted, first sightings by a sort.
-    fn build_scoped_general(world: &World, scope: &Scope) -> Indices {
+    fn build_scoped_general(world: &World, scope: &FeatureScope) -> Indices {
         let (n_users, n_stories) = (world.num_users(), world.stories.len());
         let stories = &world.stories;
         let rows = ScopedRows::collect(world, scope);
@@ -221,13 +214,7 @@ impl Indices {
         let recv_eng = Groups::sorted(n_users, rows.recv.iter().copied(), false);
         let story_eng = Groups::sorted(n_stories, rows.story_eng.iter().copied(), false);
         let author_pos = Groups::sorted(n_users, rows.author_pos.iter().copied(), false);
-        let inter_rows = world
-            .interactions
-            .iter()
-            .filter(|it| it.from != it.to)
-            .flat_map(|it| [(it.from, (it.ts, it.to)), (it.to, (it.ts, it.from))])
-            .filter(|r| scope.has_user(r.0));
-        let inter = Groups::sorted(n_users, inter_rows, false);
+        let inter = interactions_by_user(world, |u| scope.has_user(u));
         let user_exp = Groups::sorted(
             n_users,
             user_exp_raw.iter().map(|&(u, s, t)| (u, (t, s))),
@@ -269,7 +256,7 @@ impl Indices {
     /// # Complexity
     /// One pass over the events, then counting sorts of the k rows kept and a sort of each
     /// author's exposure times: O(E + k log(k / authors) + U + S).
-    fn build_scoped_sorted(world: &World, scope: &Scope) -> Indices {
+    fn build_scoped_sorted(world: &World, scope: &FeatureScope) -> Indices {
         let (n_users, n_stories) = (world.num_users(), world.stories.len());
         let stories = &world.stories;
         let by_scoped_author = stories_by_scoped_authors(world, scope);
@@ -308,13 +295,7 @@ impl Indices {
         let recv_eng = Groups::sorted(n_users, recv.iter().copied(), true);
         let story_eng = Groups::sorted(n_stories, story_eng.iter().copied(), true);
         let author_pos = Groups::sorted(n_users, author_pos.iter().copied(), true);
-        let inter_rows = world
-            .interactions
-            .iter()
-            .filter(|it| it.from != it.to)
-            .flat_map(|it| [(it.from, (it.ts, it.to)), (it.to, (it.ts, it.from))])
-            .filter(|r| scope.has_user(r.0));
-        let inter = Groups::sorted(n_users, inter_rows, false);
+        let inter = interactions_by_user(world, |u| scope.has_user(u));
         Indices {
             user_eng,
             recv_eng,
@@ -328,8 +309,20 @@ impl Indices {
     }
 }
 
+/// The direct interactions of the users `keep` accepts, either direction (self-interactions
+/// dropped): `(ts, other user)` per user, sorted.
+fn interactions_by_user(world: &World, keep: impl Fn(u32) -> bool) -> Groups<(i64, u32)> {
+    let rows = world
+        .interactions
+        .iter()
+        .filter(|it| it.from != it.to)
+        .flat_map(|it| [(it.from, (it.ts, it.to)), (it.to, (it.ts, it.from))])
+        .filter(|r| keep(r.0));
+    Groups::sorted(world.num_users(), rows, false)
+}
+
 /// The stories whose author keeps author-side indices in `scope`, as a bitset over stories.
-fn stories_by_scoped_authors(world: &World, scope: &Scope) -> Vec<u64> {
+fn stories_by_scoped_authors(world: &World, scope: &FeatureScope) -> Vec<u64> {
     let mut by_scoped_author = vec![0u64; world.stories.len().div_ceil(64)];
     for (s, st) in world.stories.iter().enumerate() {
         if scope.has_author(st.author) {
@@ -383,7 +376,7 @@ fn viewer_lists_sorted(
 /// from the `(story, event index)` rows of the events on those stories in time order.
 fn authored_exposures_sorted(
     world: &World,
-    scope: &Scope,
+    scope: &FeatureScope,
     t0: i64,
     on_authored: Vec<(u32, (u32, u32))>,
 ) -> (Groups<i64>, Groups<i64>) {
@@ -436,7 +429,7 @@ struct ScopedRows {
 impl ScopedRows {
     /// One filtered pass over the events (in event order), then the implied exposures of a
     /// `FriendsOfAuthor` world (in story order).
-    fn collect(world: &World, scope: &Scope) -> ScopedRows {
+    fn collect(world: &World, scope: &FeatureScope) -> ScopedRows {
         let stories = &world.stories;
         let by_scoped_author = stories_by_scoped_authors(world, scope);
         let mut rows = ScopedRows::default();
@@ -477,7 +470,12 @@ impl ScopedRows {
     /// The exposures a `FriendsOfAuthor` world implies (every friend of the author at the
     /// story's creation time) for in-scope viewers and for stories by in-scope authors
     /// (`by_scoped_author`, a bitset over stories).
-    fn add_friends_of_author(&mut self, world: &World, scope: &Scope, by_scoped_author: &[u64]) {
+    fn add_friends_of_author(
+        &mut self,
+        world: &World,
+        scope: &FeatureScope,
+        by_scoped_author: &[u64],
+    ) {
         let g = &world.graph;
         // Friends of in-scope users (whose stories the in-scope users were exposed to).
         let mut near = vec![0u64; g.num_nodes().div_ceil(64)];
@@ -655,7 +653,7 @@ mod tests {
     #[test]
     fn sorted_scoped_build_equals_the_general_one() {
         let world = sim_world(5);
-        let mut scope = Scope::new(world.num_users(), world.stories.len());
+        let mut scope = FeatureScope::new(world.num_users(), world.stories.len());
         for u in (0..world.num_users() as u32).step_by(7) {
             scope.add_user(u);
         }

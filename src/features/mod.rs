@@ -8,7 +8,7 @@
 //! that training can leave out.
 //!
 //! Files by concern: `schema.rs` (the names), `space.rs` (the [`FeatureSpace`]: construction,
-//! validation, accessors), `scope.rs` ([`Scope`]), `exposures.rs` ([`ExposureRow`],
+//! validation, accessors), `scope.rs` ([`FeatureScope`]), `exposures.rs` ([`ExposureRow`],
 //! [`build_exposures`]), `indices.rs` (the per-user and per-story lists and their builders),
 //! `asof.rs` (the tables precomputed for one `as_of`, prefetch hints), `viewer.rs`
 //! ([`ViewerContext`]) and `row.rs` ([`FeatureSpace::write_row`], one function per feature
@@ -28,7 +28,7 @@ pub use ablation::{AblationGroup, UnknownAblationGroup};
 pub use config::{FeatureConfig, SettingError};
 pub use exposures::{build_exposures, ExposureRow};
 pub use schema::{Feature, Transform, NAMES, NUM_FEATURES, SCHEMA_VERSION};
-pub use scope::Scope;
+pub use scope::FeatureScope;
 pub use space::{FeatureSpace, MfAffinity};
 pub use viewer::ViewerContext;
 
@@ -52,7 +52,7 @@ pub enum FeatureError {
     /// (`what = "story"`) outside its scope.
     #[error("{what} {id} is outside the scope of this feature space")]
     OutOfScope { what: &'static str, id: u32 },
-    /// The [`Scope`] (or the edge signals) given to [`FeatureSpace::scoped`] does not fit
+    /// The [`FeatureScope`] (or the edge signals) given to [`FeatureSpace::scoped`] does not fit
     /// the world.
     #[error("invalid scope: {0}")]
     Scope(ScopeDefect),

@@ -1,4 +1,4 @@
-//! [`Scope`]: the users and stories a scoped [`FeatureSpace`] holds indices for, as bitsets
+//! [`FeatureScope`]: the users and stories a scoped [`FeatureSpace`] holds indices for, as bitsets
 //! over the world's users and stories; built by the caller, checked and completed (the
 //! authors of in-scope stories join its author side, not its viewers) by
 //! [`FeatureSpace::scoped`].
@@ -11,7 +11,7 @@ use crate::world::World;
 /// Which users and stories a scoped [`FeatureSpace`] holds indices for (bitsets over the
 /// world's users and stories). See [`FeatureSpace::scoped`].
 #[derive(Debug, Clone)]
-pub struct Scope {
+pub struct FeatureScope {
     n_users: usize,
     n_stories: usize,
     /// The viewers: users whose viewer context can be built.
@@ -24,10 +24,10 @@ pub struct Scope {
     bad: Option<(&'static str, u32)>,
 }
 
-impl Scope {
+impl FeatureScope {
     /// An empty scope over `n_users` users and `n_stories` stories (the world's counts).
-    pub fn new(n_users: usize, n_stories: usize) -> Scope {
-        Scope {
+    pub fn new(n_users: usize, n_stories: usize) -> FeatureScope {
+        FeatureScope {
             n_users,
             n_stories,
             users: vec![0; n_users.div_ceil(64)],
@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn scope_bitsets_and_errors() {
-        let mut s = Scope::new(100, 70);
+        let mut s = FeatureScope::new(100, 70);
         s.add_user(0);
         s.add_user(99);
         s.add_story(69);

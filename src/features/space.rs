@@ -6,7 +6,7 @@
 //!
 //! Two ways to build it: [`FeatureSpace::with_signals`] (every user and story: the batch job
 //! and training; counting sorts in event time order, no global sort, the full exposure list
-//! built lazily for training only) and [`FeatureSpace::scoped`] (a [`Scope`] of users and
+//! built lazily for training only) and [`FeatureSpace::scoped`] (a [`FeatureScope`] of users and
 //! stories: one filtered pass over the events, for inspecting one viewer's feed; queries
 //! outside the scope are [`super::FeatureError::OutOfScope`] errors, never a wrong row).
 //!
@@ -20,7 +20,7 @@
 use super::asof::AsOfTables;
 use super::exposures::{build_exposures, ExposureRow};
 use super::indices::Indices;
-use super::scope::Scope;
+use super::scope::FeatureScope;
 use super::FeatureConfig;
 #[cfg(doc)]
 use super::ViewerContext;
@@ -56,7 +56,7 @@ pub struct FeatureSpace<'w> {
     /// binary-searching the time-sorted lists per candidate.
     pub(super) at: Option<Arc<AsOfTables>>,
     /// The scope of a space built by [`FeatureSpace::scoped`].
-    pub(super) scope: Option<Scope>,
+    pub(super) scope: Option<FeatureScope>,
 }
 
 impl<'w> FeatureSpace<'w> {
@@ -137,7 +137,7 @@ impl<'w> FeatureSpace<'w> {
         world: &'w World,
         cfg: &FeatureConfig,
         signals: EdgeSignals,
-        mut scope: Scope,
+        mut scope: FeatureScope,
     ) -> Result<Self, FeatureError> {
         check_config(cfg)?;
         let n_kinds = validate(world, &signals)?;
@@ -178,7 +178,7 @@ impl<'w> FeatureSpace<'w> {
         ix: Indices,
         exposures: Option<Vec<ExposureRow>>,
         n_kinds: usize,
-        scope: Option<Scope>,
+        scope: Option<FeatureScope>,
     ) -> Self {
         let cell = OnceLock::new();
         if let Some(x) = exposures {
@@ -198,7 +198,7 @@ impl<'w> FeatureSpace<'w> {
     }
 
     /// The scope of a space built by [`FeatureSpace::scoped`] (`None` for a full space).
-    pub fn scope(&self) -> Option<&Scope> {
+    pub fn scope(&self) -> Option<&FeatureScope> {
         self.scope.as_ref()
     }
 
@@ -343,20 +343,20 @@ mod tests {
         let world = sim_world(8);
         let cfg = FeatureConfig::default();
         let sig = EdgeSignals::compute(&world.graph, &cfg.signal_params());
-        let mut bad = Scope::new(world.num_users(), world.stories.len());
+        let mut bad = FeatureScope::new(world.num_users(), world.stories.len());
         bad.add_user(world.num_users() as u32);
         assert!(matches!(
             FeatureSpace::scoped(&world, &cfg, sig.clone(), bad),
             Err(FeatureError::Scope(_))
         ));
-        let wrong = Scope::new(world.num_users() + 1, world.stories.len());
+        let wrong = FeatureScope::new(world.num_users() + 1, world.stories.len());
         assert!(matches!(
             FeatureSpace::scoped(&world, &cfg, sig.clone(), wrong),
             Err(FeatureError::Scope(_))
         ));
         // One viewer and one story in scope: the story's author keeps its author-side
         // indices but is not a viewer; everything else is refused.
-        let mut one = Scope::new(world.num_users(), world.stories.len());
+        let mut one = FeatureScope::new(world.num_users(), world.stories.len());
         one.add_story(3);
         let author = world.stories[3].author;
         let viewer = (author + 1) % world.num_users() as u32;

@@ -99,7 +99,7 @@ pub struct BuildTimings {
 /// Everything ranking and the features need for one [`Scope`] at one `as_of`.
 pub struct WorldIndex<'w> {
     world: &'w World,
-    scope: Scope,
+    /// The scope's viewers in id order (every user for [`Scope::All`]).
     viewers: Vec<u32>,
     as_of: i64,
     params: RankParams,
@@ -151,7 +151,7 @@ impl<'w> WorldIndex<'w> {
             clock = std::time::Instant::now();
             s
         };
-        let (viewers, near_count, rank, mut features) = match &scope {
+        let (viewers, near_count, rank, mut features) = match scope {
             Scope::All => {
                 let (rank, signals) = rayon::join(
                     || RankIndex::new(world),
@@ -160,7 +160,8 @@ impl<'w> WorldIndex<'w> {
                 timings.rank_index_and_signals = lap();
                 let fs = FeatureSpace::with_signals(world, cfg, signals)?;
                 timings.feature_space = lap();
-                (scope.viewer_ids(world), world.num_users(), rank, fs)
+                let all: Vec<u32> = (0..world.num_users() as u32).collect();
+                (all, world.num_users(), rank, fs)
             }
             Scope::Viewers(viewers) => {
                 let users = world.num_users();
@@ -168,7 +169,7 @@ impl<'w> WorldIndex<'w> {
                     return Err(IndexError::ViewerOutOfRange { viewer, users }.into());
                 }
                 let mut near = viewers.clone();
-                for &v in viewers {
+                for &v in &viewers {
                     near.extend_from_slice(world.graph.neighbors(v));
                 }
                 near.sort_unstable();
@@ -177,26 +178,27 @@ impl<'w> WorldIndex<'w> {
                     || {
                         RankIndex::scoped(
                             world,
-                            viewers,
+                            &viewers,
                             &near,
                             as_of.saturating_sub(params.fallback_window),
                         )
                     },
-                    || EdgeSignals::compute_for_egos(&world.graph, &sp, viewers),
+                    || EdgeSignals::compute_for_egos(&world.graph, &sp, &viewers),
                 );
                 timings.rank_index_and_signals = lap();
                 let ctx = RankContext::new(world, &rank, params, as_of);
-                let mut fscope = crate::features::Scope::new(users, world.stories.len());
-                for &v in viewers {
+                let mut fscope = crate::features::FeatureScope::new(users, world.stories.len());
+                for &v in &viewers {
                     fscope.add_user(v);
                 }
-                for s in candidate_stories(&ctx, viewers) {
+                for s in candidate_stories(&ctx, &viewers) {
                     fscope.add_story(s);
                 }
                 timings.candidates = lap();
                 let fs = FeatureSpace::scoped(world, cfg, signals, fscope)?;
                 timings.feature_space = lap();
-                (viewers.clone(), near.len(), rank, fs)
+                drop(ctx);
+                (viewers, near.len(), rank, fs)
             }
         };
         features.precompute_as_of(as_of);
@@ -210,7 +212,6 @@ impl<'w> WorldIndex<'w> {
         };
         Ok(WorldIndex {
             world,
-            scope,
             viewers,
             as_of,
             params: params.clone(),
@@ -230,21 +231,9 @@ impl<'w> WorldIndex<'w> {
         self.world
     }
 
-    pub fn scope(&self) -> &Scope {
-        &self.scope
-    }
-
     /// The viewers in id order.
     pub fn viewers(&self) -> &[u32] {
         &self.viewers
-    }
-
-    /// Whether `user` is one of the viewers.
-    pub fn has_viewer(&self, user: u32) -> bool {
-        match &self.scope {
-            Scope::All => (user as usize) < self.world.num_users(),
-            Scope::Viewers(v) => v.binary_search(&user).is_ok(),
-        }
     }
 
     pub fn as_of(&self) -> i64 {
@@ -305,6 +294,6 @@ fn candidate_stories(ctx: &RankContext<'_>, viewers: &[u32]) -> Vec<u32> {
             },
         );
     (0..ns as u32)
-        .filter(|&s| (bits[(s / 64) as usize] >> (s % 64)) & 1 == 1)
+        .filter(|&s| crate::util::bit(&bits, s))
         .collect()
 }

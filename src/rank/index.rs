@@ -30,6 +30,19 @@ fn group<T: Copy>(n: usize, rows: impl Iterator<Item = (u32, T)> + Clone) -> (Ve
     crate::util::group_by_key(n, rows)
 }
 
+/// The world's events in (ts, user, story, action) order: borrowed (the world's invariant),
+/// or a sorted copy if they are not.
+fn events_in_order(world: &World) -> std::borrow::Cow<'_, [crate::world::Event]> {
+    if world.events.is_sorted() {
+        std::borrow::Cow::Borrowed(&world.events)
+    } else {
+        tracing::warn!("rank index: events were not sorted; sorting a copy");
+        let mut e = world.events.clone();
+        e.sort_unstable();
+        std::borrow::Cow::Owned(e)
+    }
+}
+
 /// Keeps, within each group of `(ts, id)` rows (in time order), each id's first row: the
 /// first positive engagement per (key, id) pair. `n_ids` bounds the ids.
 fn first_per_key(
@@ -99,10 +112,7 @@ impl RankIndex {
             bits
         };
         let (is_viewer, is_near) = (bits_of(viewers), bits_of(near));
-        let has = |bits: &[u64], u: u32| {
-            bits.get((u / 64) as usize)
-                .is_some_and(|w| (w >> (u % 64)) & 1 == 1)
-        };
+        let has = crate::util::bit;
         let mut skipped = 0;
         let mut by_author: Vec<(u32, i64, u32)> = Vec::new();
         let mut recent = vec![0u64; ns.div_ceil(64)];
@@ -122,16 +132,8 @@ impl RankIndex {
         let (author_off, author_stories) =
             group(nu, by_author.iter().map(|&(a, t, s)| (a, (t, s))));
 
-        let sorted;
-        let events = if world.events.is_sorted() {
-            &world.events
-        } else {
-            tracing::warn!("rank index: events were not sorted; sorting a copy");
-            let mut e = world.events.clone();
-            e.sort_unstable();
-            sorted = e;
-            &sorted
-        };
+        let events = events_in_order(world);
+        let events: &[crate::world::Event] = &events;
         // One pass: the viewers' events, the near users' positive events, and the positive
         // events on recent stories.
         let mut hist: Vec<(u32, (i64, u32, Action))> = Vec::new();
@@ -182,17 +184,8 @@ impl RankIndex {
         let nu = world.num_users();
         let ns = world.stories.len();
 
-        // Events in (ts, user, story, action) order (the world's invariant; re-sorted if not).
-        let sorted;
-        let events: &[crate::world::Event] = if world.events.is_sorted() {
-            &world.events
-        } else {
-            tracing::warn!("rank index: events were not sorted; sorting a copy");
-            let mut e = world.events.clone();
-            e.sort_unstable();
-            sorted = e;
-            &sorted
-        };
+        let events = events_in_order(world);
+        let events: &[crate::world::Event] = &events;
         let valid = |e: &&crate::world::Event| (e.user as usize) < nu && (e.story as usize) < ns;
         let by_author = || {
             let mut skipped = 0;

@@ -333,6 +333,27 @@ fn id<'a>(row: &Row<'a>, i: usize, column: &'static str) -> Result<&'a str, Worl
     Ok(s)
 }
 
+/// [`id`], which must not be in `seen` yet ([`WorldError::DuplicateId`] names it as a
+/// `what`).
+fn new_id<'a>(
+    row: &Row<'a>,
+    i: usize,
+    column: &'static str,
+    seen: &crate::world::Interner,
+    what: &'static str,
+) -> Result<&'a str, WorldError> {
+    let id = id(row, i, column)?;
+    if seen.get(id).is_some() {
+        return Err(WorldError::DuplicateId {
+            path: row.path().to_path_buf(),
+            line: row.line(),
+            what,
+            id: id.to_string(),
+        });
+    }
+    Ok(id)
+}
+
 /// `s` as an `i64`, exactly as `str::parse::<i64>` (plain digit strings take a fast path).
 #[inline]
 fn parse_i64(s: &str) -> Option<i64> {
@@ -616,18 +637,8 @@ fn read_users(
     let c = r.col("user_id")?;
     while r.t.next_row()? {
         let row_ = r.t.row();
-        let res = check_width(&row_, r.width).and_then(|_| {
-            let id = id(&row_, c, "user_id")?;
-            if world.users.get(id).is_some() {
-                return Err(WorldError::DuplicateId {
-                    path: row_.path().to_path_buf(),
-                    line: row_.line(),
-                    what: "user",
-                    id: id.to_string(),
-                });
-            }
-            Ok(id)
-        });
+        let res = check_width(&row_, r.width)
+            .and_then(|_| new_id(&row_, c, "user_id", &world.users, "user"));
         if let Some(id) = row(res, r.file, opts, report)? {
             world.users.intern(id);
         }
@@ -707,15 +718,7 @@ fn read_stories(
     while r.t.next_row()? {
         let row_ = r.t.row();
         let res = check_width(&row_, r.width).and_then(|_| {
-            let id = id(&row_, c_id, "story_id")?;
-            if world.story_ids.get(id).is_some() {
-                return Err(WorldError::DuplicateId {
-                    path: row_.path().to_path_buf(),
-                    line: row_.line(),
-                    what: "story",
-                    id: id.to_string(),
-                });
-            }
+            new_id(&row_, c_id, "story_id", &world.story_ids, "story")?;
             let author = if declared {
                 Some(user(
                     &row_,
