@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 TABLES = ("users", "friendships", "stories", "events", "interactions")
 REQUIRED_TABLES = ("friendships", "stories", "events")
@@ -463,7 +464,7 @@ def aggregate_sums(spark, world, job):
         .groupBy("author_id")
         .agg(F.sum("rate_exposures").alias("rate_exposures"), F.sum("rate_positives").alias("rate_positives"))
     )
-    return per_story.select("story_id", "exposures"), per_author
+    return per_story.select("story_id", "exposures").cache(), per_author.cache()
 
 
 class PartitionInputs:
@@ -475,16 +476,16 @@ class PartitionInputs:
 
         n, as_of = job["n"], job["as_of"]
         self.world = world
-        part_of = F.udf(lambda user: fnv1a_64(user) % n, IntegerType())
+        part_of = F.udf(lambda user: fnv1a_64(user) % n, IntegerType(), useArrow=False)
         users = world.df("users")
         # V: the viewers of each partition, with their source row for ordering.
-        self.viewers = users.select(part_of("user_id").alias("part"), F.col("user_id").alias("user"), "_row")
+        self.viewers = users.select(part_of("user_id").alias("part"), F.col("user_id").alias("user"), "_row").cache()
         viewers = self.viewers.select("part", "user")
         self.parts = spark.range(n).select(F.col("id").cast("int").alias("part"))
         # F: friends of the viewers (friendships in both directions, self-loops dropped).
         pairs = world.df("friendships").select(F.col("user_a").alias("u"), F.col("user_b").alias("v"))
         edges = pairs.union(pairs.select(F.col("v").alias("u"), F.col("u").alias("v"))).filter("u != v")
-        friends = viewers.join(edges, viewers.user == edges.u).select("part", F.col("v").alias("user")).distinct()
+        friends = viewers.join(edges, viewers.user == edges.u).select("part", F.col("v").alias("user")).distinct().cache()
         stories = world.df("stories").withColumn("created", F.col("created_at").cast("long"))
         events = world.df("events").withColumn("t", F.col("ts").cast("long"))
         self.positive = events.filter(F.col("action").isin(spec["positive_actions"]))
@@ -506,12 +507,15 @@ class PartitionInputs:
             .select("part", "story_id")
         )
         self.story_author = world.df("stories").select("story_id", "author_id")
-        self.candidates = in_network.union(out_of_network).union(fallback).distinct().join(self.story_author, "story_id")
+        self.candidates = (
+            in_network.union(out_of_network).union(fallback).distinct().join(self.story_author, "story_id").cache()
+        )
         # C: viewers, their friends and the candidates' authors.
         self.closure = (
             viewers.union(friends)
             .union(self.candidates.select("part", F.col("author_id").alias("user")))
             .distinct()
+            .cache()
         )
         self.viewer_set = viewers
 
@@ -722,6 +726,9 @@ def main(argv):
 
     spark = SparkSession.builder.appName("feedrank feeds").getOrCreate()
     sc = spark.sparkContext
+    if not sc.getConf().contains("spark.sql.shuffle.partitions"):
+        # Spark's default of 200 shuffle partitions is overhead on small worlds.
+        spark.conf.set("spark.sql.shuffle.partitions", str(max(2 * args.partitions, sc.defaultParallelism)))
     sc.setLogLevel(os.environ.get("FEEDRANK_SPARK_LOG_LEVEL", "WARN"))
     sc.addFile(args.bin)
     sc.addFile(os.path.abspath(args.model))
@@ -767,10 +774,24 @@ def entry():
     except UsageError as e:
         print(f"feeds.py: error: {e}", file=sys.stderr)
         sys.exit(2)
-    except Exception as e:  # a failed Spark job: say the cause in one place, then exit 1
-        causes = [line for line in str(e).splitlines() if "FeedrankTaskError" in line or "feedrank exited" in line]
-        print("feeds.py: error: the Spark job failed" + (": " + causes[0] if causes else ""), file=sys.stderr)
-        raise
+    except Exception as e:  # a failed Spark job: the full trace, then the cause in one place
+        traceback.print_exc()
+        print("feeds.py: error: the Spark job failed" + task_error(str(e)), file=sys.stderr)
+        sys.exit(1)
+
+
+def task_error(text):
+    """The FeedrankTaskError message in a Spark failure's text (with feedrank's stderr)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("FeedrankTaskError:"):
+            cause = [line[len("FeedrankTaskError:") :].strip()]
+            for more in lines[i + 1 : i + 40]:
+                if more.startswith(" SQLSTATE") or more.startswith("\tat "):
+                    break
+                cause.append(more)
+            return ": " + "\n".join(cause)
+    return ""
 
 
 if __name__ == "__main__":
