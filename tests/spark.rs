@@ -275,7 +275,12 @@ fn spark_default_world() {
     job.master = "local[2,2]";
     job.env.push(("FEEDRANK_SPARK_FAIL_ALWAYS", "2".into()));
     let result = job.output();
-    let stderr = String::from_utf8_lossy(&result.stderr);
+    // spark-submit passes the driver's stderr through to either stream: read both
+    let stderr = format!(
+        "{}{}",
+        String::from_utf8_lossy(&result.stdout),
+        String::from_utf8_lossy(&result.stderr)
+    );
     assert!(
         !result.status.success(),
         "a persistent failure must fail the job"
