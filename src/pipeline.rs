@@ -71,7 +71,11 @@ pub fn load_world(
     opts: &LoadOptions,
 ) -> Result<(World, LoadReport, LoadedFrom), Error> {
     use crate::io::snapshot;
-    let use_snapshot = opts.snapshot && !opts.lenient;
+    // A partition world is read once (README "Spark"): no snapshot.
+    let partition = dir
+        .join(crate::io::world_tsv::partition::PARTITION_FILE)
+        .exists();
+    let use_snapshot = opts.snapshot && !opts.lenient && !partition;
     let mut why = "snapshots off".to_string();
     if use_snapshot {
         match snapshot::read_snapshot(dir, !opts.skip_truth) {

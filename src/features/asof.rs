@@ -4,9 +4,10 @@
 //! candidate). Contexts at that `as_of` read them; any other `as_of` computes the same values
 //! by binary searches ([`FeatureSpace::story_aggregates`] holds both paths). Also the prefetch
 //! hints the batch loop issues a few candidates ahead of scoring.
+use super::aggregates::{engagement_rate, rate_window_start, AsOfAggregates};
 use super::space::FeatureSpace;
 use super::viewer::ViewerContext;
-use super::DAY;
+use super::FeatureError;
 use crate::util::prefetch_read;
 use std::sync::Arc;
 
@@ -46,12 +47,12 @@ impl FeatureSpace<'_> {
     /// Positive engagements per exposure (+1) on `author`'s stories in the rate window
     /// before `as_of`.
     fn author_rate(&self, author: u32, as_of: i64) -> f64 {
-        let lo = as_of - (self.cfg.author_rate_window_days * DAY) as i64;
+        let lo = rate_window_start(&self.cfg, as_of);
         let count_in =
             |xs: &[i64]| xs.partition_point(|&t| t < as_of) - xs.partition_point(|&t| t < lo);
         let exp = count_in(self.ix.author_exp.get(author));
         let posn = count_in(self.ix.author_pos.get(author));
-        posn as f64 / (exp as f64 + 1.0)
+        engagement_rate(posn as u64, exp as u64)
     }
 
     /// Precomputes the candidate-independent per-author and per-story aggregates at `as_of`
@@ -67,7 +68,13 @@ impl FeatureSpace<'_> {
     ///
     /// # Complexity
     /// O((users + stories) log events), once.
+    ///
+    /// A space built with aggregates ([`FeatureSpace::scoped_with_aggregates`]) already has
+    /// its tables, at its one `as_of`: this leaves them.
     pub fn precompute_as_of(&mut self, as_of: i64) {
+        if self.pinned_as_of.is_some() {
+            return;
+        }
         let w = self.world;
         let author_rate = (0..w.num_users() as u32)
             .map(|a| self.author_rate(a, as_of))
@@ -89,6 +96,70 @@ impl FeatureSpace<'_> {
             story_at: Vec::new(),
         }));
         self.pack_story_tables();
+    }
+
+    /// As [`FeatureSpace::precompute_as_of`] at `aggs.as_of` on a space built by
+    /// [`FeatureSpace::scoped_with_aggregates`]: the author rates and story exposures come
+    /// from `aggs` (computed over the whole world) instead of the author-side indices, which
+    /// such a space does not hold; the story engagements come from its own complete lists.
+    ///
+    /// # Errors
+    /// [`FeatureError::MissingAggregate`] when an in-scope story, or its author, has no row
+    /// in `aggs`; [`FeatureError::OutOfScope`] when the space is not scoped.
+    pub(super) fn precompute_from_aggregates(
+        &mut self,
+        aggs: &AsOfAggregates,
+    ) -> Result<(), FeatureError> {
+        let w = self.world;
+        let as_of = aggs.as_of;
+        let Some(scope) = self.scope.as_ref() else {
+            return Err(FeatureError::OutOfScope {
+                what: "aggregates of a whole-world space",
+                id: 0,
+            });
+        };
+        let mut author_rate = vec![0.0; w.num_users()];
+        let mut story_exposures = vec![0u32; w.stories.len()];
+        for (s, st) in w.stories.iter().enumerate() {
+            if !scope.has_story(s as u32) {
+                continue;
+            }
+            let missing = |what| FeatureError::MissingAggregate { what, id: s as u32 };
+            let exp = aggs
+                .story_exposures
+                .get(s)
+                .copied()
+                .flatten()
+                .ok_or(missing("story"))?;
+            story_exposures[s] = exp.min(u64::from(u32::MAX)) as u32;
+            author_rate[st.author as usize] =
+                aggs.author_rate(st.author)
+                    .ok_or(FeatureError::MissingAggregate {
+                        what: "author",
+                        id: st.author,
+                    })?;
+        }
+        let story_engagements = (0..w.stories.len() as u32)
+            .map(|s| self.ix.story_eng.get(s).partition_point(|e| e.0 < as_of) as u32)
+            .collect();
+        self.at = Some(Arc::new(AsOfTables {
+            as_of,
+            author_rate,
+            story_engagements,
+            story_exposures,
+            inv_ln_deg: w.graph.inv_ln_degrees(),
+            story_at: Vec::new(),
+        }));
+        self.pack_story_tables();
+        self.pinned_as_of = Some(as_of);
+        Ok(())
+    }
+
+    /// The author rates and story exposures of the precomputed tables (tests).
+    #[cfg(test)]
+    pub(super) fn as_of_table_values(&self) -> Option<(&[f64], &[u32])> {
+        let t = self.at.as_deref()?;
+        Some((&t.author_rate, &t.story_exposures))
     }
 
     /// Fills [`AsOfTables::story_at`] from the other tables (called by `precompute_as_of`).

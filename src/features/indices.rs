@@ -275,18 +275,23 @@ impl Indices {
             if scope.has_user(e.user) {
                 viewer_events.push((e.user, (e.ts, e.story, e.action as u8)));
             }
-            if bit(&by_scoped_author, e.story) {
+            let authored = bit(&by_scoped_author, e.story);
+            if authored {
                 on_authored.push((e.story, (e.user, (e.ts - t0) as u32)));
-                if e.action.is_positive() {
+            }
+            if e.action.is_positive() {
+                if authored {
                     let a = author_of[e.story as usize];
                     // Received engagements make a viewer's reciprocity: viewers only.
                     if scope.has_user(a) {
                         recv.push((a, (e.ts, e.user)));
                     }
                     author_pos.push((a, e.ts));
-                    if scope.has_story(e.story) {
-                        story_eng.push((e.story, (e.ts, e.user)));
-                    }
+                }
+                // An in-scope story's engagers, whether or not its author keeps author-side
+                // indices (a space given the aggregates keeps none).
+                if scope.has_story(e.story) {
+                    story_eng.push((e.story, (e.ts, e.user)));
                 }
             }
         }
@@ -436,6 +441,11 @@ impl ScopedRows {
         for e in &world.events {
             let su = scope.has_user(e.user);
             let sa = bit(&by_scoped_author, e.story);
+            // An in-scope story's engagers, whether or not its author keeps author-side
+            // indices (a space given the aggregates keeps none).
+            if e.action.is_positive() && scope.has_story(e.story) {
+                rows.story_eng.push((e.story, (e.ts, e.user)));
+            }
             if !(su || sa) {
                 continue;
             }
@@ -455,9 +465,6 @@ impl ScopedRows {
                         rows.recv.push((a, (e.ts, e.user)));
                     }
                     rows.author_pos.push((a, e.ts));
-                    if scope.has_story(e.story) {
-                        rows.story_eng.push((e.story, (e.ts, e.user)));
-                    }
                 }
             }
         }

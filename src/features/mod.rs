@@ -14,6 +14,7 @@
 //! ([`ViewerContext`]) and `row.rs` ([`FeatureSpace::write_row`], one function per feature
 //! group).
 pub mod ablation;
+pub mod aggregates;
 mod asof;
 pub mod config;
 mod exposures;
@@ -25,6 +26,7 @@ mod space;
 mod viewer;
 
 pub use ablation::{AblationGroup, UnknownAblationGroup};
+pub use aggregates::{story_partials, AsOfAggregates, StoryPartial};
 pub use config::{FeatureConfig, SettingError};
 pub use exposures::{build_exposures, ExposureRow};
 pub use schema::{Feature, Transform, NAMES, NUM_FEATURES, SCHEMA_VERSION};
@@ -56,6 +58,13 @@ pub enum FeatureError {
     /// the world.
     #[error("invalid scope: {0}")]
     Scope(ScopeDefect),
+    /// A partition's aggregates lack the row of an in-scope story (`what = "story"`) or of
+    /// its author (`what = "author"`): the partition input is incomplete.
+    #[error("the aggregates have no row for {what} {id}: the partition input is incomplete")]
+    MissingAggregate { what: &'static str, id: u32 },
+    /// A space built with aggregates at one `as_of` was asked about another.
+    #[error("this feature space holds aggregates at as_of {pinned}, not at {asked}")]
+    AsOfPinned { pinned: i64, asked: i64 },
 }
 
 /// What makes a world unusable for a feature space (ids out of range, signals of another

@@ -17,6 +17,7 @@
 //! Leakage rule: every quantity is filtered by `ts < as_of`; the only timeless inputs are the
 //! friendship graph (static in the world model) and story metadata (author, kind, topic,
 //! creation time; age is clamped at 0 for stories created after `as_of`).
+use super::aggregates::AsOfAggregates;
 use super::asof::AsOfTables;
 use super::exposures::{build_exposures, ExposureRow};
 use super::indices::Indices;
@@ -57,6 +58,8 @@ pub struct FeatureSpace<'w> {
     pub(super) at: Option<Arc<AsOfTables>>,
     /// The scope of a space built by [`FeatureSpace::scoped`].
     pub(super) scope: Option<FeatureScope>,
+    /// The one `as_of` a space built with aggregates answers at.
+    pub(super) pinned_as_of: Option<i64>,
 }
 
 impl<'w> FeatureSpace<'w> {
@@ -137,7 +140,41 @@ impl<'w> FeatureSpace<'w> {
         world: &'w World,
         cfg: &FeatureConfig,
         signals: EdgeSignals,
+        scope: FeatureScope,
+    ) -> Result<Self, FeatureError> {
+        Self::scoped_inner(world, cfg, signals, scope, true)
+    }
+
+    /// As [`FeatureSpace::scoped`] for a partition world that holds only what its viewers
+    /// need (README "Spark"), with the global aggregates given: the author rates and story
+    /// exposures come from `aggs` (summed over the whole world's events), so the in-scope
+    /// stories' authors get no author-side indices; the tables are precomputed at
+    /// `aggs.as_of` and the space answers at that `as_of` only (any other is
+    /// [`FeatureError::AsOfPinned`]). Rows equal the whole world's when the partition holds
+    /// the viewers' events, the positive events on the in-scope stories and on the viewers'
+    /// stories, and the viewers' interactions.
+    ///
+    /// # Errors
+    /// As [`FeatureSpace::scoped`], and [`FeatureError::MissingAggregate`] when an in-scope
+    /// story or its author has no row in `aggs`.
+    pub fn scoped_with_aggregates(
+        world: &'w World,
+        cfg: &FeatureConfig,
+        signals: EdgeSignals,
+        scope: FeatureScope,
+        aggs: &AsOfAggregates,
+    ) -> Result<Self, FeatureError> {
+        let mut fs = Self::scoped_inner(world, cfg, signals, scope, false)?;
+        fs.precompute_from_aggregates(aggs)?;
+        Ok(fs)
+    }
+
+    fn scoped_inner(
+        world: &'w World,
+        cfg: &FeatureConfig,
+        signals: EdgeSignals,
         mut scope: FeatureScope,
+        with_authors: bool,
     ) -> Result<Self, FeatureError> {
         check_config(cfg)?;
         let n_kinds = validate(world, &signals)?;
@@ -149,9 +186,11 @@ impl<'w> FeatureSpace<'w> {
                 viewer: u,
             }));
         }
-        for (s, st) in world.stories.iter().enumerate() {
-            if scope.has_story(s as u32) {
-                scope.add_author(st.author);
+        if with_authors {
+            for (s, st) in world.stories.iter().enumerate() {
+                if scope.has_story(s as u32) {
+                    scope.add_author(st.author);
+                }
             }
         }
         let ix = Indices::build_scoped(world, &scope);
@@ -194,6 +233,7 @@ impl<'w> FeatureSpace<'w> {
             mf: None,
             at: None,
             scope,
+            pinned_as_of: None,
         }
     }
 

@@ -88,7 +88,8 @@ impl FeatureSpace<'_> {
     ///
     /// # Errors
     /// [`FeatureError::UserOutOfRange`]; [`FeatureError::OutOfScope`] for a viewer outside the
-    /// scope of a scoped space.
+    /// scope of a scoped space; [`FeatureError::AsOfPinned`] for another `as_of` than the one
+    /// of a space built with aggregates.
     ///
     /// # Complexity
     /// O((viewer's events + events on the viewer's stories + interactions) log of that).
@@ -107,6 +108,12 @@ impl FeatureSpace<'_> {
                     id: viewer,
                 });
             }
+        }
+        if let Some(pinned) = self.pinned_as_of.filter(|&p| p != as_of) {
+            return Err(FeatureError::AsOfPinned {
+                pinned,
+                asked: as_of,
+            });
         }
         let ties = self.ties(viewer, as_of);
         let rates = self.rates(viewer, as_of);

@@ -13,7 +13,11 @@
 //!
 //! Data flows one way: `world -> graph signals + feature indices + rank index -> WorldIndex`,
 //! which the facade ([`crate::pipeline`]) binds to a model.
-use crate::features::{FeatureConfig, FeatureSpace};
+pub mod partition;
+
+pub use partition::{extract, read_partition, Partition};
+
+use crate::features::{AsOfAggregates, FeatureConfig, FeatureSpace};
 use crate::graph::EdgeSignals;
 use crate::rank::{RankContext, RankIndex, RankParams, Shard, Worker};
 use crate::world::World;
@@ -28,6 +32,12 @@ pub enum IndexError {
     /// A user name that the world does not have.
     #[error("unknown user {name:?} (the world has {users} users)")]
     UnknownUser { name: String, users: usize },
+    /// A partition world ranked at another `as_of` than its aggregates'.
+    #[error("the partition's aggregates are at as_of {partition}, not {asked}: rank a partition at its own as_of")]
+    PartitionAsOf { partition: i64, asked: i64 },
+    /// Partitions need exposures computable from event slices.
+    #[error("partitions need a world whose exposures are logged (world.toml `exposure = \"logged\"`); rank this world whole or by shards")]
+    PartitionExposure,
 }
 
 /// Which viewers an index serves.
@@ -35,8 +45,11 @@ pub enum IndexError {
 pub enum Scope {
     /// Every user of the world (the batch job).
     All,
-    /// These viewers only (sorted, deduplicated dense ids): a shard, a partition, one user.
+    /// These viewers only (sorted, deduplicated dense ids): a shard, one user.
     Viewers(Vec<u32>),
+    /// The viewers of a partition world, with the whole world's aggregates
+    /// ([`partition`]).
+    Partition(Box<Partition>),
 }
 
 impl Scope {
@@ -81,6 +94,7 @@ impl Scope {
         match self {
             Scope::All => (0..world.num_users() as u32).collect(),
             Scope::Viewers(v) => v.clone(),
+            Scope::Partition(p) => p.viewers.clone(),
         }
     }
 }
@@ -143,7 +157,6 @@ impl<'w> WorldIndex<'w> {
         as_of: i64,
         scope: Scope,
     ) -> Result<WorldIndex<'w>, crate::Error> {
-        let sp = cfg.signal_params();
         let mut timings = BuildTimings::default();
         let mut clock = std::time::Instant::now();
         let mut lap = || {
@@ -155,7 +168,7 @@ impl<'w> WorldIndex<'w> {
             Scope::All => {
                 let (rank, signals) = rayon::join(
                     || RankIndex::new(world),
-                    || EdgeSignals::compute(&world.graph, &sp),
+                    || EdgeSignals::compute(&world.graph, &cfg.signal_params()),
                 );
                 timings.rank_index_and_signals = lap();
                 let fs = FeatureSpace::with_signals(world, cfg, signals)?;
@@ -163,42 +176,39 @@ impl<'w> WorldIndex<'w> {
                 let all: Vec<u32> = (0..world.num_users() as u32).collect();
                 (all, world.num_users(), rank, fs)
             }
-            Scope::Viewers(viewers) => {
-                let users = world.num_users();
-                if let Some(&viewer) = viewers.iter().find(|&&v| v as usize >= users) {
-                    return Err(IndexError::ViewerOutOfRange { viewer, users }.into());
+            Scope::Viewers(viewers) => build_scoped(
+                world,
+                cfg,
+                params,
+                as_of,
+                viewers,
+                None,
+                &mut lap,
+                &mut timings,
+            )?,
+            Scope::Partition(p) => {
+                if p.as_of() != as_of {
+                    return Err(IndexError::PartitionAsOf {
+                        partition: p.as_of(),
+                        asked: as_of,
+                    }
+                    .into());
                 }
-                let mut near = viewers.clone();
-                for &v in &viewers {
-                    near.extend_from_slice(world.graph.neighbors(v));
-                }
-                near.sort_unstable();
-                near.dedup();
-                let (rank, signals) = rayon::join(
-                    || {
-                        RankIndex::scoped(
-                            world,
-                            &viewers,
-                            &near,
-                            as_of.saturating_sub(params.fallback_window),
-                        )
-                    },
-                    || EdgeSignals::compute_for_egos(&world.graph, &sp, &viewers),
-                );
-                timings.rank_index_and_signals = lap();
-                let ctx = RankContext::new(world, &rank, params, as_of);
-                let mut fscope = crate::features::FeatureScope::new(users, world.stories.len());
-                for &v in &viewers {
-                    fscope.add_user(v);
-                }
-                for s in candidate_stories(&ctx, &viewers) {
-                    fscope.add_story(s);
-                }
-                timings.candidates = lap();
-                let fs = FeatureSpace::scoped(world, cfg, signals, fscope)?;
-                timings.feature_space = lap();
-                drop(ctx);
-                (viewers, near.len(), rank, fs)
+                let Partition {
+                    viewers,
+                    aggregates,
+                    ..
+                } = *p;
+                build_scoped(
+                    world,
+                    cfg,
+                    params,
+                    as_of,
+                    viewers,
+                    Some(&aggregates),
+                    &mut lap,
+                    &mut timings,
+                )?
             }
         };
         features.precompute_as_of(as_of);
@@ -296,4 +306,60 @@ fn candidate_stories(ctx: &RankContext<'_>, viewers: &[u32]) -> Vec<u32> {
     (0..ns as u32)
         .filter(|&s| crate::util::bit(&bits, s))
         .collect()
+}
+
+/// The scoped part of [`WorldIndex::build`]: the viewers' signals, the rank index of the
+/// viewers and their friends, the candidates, then the scoped feature space (with a
+/// partition's aggregates when given, precomputed at `as_of`). Returns the viewers, the
+/// number of viewers and friends, the rank index and the feature space.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn build_scoped<'w>(
+    world: &'w World,
+    cfg: &FeatureConfig,
+    params: &RankParams,
+    as_of: i64,
+    viewers: Vec<u32>,
+    aggregates: Option<&AsOfAggregates>,
+    lap: &mut impl FnMut() -> f64,
+    timings: &mut BuildTimings,
+) -> Result<(Vec<u32>, usize, RankIndex, FeatureSpace<'w>), crate::Error> {
+    let sp = cfg.signal_params();
+    let users = world.num_users();
+    if let Some(&viewer) = viewers.iter().find(|&&v| v as usize >= users) {
+        return Err(IndexError::ViewerOutOfRange { viewer, users }.into());
+    }
+    let mut near = viewers.clone();
+    for &v in &viewers {
+        near.extend_from_slice(world.graph.neighbors(v));
+    }
+    near.sort_unstable();
+    near.dedup();
+    let (rank, signals) = rayon::join(
+        || {
+            RankIndex::scoped(
+                world,
+                &viewers,
+                &near,
+                as_of.saturating_sub(params.fallback_window),
+            )
+        },
+        || EdgeSignals::compute_for_egos(&world.graph, &sp, &viewers),
+    );
+    timings.rank_index_and_signals = lap();
+    let ctx = RankContext::new(world, &rank, params, as_of);
+    let mut fscope = crate::features::FeatureScope::new(users, world.stories.len());
+    for &v in &viewers {
+        fscope.add_user(v);
+    }
+    for s in candidate_stories(&ctx, &viewers) {
+        fscope.add_story(s);
+    }
+    timings.candidates = lap();
+    let fs = match aggregates {
+        None => FeatureSpace::scoped(world, cfg, signals, fscope)?,
+        Some(a) => FeatureSpace::scoped_with_aggregates(world, cfg, signals, fscope, a)?,
+    };
+    timings.feature_space = lap();
+    drop(ctx);
+    Ok((viewers, near.len(), rank, fs))
 }

@@ -290,12 +290,30 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             world.users.names().iter().take(3).collect::<Vec<_>>()
         );
     };
-    let as_of = a
-        .input
-        .as_of
-        .unwrap_or_else(|| RankContext::default_as_of(&world));
+    // A partition world (README "Spark") answers for its own viewers at its own as_of.
+    let partition = feedrank::index::read_partition(&a.input.world, &world)?;
+    let as_of = a.input.as_of.unwrap_or_else(|| {
+        partition
+            .as_ref()
+            .map_or_else(|| RankContext::default_as_of(&world), |p| p.as_of())
+    });
     // Only what ranking this one user reads (the scoped index of one viewer).
-    let ranker = FeedRanker::new(&world, &model, Scope::viewers(vec![user]), as_of, &params)?;
+    let scope = match partition {
+        None => Scope::viewers(vec![user]),
+        Some(p) if p.viewers.binary_search(&user).is_ok() => feedrank::index::Partition {
+            viewers: vec![user],
+            ..p
+        }
+        .scope(),
+        Some(p) => anyhow::bail!(
+            "{} is partition {} of {}: user {:?} is not one of its viewers",
+            a.input.world.display(),
+            p.index,
+            p.count,
+            a.user
+        ),
+    };
+    let ranker = FeedRanker::new(&world, &model, scope, as_of, &params)?;
     st.mark("index");
     let feed = Feed {
         as_of,

@@ -166,10 +166,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let sink = Sink::open(&a.out)?;
     let world = load_world(&a.input.world, false)?;
     let model = load_model(&a.input.model)?;
-    let as_of = a
-        .input
-        .as_of
-        .unwrap_or_else(|| RankContext::default_as_of(&world));
+    // A partition world (README "Spark") ranks its own viewers at its aggregates' as_of.
+    let partition = feedrank::index::read_partition(&a.input.world, &world)?;
+    let as_of = a.input.as_of.unwrap_or_else(|| {
+        partition
+            .as_ref()
+            .map_or_else(|| RankContext::default_as_of(&world), |p| p.as_of())
+    });
     // An as_of far past the data ranks nothing fresh: say so rather than write empty feeds.
     let (day, fmt) = (
         feedrank::util::time::DAY,
@@ -187,9 +190,15 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             fmt(last)
         );
     }
-    let scope = match shard {
-        Some(s) => Scope::shard(&world, s),
-        None => Scope::All,
+    let scope = match (partition, shard) {
+        (Some(_), Some(_)) => anyhow::bail!(
+            "{} is a partition world: it ranks the viewers in its viewers.tsv; --shard splits \
+             whole worlds only",
+            a.input.world.display()
+        ),
+        (Some(p), None) => p.scope(),
+        (None, Some(s)) => Scope::shard(&world, s),
+        (None, None) => Scope::All,
     };
     let t = std::time::Instant::now();
     let ranker = FeedRanker::new(&world, &model, scope, as_of, &params)?;

@@ -11,6 +11,7 @@ mod eval;
 mod generate;
 mod graph_features;
 mod import;
+mod partition;
 mod run;
 mod simulate;
 mod train;
@@ -39,6 +40,12 @@ enum Cmd {
     Eval(eval::Args),
     /// Generate every user's ranked feed.
     Generate(generate::Args),
+    /// Print the windows a partition's input depends on (JSON), for the Spark job.
+    PartitionSpec(partition::SpecArgs),
+    /// Per-story partial aggregates of one slice of the events (TSV), for the Spark job.
+    Aggregates(partition::AggregatesArgs),
+    /// Write the partition worlds of a world (what the Spark job builds), on one machine.
+    Partition(partition::PartitionArgs),
     /// The whole pipeline on a world (the default command).
     Run(run::Args),
     /// Benchmarks that print figures.
@@ -56,6 +63,9 @@ fn main() {
         Some(Cmd::Train(a)) => train::run(a),
         Some(Cmd::Eval(a)) => eval::run(a),
         Some(Cmd::Generate(a)) => generate::run(a),
+        Some(Cmd::PartitionSpec(a)) => partition::spec(a),
+        Some(Cmd::Aggregates(a)) => partition::aggregates(a),
+        Some(Cmd::Partition(a)) => partition::partition(a),
         Some(Cmd::Run(a)) => run::run(a),
         Some(Cmd::Bench(c)) => bench::run(c),
         None => run::run(run::Args::parse_from(["run"])),

@@ -3,6 +3,7 @@
 //! [`table`] is the header-aware TSV row reader shared with the importers; [`civil`] converts
 //! calendar dates to unix seconds.
 pub mod civil;
+pub mod partition;
 pub mod read;
 pub mod table;
 pub mod write;

@@ -129,6 +129,16 @@ pub enum WorldError {
         ts: i64,
         created_at: i64,
     },
+    #[error(
+        "{path}:{line}: column {column}: expected a count (an integer >= 0), found {}",
+        quote(.found)
+    )]
+    BadCount {
+        path: PathBuf,
+        line: usize,
+        column: &'static str,
+        found: String,
+    },
     #[error("{path}:{line}: duplicate {what} id {}", quote(.id))]
     DuplicateId {
         path: PathBuf,
@@ -154,6 +164,7 @@ impl WorldError {
             WorldError::UnknownStory { .. } => "unknown story id",
             WorldError::UnknownAction { .. } => "unknown action",
             WorldError::BeforeStory { .. } => "event before its story",
+            WorldError::BadCount { .. } => "bad count",
             WorldError::DuplicateId { .. } => "duplicate id",
         }
     }
@@ -271,14 +282,18 @@ impl std::fmt::Display for LoadReport {
 }
 
 /// Per-table context: the open table, its file name (for lenient counts) and header width.
-struct Rows {
-    t: Table,
-    file: &'static str,
-    width: usize,
+pub(super) struct Rows {
+    pub(super) t: Table,
+    pub(super) file: &'static str,
+    pub(super) width: usize,
 }
 
 impl Rows {
-    fn open(dir: &Path, file: &'static str, expected: &str) -> Result<Option<Rows>, IoError> {
+    pub(super) fn open(
+        dir: &Path,
+        file: &'static str,
+        expected: &str,
+    ) -> Result<Option<Rows>, IoError> {
         let Some(path) = crate::io::find_table(dir, file) else {
             return Ok(None);
         };
@@ -287,7 +302,7 @@ impl Rows {
         Ok(Some(Rows { t, file, width }))
     }
 
-    fn require(dir: &Path, file: &'static str, expected: &str) -> Result<Rows, IoError> {
+    pub(super) fn require(dir: &Path, file: &'static str, expected: &str) -> Result<Rows, IoError> {
         Rows::open(dir, file, expected)?.ok_or_else(|| {
             IoError::World(WorldError::MissingFile {
                 dir: dir.to_path_buf(),
@@ -296,7 +311,7 @@ impl Rows {
         })
     }
 
-    fn col(&self, name: &'static str) -> Result<usize, IoError> {
+    pub(super) fn col(&self, name: &'static str) -> Result<usize, IoError> {
         self.t.find(&[name]).ok_or_else(|| {
             IoError::World(WorldError::MissingColumn {
                 path: self.t.path().to_path_buf(),
@@ -309,7 +324,7 @@ impl Rows {
 
 // Row checks shared by the tables (each error names the file and line of `row`).
 
-fn check_width(row: &Row<'_>, width: usize) -> Result<(), WorldError> {
+pub(super) fn check_width(row: &Row<'_>, width: usize) -> Result<(), WorldError> {
     if row.len() != width {
         return Err(WorldError::ColumnCount {
             path: row.path().to_path_buf(),
@@ -321,7 +336,7 @@ fn check_width(row: &Row<'_>, width: usize) -> Result<(), WorldError> {
     Ok(())
 }
 
-fn id<'a>(row: &Row<'a>, i: usize, column: &'static str) -> Result<&'a str, WorldError> {
+pub(super) fn id<'a>(row: &Row<'a>, i: usize, column: &'static str) -> Result<&'a str, WorldError> {
     let s = row.field(i);
     if s.is_empty() {
         return Err(WorldError::EmptyId {
@@ -398,7 +413,7 @@ fn parse_f64(s: &str) -> Option<f64> {
     s.parse::<f64>().ok()
 }
 
-fn int(row: &Row<'_>, i: usize, column: &'static str) -> Result<i64, WorldError> {
+pub(super) fn int(row: &Row<'_>, i: usize, column: &'static str) -> Result<i64, WorldError> {
     let s = row.field(i);
     parse_i64(s).ok_or_else(|| WorldError::BadInteger {
         path: row.path().to_path_buf(),
@@ -410,7 +425,7 @@ fn int(row: &Row<'_>, i: usize, column: &'static str) -> Result<i64, WorldError>
 
 /// A time column: an integer of unix seconds, not before 1970 (a negative time is a sign of a
 /// wrong unit or a corrupt row, and would put the row before every day boundary).
-fn time(row: &Row<'_>, i: usize, column: &'static str) -> Result<i64, WorldError> {
+pub(super) fn time(row: &Row<'_>, i: usize, column: &'static str) -> Result<i64, WorldError> {
     let t = int(row, i, column)?;
     if t < 0 {
         return Err(WorldError::NegativeTime {
@@ -436,7 +451,7 @@ fn prob(row: &Row<'_>, i: usize, column: &'static str) -> Result<f64, WorldError
     }
 }
 
-fn user(
+pub(super) fn user(
     row: &Row<'_>,
     users: &Interner,
     i: usize,
@@ -453,7 +468,7 @@ fn user(
     })
 }
 
-fn story(row: &Row<'_>, stories: &Interner, i: usize) -> Result<u32, WorldError> {
+pub(super) fn story(row: &Row<'_>, stories: &Interner, i: usize) -> Result<u32, WorldError> {
     let s = id(row, i, "story_id")?;
     stories.get(s).ok_or_else(|| WorldError::UnknownStory {
         path: row.path().to_path_buf(),

@@ -1,0 +1,169 @@
+//! The commands behind partitioned ranking (README "Spark"): `partition-spec` (the windows a
+//! partition's input depends on), `aggregates` (per-story partial counts of one slice of the
+//! events) and `partition` (the partition worlds of a whole world on one machine, as the
+//! Spark job builds them). `generate` ranks a partition world's viewers.
+use crate::common;
+use crate::generate::{load_model, load_world, rank_params};
+use anyhow::Context;
+use feedrank::features::{story_partials, AsOfAggregates};
+use feedrank::index::partition::extract;
+use feedrank::io::world_tsv::partition::{read_event_slice, write_partition_files, PartitionMeta};
+use feedrank::rank::{RankContext, Shard};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// `feedrank partition-spec`.
+#[derive(clap::Args, Debug)]
+pub struct SpecArgs {
+    /// The time the partitions are ranked at (unix seconds).
+    #[arg(long)]
+    pub as_of: i64,
+    /// The model that will rank them (its feature settings hold the author rate window).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// TOML configuration file; its `[rank]` section overrides the ranking defaults.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// Prints, as JSON, the windows that decide a partition's input.
+pub fn spec(a: SpecArgs) -> anyhow::Result<()> {
+    let params = rank_params(a.config.as_deref(), None)?;
+    let model = load_model(&a.model)?;
+    let rate_days = model.feature_config.author_rate_window_days;
+    let spec = serde_json::json!({
+        "as_of": a.as_of,
+        "in_network_window_s": params.in_network_window,
+        "oon_window_s": params.oon_window,
+        "fallback_window_s": params.fallback_window,
+        "author_rate_window_s": (rate_days * feedrank::util::time::DAY as f64) as i64,
+        "positive_actions": feedrank::world::Action::ALL
+            .iter()
+            .filter(|x| x.is_positive())
+            .map(|x| x.as_str())
+            .collect::<Vec<_>>(),
+    });
+    let mut out = common::stdout();
+    writeln!(out, "{spec}")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `feedrank aggregates`.
+#[derive(clap::Args, Debug)]
+pub struct AggregatesArgs {
+    /// Events table of one slice (`user_id story_id action ts`, header first), holding every
+    /// event of its users; `-` reads standard input.
+    #[arg(long)]
+    pub events: PathBuf,
+    /// The time the partitions are ranked at (unix seconds).
+    #[arg(long)]
+    pub as_of: i64,
+    /// The model that will rank them (its feature settings hold the author rate window).
+    #[arg(long)]
+    pub model: PathBuf,
+}
+
+/// Prints the slice's per-story partials as TSV (`story_id exposures rate_exposures
+/// rate_positives`), one row per story the slice has events on, in order of first
+/// appearance. Summed over slices by story, they are the whole world's.
+pub fn aggregates(a: AggregatesArgs) -> anyhow::Result<()> {
+    let model = load_model(&a.model)?;
+    let path = if common::is_stdout(&a.events) {
+        PathBuf::from("/dev/stdin")
+    } else {
+        a.events.clone()
+    };
+    let slice = read_event_slice(&path)?;
+    let partials = story_partials(
+        &slice.events,
+        slice.stories.len(),
+        a.as_of,
+        &model.feature_config,
+    );
+    let mut out = common::stdout();
+    writeln!(out, "story_id\texposures\trate_exposures\trate_positives")?;
+    for (s, p) in partials.iter().enumerate() {
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}",
+            slice.stories.name(s as u32),
+            p.exposures,
+            p.rate_exposures,
+            p.rate_positives
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `feedrank partition`.
+#[derive(clap::Args, Debug)]
+pub struct PartitionArgs {
+    /// World directory.
+    #[arg(long)]
+    pub world: PathBuf,
+    /// The model that will rank the partitions.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Number of partitions (viewers split by the FNV-1a hash of their id, as `--shard`).
+    #[arg(long)]
+    pub partitions: u32,
+    /// Rank as of this unix time (seconds; default: one second after the world's last event).
+    #[arg(long)]
+    pub as_of: Option<i64>,
+    /// TOML configuration file; its `[rank]` section overrides the ranking defaults.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output directory: one partition world per partition, `part-00000`, ...
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write the tables gzip-compressed.
+    #[arg(long)]
+    pub gzip: bool,
+}
+
+/// Writes the partition worlds of a whole world: what the Spark job's partitioned mode
+/// builds, on one machine.
+pub fn partition(a: PartitionArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(a.partitions > 0, "--partitions must be at least 1");
+    let params = rank_params(a.config.as_deref(), None)?;
+    let world = load_world(&a.world, false)?;
+    let model = load_model(&a.model)?;
+    let as_of = a
+        .as_of
+        .unwrap_or_else(|| RankContext::default_as_of(&world));
+    let partials = story_partials(
+        &world.events,
+        world.stories.len(),
+        as_of,
+        &model.feature_config,
+    );
+    let authors: Vec<u32> = world.stories.iter().map(|s| s.author).collect();
+    let whole = AsOfAggregates::from_partials(as_of, world.num_users(), &authors, &partials);
+    for i in 0..a.partitions {
+        let shard = Shard::parse(&format!("{i}/{}", a.partitions))?;
+        let viewers = feedrank::index::Scope::shard(&world, shard).viewer_ids(&world);
+        let meta = PartitionMeta {
+            as_of,
+            partition: i,
+            partitions: a.partitions,
+        };
+        let (sub, files) = extract(&world, &viewers, meta, &params, &whole)?;
+        let dir = a.out.join(format!("part-{i:05}"));
+        let opts = feedrank::io::world_tsv::WriteOptions { gzip: a.gzip };
+        feedrank::io::world_tsv::write_world(&sub, &dir, &opts)
+            .with_context(|| format!("writing {}", dir.display()))?;
+        write_partition_files(&dir, &sub, &files)?;
+        eprintln!(
+            "{}: {} viewers, {} friendships, {} events, {} interactions, {} candidate stories",
+            dir.display(),
+            files.viewers.len(),
+            sub.graph.num_edges(),
+            sub.events.len(),
+            sub.interactions.len(),
+            files.story_exposures.len()
+        );
+    }
+    Ok(())
+}

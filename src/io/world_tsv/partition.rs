@@ -1,0 +1,250 @@
+//! The extra tables of a partition world (README "Spark"): a world directory that holds only
+//! what one partition's viewers need, plus the viewers, the global aggregates summed over
+//! the whole world, and the `as_of` they were computed at:
+//!
+//! - `partition.toml`: `as_of`, `partition` (its index) and `partitions` (how many);
+//! - `viewers.tsv` (`user_id`): the users to rank;
+//! - `story_aggregates.tsv` (`story_id exposures`): each candidate story's exposures before
+//!   `as_of`;
+//! - `author_aggregates.tsv` (`author_id rate_exposures rate_positives`): each candidate
+//!   author's exposures and positive engagements within the author rate window.
+//!
+//! Also the events-only table a Spark task pipes to `feedrank aggregates` (a slice of
+//! `events.tsv`, not a world: ids are interned as they come).
+use super::read::{check_width, id, int, story, time, user, Rows};
+use super::table::{Row, Sep, Table};
+use super::WorldError;
+use crate::io::IoError;
+use crate::world::{Action, Event, Interner, World};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::Path;
+
+/// The file that marks a world directory as a partition.
+pub const PARTITION_FILE: &str = "partition.toml";
+/// The partition's viewers.
+pub const VIEWERS_FILE: &str = "viewers.tsv";
+/// Per-story aggregates.
+pub const STORY_AGGREGATES_FILE: &str = "story_aggregates.tsv";
+/// Per-author aggregates.
+pub const AUTHOR_AGGREGATES_FILE: &str = "author_aggregates.tsv";
+
+/// `partition.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionMeta {
+    pub as_of: i64,
+    pub partition: u32,
+    pub partitions: u32,
+}
+
+/// The extra tables of a partition world, ids resolved against its world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionFiles {
+    pub meta: PartitionMeta,
+    /// Viewers in file order.
+    pub viewers: Vec<u32>,
+    /// `(story, exposures)`.
+    pub story_exposures: Vec<(u32, u64)>,
+    /// `(author, rate_exposures, rate_positives)`.
+    pub author_counts: Vec<(u32, u64, u64)>,
+}
+
+/// A count column: an integer >= 0.
+fn count(row: &Row<'_>, i: usize, column: &'static str) -> Result<u64, WorldError> {
+    let bad = || WorldError::BadCount {
+        path: row.path().to_path_buf(),
+        line: row.line(),
+        column,
+        found: row.field(i).to_string(),
+    };
+    let n = int(row, i, column).map_err(|_| bad())?;
+    u64::try_from(n).map_err(|_| bad())
+}
+
+/// Reads every row of a required table of `dir` with `parse`.
+fn rows<T>(
+    dir: &Path,
+    file: &'static str,
+    columns: &[&'static str],
+    mut parse: impl FnMut(&Row<'_>, &[usize]) -> Result<T, WorldError>,
+) -> Result<Vec<T>, IoError> {
+    let mut r = Rows::require(dir, file, &columns.join(" "))?;
+    let cols = columns
+        .iter()
+        .map(|c| r.col(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::new();
+    while r.t.next_row()? {
+        let row = r.t.row();
+        check_width(&row, r.width)?;
+        out.push(parse(&row, &cols)?);
+    }
+    Ok(out)
+}
+
+/// Reads the partition tables of `dir`, or `None` when it has no [`PARTITION_FILE`] (a whole
+/// world). Every id must be one of `world`'s.
+///
+/// # Errors
+/// [`WorldError::MissingFile`] when `partition.toml` exists without the other three tables;
+/// [`WorldError::Meta`] for a bad `partition.toml`; row errors (file:line) for unknown ids
+/// and bad counts.
+pub fn read_partition_files(dir: &Path, world: &World) -> Result<Option<PartitionFiles>, IoError> {
+    let meta_path = dir.join(PARTITION_FILE);
+    if !meta_path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&meta_path).map_err(|source| IoError::Open {
+        path: meta_path.clone(),
+        source,
+    })?;
+    let meta: PartitionMeta = toml::from_str(&text).map_err(|e| WorldError::Meta {
+        path: meta_path.clone(),
+        message: e.to_string(),
+    })?;
+    if meta.partitions == 0 || meta.partition >= meta.partitions {
+        return Err(WorldError::Meta {
+            path: meta_path,
+            message: format!(
+                "expected 0 <= partition < partitions, found partition = {} and partitions = {}",
+                meta.partition, meta.partitions
+            ),
+        }
+        .into());
+    }
+    let users = &world.users;
+    let viewers = rows(dir, VIEWERS_FILE, &["user_id"], |row, c| {
+        user(row, users, c[0], "user_id", "users.tsv")
+    })?;
+    let story_exposures = rows(
+        dir,
+        STORY_AGGREGATES_FILE,
+        &["story_id", "exposures"],
+        |row, c| {
+            Ok((
+                story(row, &world.story_ids, c[0])?,
+                count(row, c[1], "exposures")?,
+            ))
+        },
+    )?;
+    let author_counts = rows(
+        dir,
+        AUTHOR_AGGREGATES_FILE,
+        &["author_id", "rate_exposures", "rate_positives"],
+        |row, c| {
+            Ok((
+                user(row, users, c[0], "author_id", "users.tsv")?,
+                count(row, c[1], "rate_exposures")?,
+                count(row, c[2], "rate_positives")?,
+            ))
+        },
+    )?;
+    Ok(Some(PartitionFiles {
+        meta,
+        viewers,
+        story_exposures,
+        author_counts,
+    }))
+}
+
+/// Writes the partition tables of `files` into the world directory `dir` (each atomically),
+/// with the ids of `world`.
+///
+/// # Errors
+/// [`IoError::Write`] when a file cannot be written.
+pub fn write_partition_files(
+    dir: &Path,
+    world: &World,
+    files: &PartitionFiles,
+) -> Result<(), IoError> {
+    let toml = toml::to_string(&files.meta).map_err(|e| IoError::Write {
+        path: dir.join(PARTITION_FILE),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    crate::io::atomic::write_atomic(dir.join(PARTITION_FILE), toml.as_bytes())?;
+    let (users, stories) = (&world.users, &world.story_ids);
+    let mut text = String::from("user_id\n");
+    for &v in &files.viewers {
+        text.push_str(users.name(v));
+        text.push('\n');
+    }
+    crate::io::atomic::write_atomic(dir.join(VIEWERS_FILE), text.as_bytes())?;
+    let mut buf = Vec::new();
+    writeln!(buf, "story_id\texposures").map_err(write_err(dir))?;
+    for &(s, n) in &files.story_exposures {
+        writeln!(buf, "{}\t{n}", stories.name(s)).map_err(write_err(dir))?;
+    }
+    crate::io::atomic::write_atomic(dir.join(STORY_AGGREGATES_FILE), &buf)?;
+    buf.clear();
+    writeln!(buf, "author_id\trate_exposures\trate_positives").map_err(write_err(dir))?;
+    for &(a, e, p) in &files.author_counts {
+        writeln!(buf, "{}\t{e}\t{p}", users.name(a)).map_err(write_err(dir))?;
+    }
+    crate::io::atomic::write_atomic(dir.join(AUTHOR_AGGREGATES_FILE), &buf)?;
+    Ok(())
+}
+
+fn write_err(dir: &Path) -> impl Fn(std::io::Error) -> IoError + '_ {
+    move |source| IoError::Write {
+        path: dir.to_path_buf(),
+        source,
+    }
+}
+
+/// A slice of `events.tsv` read on its own (not part of a world): the events with user and
+/// story ids interned in order of appearance.
+#[derive(Debug, Default)]
+pub struct EventSlice {
+    pub events: Vec<Event>,
+    pub users: Interner,
+    pub stories: Interner,
+}
+
+/// Reads an events table (`user_id story_id action ts`, header first; plain or `.gz`) that is
+/// not part of a world directory; `/dev/stdin` reads standard input.
+///
+/// # Errors
+/// [`IoError`] for an unreadable file, a missing column, and row errors (file:line) for an
+/// empty id, an unknown action or a bad or negative time.
+pub fn read_event_slice(path: &Path) -> Result<EventSlice, IoError> {
+    let mut t = Table::open(path, Sep::Tab, "user_id story_id action ts")?;
+    let col = |t: &Table, name: &'static str| {
+        t.find(&[name]).ok_or_else(|| {
+            IoError::World(WorldError::MissingColumn {
+                path: path.to_path_buf(),
+                column: name,
+                header: t.header().to_vec(),
+            })
+        })
+    };
+    let (cu, cs, ca, ct) = (
+        col(&t, "user_id")?,
+        col(&t, "story_id")?,
+        col(&t, "action")?,
+        col(&t, "ts")?,
+    );
+    let width = t.header().len();
+    let mut out = EventSlice::default();
+    while t.next_row()? {
+        let row = t.row();
+        check_width(&row, width)?;
+        let u = id(&row, cu, "user_id")?;
+        let s = id(&row, cs, "story_id")?;
+        let a = row.field(ca);
+        let action = Action::parse(a).ok_or_else(|| WorldError::UnknownAction {
+            path: row.path().to_path_buf(),
+            line: row.line(),
+            found: a.to_string(),
+        })?;
+        let ts = time(&row, ct, "ts")?;
+        let (user, story) = (out.users.intern(u), out.stories.intern(s));
+        out.events.push(Event {
+            ts,
+            user,
+            story,
+            action,
+        });
+    }
+    Ok(out)
+}
