@@ -391,8 +391,8 @@ def fnv1a_64(text):
     return h
 
 
-def partition_spec(binary, as_of, config):
-    cmd = [binary, "partition-spec", "--as-of", str(as_of)]
+def partition_spec(binary, as_of, model, config):
+    cmd = [binary, "partition-spec", "--as-of", str(as_of), "--model", model]
     if config:
         cmd += ["--config", config]
     result = subprocess.run(cmd, capture_output=True, text=True)
@@ -417,8 +417,7 @@ def aggregates_task(job, header):
             if count == 0:
                 return
             cmd = [local_binary(job), "aggregates", "--as-of", str(job["as_of"]), "--events", "-"]
-            if job["config"]:
-                cmd += ["--config", local_file(job["files"]["config"])]
+            cmd += ["--model", local_file(job["files"]["model"])]
             out_path, _ = run_feedrank(cmd, workdir, stdin_path=events)
             yield from parse_aggregates(out_path)
         finally:
@@ -650,7 +649,7 @@ def partitioned_results(spark, world, job, tmp):
     """Partitioned mode: the (kind, text) records of every task."""
     if not world.has("users"):
         raise UsageError(f"{world.dir}: partitioned mode needs the users table (or use --mode shard)")
-    spec = partition_spec(job["bin"], job["as_of"], job["config_path"])
+    spec = partition_spec(job["bin"], job["as_of"], job["model_path"], job["config_path"])
     per_story, per_author = aggregate_sums(spark, world, job)
     tables = PartitionInputs(spark, world, spec, job).tables(per_story, per_author)
     job["headers"] = part_headers(world)
@@ -746,6 +745,7 @@ def main(argv):
         "k": args.k,
         "config": config_name,
         "config_path": args.config,
+        "model_path": os.path.abspath(args.model),
         "bin": args.bin,
         "faults": fault_settings(),
         "totals": totals,
