@@ -668,33 +668,59 @@ def partitioned_results(spark, world, job, tmp):
 # Output
 
 
-HEAD_ORDER = ("click", "like", "comment", "share", "hide")
+def feed_heads(feeds_dir):
+    """The model's heads, in feedrank's order, from the first feed item found in the output."""
+    for name in sorted(os.listdir(feeds_dir)):
+        if not name.startswith("part-"):
+            continue
+        with open(os.path.join(feeds_dir, name), encoding="utf-8") as f:
+            for line in f:
+                items = json.loads(line)["items"]
+                if items:
+                    return list(items[0]["p"])
+    return []
 
 
-def head_order(name):
-    return (HEAD_ORDER.index(name), name) if name in HEAD_ORDER else (len(HEAD_ORDER), name)
+def feeds_schema(heads):
+    """The schema of a feed line (given, so that Spark need not infer it from every line)."""
+    from pyspark.sql.types import (
+        ArrayType,
+        BooleanType,
+        DoubleType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+    )
+
+    p = StructType([StructField(h, DoubleType()) for h in heads])
+    item = StructType(
+        [StructField(c, StringType()) for c in ("story", "author", "source")]
+        + [StructField("rank", LongType()), StructField("score", DoubleType()), StructField("p", p)]
+    )
+    return StructType(
+        [
+            StructField("user", StringType()),
+            StructField("as_of", LongType()),
+            StructField("fallback", BooleanType()),
+            StructField("items", ArrayType(item)),
+        ]
+    )
 
 
 def write_feeds_parquet(spark, feeds_dir, out_dir):
     """One row per feed item (an empty feed: one row with rank 0), one column per model head."""
     from pyspark.sql import functions as F
 
-    feeds = spark.read.json(feeds_dir)
+    heads = feed_heads(feeds_dir)
+    feeds = spark.read.schema(feeds_schema(heads)).json(feeds_dir)
     items = feeds.select("user", "as_of", "fallback", F.explode_outer("items").alias("item"))
-    heads = []
-    item_type = feeds.schema["items"].dataType.elementType
-    if hasattr(item_type, "fieldNames") and "p" in item_type.fieldNames():
-        # JSON inference sorts fields by name: put the heads back in feedrank's order.
-        heads = sorted(item_type["p"].dataType.fieldNames(), key=head_order)
     rows = items.select(
         "user",
         "as_of",
         "fallback",
         F.coalesce(F.col("item.rank"), F.lit(0)).alias("rank"),
-        F.col("item.story").alias("story"),
-        F.col("item.author").alias("author"),
-        F.col("item.source").alias("source"),
-        F.col("item.score").alias("score"),
+        *[F.col(f"item.{c}").alias(c) for c in ("story", "author", "source", "score")],
         *[F.col(f"item.p.{h}").alias(f"p_{h}") for h in heads],
     )
     rows.write.parquet(out_dir)
