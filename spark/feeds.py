@@ -67,10 +67,14 @@ def parse_args(argv):
         prog="feeds.py",
         description="Every user's feed on Spark, identical to `feedrank generate`.",
     )
-    p.add_argument("--world", required=True, help="world directory: TSV(.gz) tables or Parquet tables")
+    p.add_argument(
+        "--world", required=True, help="world directory: TSV(.gz) tables or Parquet tables"
+    )
     p.add_argument("--model", required=True, help="trained model file (feedrank train)")
     p.add_argument("--out", required=True, help="output directory (must not exist or be empty)")
-    p.add_argument("--partitions", required=True, type=positive_int, help="number of partitions / shards N")
+    p.add_argument(
+        "--partitions", required=True, type=positive_int, help="number of partitions / shards N"
+    )
     p.add_argument("--mode", choices=("partitioned", "shard"), default="partitioned")
     p.add_argument("--as-of", type=int, help="ranking time, unix seconds (default: last event + 1)")
     p.add_argument("--k", type=positive_int, help="feed length (default: feedrank's)")
@@ -98,7 +102,9 @@ def positive_int(text):
 def check_args(parser, args):
     args.bin = os.path.abspath(args.bin)
     if not os.access(args.bin, os.X_OK):
-        parser.error(f"--bin {args.bin}: no executable feedrank binary there (cargo build --release)")
+        parser.error(
+            f"--bin {args.bin}: no executable feedrank binary there (cargo build --release)"
+        )
     if not os.path.isfile(args.model):
         parser.error(f"--model {args.model}: no such file")
     if args.config and not os.path.isfile(args.config):
@@ -106,7 +112,9 @@ def check_args(parser, args):
     if not os.path.isdir(args.world):
         parser.error(f"--world {args.world}: no such directory")
     if os.path.exists(args.out) and (not os.path.isdir(args.out) or os.listdir(args.out)):
-        parser.error(f"--out {args.out}: exists and is not an empty directory; remove it or choose another")
+        parser.error(
+            f"--out {args.out}: exists and is not an empty directory; remove it or choose another"
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -145,7 +153,9 @@ class World:
 
 def detect_format(directory):
     def present(name):
-        return any(os.path.isfile(os.path.join(directory, name + ext)) for ext in (".tsv", ".tsv.gz"))
+        return any(
+            os.path.isfile(os.path.join(directory, name + ext)) for ext in (".tsv", ".tsv.gz")
+        )
 
     if all(present(t) for t in REQUIRED_TABLES):
         return "tsv"
@@ -286,12 +296,16 @@ def run_feedrank(cmd, workdir, stdin_path=None, env=None):
 def inject_faults(index, faults):
     """Raises in partition `index` when the job was started with a fault injected there."""
     if faults.get("always") == index:
-        raise FeedrankTaskError(f"injected failure in partition {index} ({FAIL_ALWAYS_ENV}={index})")
+        raise FeedrankTaskError(
+            f"injected failure in partition {index} ({FAIL_ALWAYS_ENV}={index})"
+        )
     if faults.get("once") == index:
         marker = os.path.join(faults["marker_dir"], f"failed-{index}")
         if not os.path.exists(marker):
             open(marker, "w").close()
-            raise FeedrankTaskError(f"injected failure in partition {index} ({FAIL_ONCE_ENV}={index}), first attempt only")
+            raise FeedrankTaskError(
+                f"injected failure in partition {index} ({FAIL_ONCE_ENV}={index}), first attempt only"
+            )
 
 
 def fault_settings():
@@ -328,7 +342,14 @@ def yield_lines(path):
 
 def generate_flags(job):
     """The `feedrank generate` flags every task shares (paths resolved inside the task)."""
-    flags = ["--model", local_file(job["files"]["model"]), "--as-of", str(job["as_of"]), "--out", "-"]
+    flags = [
+        "--model",
+        local_file(job["files"]["model"]),
+        "--as-of",
+        str(job["as_of"]),
+        "--out",
+        "-",
+    ]
     if job["k"]:
         flags += ["--k", str(job["k"])]
     if job["config"]:
@@ -357,7 +378,9 @@ def shard_task(job):
                 yield item
             totals = job["totals"]
             rows = {"viewers": viewers}
-            rows.update((t, totals[t]) for t in ("friendships", "stories", "events", "interactions"))
+            rows.update(
+                (t, totals[t]) for t in ("friendships", "stories", "events", "interactions")
+            )
             yield ("metrics", json.dumps(task_metrics(index, rows, started, cpu_started, usage)))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -454,14 +477,19 @@ def aggregate_sums(spark, world, job):
         + [StructField(c, LongType()) for c in ("exposures", "rate_exposures", "rate_positives")]
     )
     parts = slices.rdd.mapPartitionsWithIndex(aggregates_task(job, world.header("events")))
-    per_story = spark.createDataFrame(parts, schema).groupBy("story_id").agg(
-        *[F.sum(c).alias(c) for c in ("exposures", "rate_exposures", "rate_positives")]
+    per_story = (
+        spark.createDataFrame(parts, schema)
+        .groupBy("story_id")
+        .agg(*[F.sum(c).alias(c) for c in ("exposures", "rate_exposures", "rate_positives")])
     )
     authors = world.df("stories").select("story_id", "author_id")
     per_author = (
         per_story.join(authors, "story_id")
         .groupBy("author_id")
-        .agg(F.sum("rate_exposures").alias("rate_exposures"), F.sum("rate_positives").alias("rate_positives"))
+        .agg(
+            F.sum("rate_exposures").alias("rate_exposures"),
+            F.sum("rate_positives").alias("rate_positives"),
+        )
     )
     return per_story.select("story_id", "exposures").cache(), per_author.cache()
 
@@ -478,13 +506,24 @@ class PartitionInputs:
         part_of = F.udf(lambda user: fnv1a_64(user) % n, IntegerType(), useArrow=False)
         users = world.df("users")
         # V: the viewers of each partition, with their source row for ordering.
-        self.viewers = users.select(part_of("user_id").alias("part"), F.col("user_id").alias("user"), "_row").cache()
+        self.viewers = users.select(
+            part_of("user_id").alias("part"), F.col("user_id").alias("user"), "_row"
+        ).cache()
         viewers = self.viewers.select("part", "user")
         self.parts = spark.range(n).select(F.col("id").cast("int").alias("part"))
         # F: friends of the viewers (friendships in both directions, self-loops dropped).
-        pairs = world.df("friendships").select(F.col("user_a").alias("u"), F.col("user_b").alias("v"))
-        edges = pairs.union(pairs.select(F.col("v").alias("u"), F.col("u").alias("v"))).filter("u != v")
-        friends = viewers.join(edges, viewers.user == edges.u).select("part", F.col("v").alias("user")).distinct().cache()
+        pairs = world.df("friendships").select(
+            F.col("user_a").alias("u"), F.col("user_b").alias("v")
+        )
+        edges = pairs.union(pairs.select(F.col("v").alias("u"), F.col("u").alias("v"))).filter(
+            "u != v"
+        )
+        friends = (
+            viewers.join(edges, viewers.user == edges.u)
+            .select("part", F.col("v").alias("user"))
+            .distinct()
+            .cache()
+        )
         stories = world.df("stories").withColumn("created", F.col("created_at").cast("long"))
         events = world.df("events").withColumn("t", F.col("ts").cast("long"))
         self.positive = events.filter(F.col("action").isin(spec["positive_actions"]))
@@ -495,7 +534,9 @@ class PartitionInputs:
             .select("part", "story_id")
         )
         out_of_network = (
-            self.positive.filter((F.col("t") >= as_of - spec["oon_window_s"]) & (F.col("t") < as_of))
+            self.positive.filter(
+                (F.col("t") >= as_of - spec["oon_window_s"]) & (F.col("t") < as_of)
+            )
             .join(friends, F.col("user_id") == friends.user)
             .select("part", "story_id")
         )
@@ -507,7 +548,11 @@ class PartitionInputs:
         )
         self.story_author = world.df("stories").select("story_id", "author_id")
         self.candidates = (
-            in_network.union(out_of_network).union(fallback).distinct().join(self.story_author, "story_id").cache()
+            in_network.union(out_of_network)
+            .union(fallback)
+            .distinct()
+            .join(self.story_author, "story_id")
+            .cache()
         )
         # C: viewers, their friends and the candidates' authors.
         self.closure = (
@@ -521,7 +566,9 @@ class PartitionInputs:
     def replicated(self, name):
         """A table every partition gets whole (users, stories), in source row order."""
         w = self.world
-        return w.df(name).select("_row", tsv_line(w.columns[name]).alias("line")).crossJoin(self.parts)
+        return (
+            w.df(name).select("_row", tsv_line(w.columns[name]).alias("line")).crossJoin(self.parts)
+        )
 
     def rows_touching(self, name, columns, users):
         """Rows of `name` with any of `columns` in the partition's `users`."""
@@ -530,7 +577,8 @@ class PartitionInputs:
         w = self.world
         table = w.df(name).select(*columns, "_row", tsv_line(w.columns[name]).alias("line"))
         hits = [
-            table.join(users.withColumnRenamed("user", c), c).select("part", "_row", "line") for c in columns
+            table.join(users.withColumnRenamed("user", c), c).select("part", "_row", "line")
+            for c in columns
         ]
         out = hits[0]
         for h in hits[1:]:
@@ -542,21 +590,26 @@ class PartitionInputs:
         w = self.world
         line = tsv_line(w.columns["events"]).alias("line")
         by_viewer = (
-            w.df("events").join(self.viewer_set.withColumnRenamed("user", "user_id"), "user_id").select("part", "_row", line)
+            w.df("events")
+            .join(self.viewer_set.withColumnRenamed("user", "user_id"), "user_id")
+            .select("part", "_row", line)
         )
         positive = self.positive.join(self.story_author, "story_id")
         on_viewer_story = positive.join(
             self.viewer_set.withColumnRenamed("user", "author_id"), "author_id"
         ).select("part", "_row", line)
-        on_candidate = positive.join(self.candidates.select("part", "story_id"), "story_id").select("part", "_row", line)
+        on_candidate = positive.join(self.candidates.select("part", "story_id"), "story_id").select(
+            "part", "_row", line
+        )
         return by_viewer.union(on_viewer_story).union(on_candidate).dropDuplicates(["part", "_row"])
 
     def aggregates(self, per_story, per_author):
         from pyspark.sql import functions as F
 
-        stories = (
-            self.candidates.join(per_story, "story_id", "left")
-            .select("part", F.lit(0).cast("long").alias("_row"), F.concat_ws("\t", "story_id", F.coalesce("exposures", F.lit(0))).alias("line"))
+        stories = self.candidates.join(per_story, "story_id", "left").select(
+            "part",
+            F.lit(0).cast("long").alias("_row"),
+            F.concat_ws("\t", "story_id", F.coalesce("exposures", F.lit(0))).alias("line"),
         )
         authors = (
             self.candidates.select("part", "author_id")
@@ -566,7 +619,10 @@ class PartitionInputs:
                 "part",
                 F.lit(0).cast("long").alias("_row"),
                 F.concat_ws(
-                    "\t", "author_id", F.coalesce("rate_exposures", F.lit(0)), F.coalesce("rate_positives", F.lit(0))
+                    "\t",
+                    "author_id",
+                    F.coalesce("rate_exposures", F.lit(0)),
+                    F.coalesce("rate_positives", F.lit(0)),
                 ).alias("line"),
             )
         )
@@ -585,7 +641,9 @@ class PartitionInputs:
             "author_aggregates": author_aggs,
         }
         if self.world.has("interactions"):
-            tables["interactions"] = self.rows_touching("interactions", ["from_user", "to_user"], self.viewer_set)
+            tables["interactions"] = self.rows_touching(
+                "interactions", ["from_user", "to_user"], self.viewer_set
+            )
         return tables
 
 
@@ -631,7 +689,10 @@ def partition_task(job):
             world_dir = os.path.join(workdir, "world")
             os.mkdir(world_dir)
             counts = write_partition_world(world_dir, records, job, index)
-            rows = {t: counts.get(t, 0) for t in ("viewers", "friendships", "stories", "events", "interactions")}
+            rows = {
+                t: counts.get(t, 0)
+                for t in ("viewers", "friendships", "stories", "events", "interactions")
+            }
             usage = None
             if counts["viewers"] > 0:
                 cmd = [local_binary(job), "generate", "--world", world_dir] + generate_flags(job)
@@ -648,7 +709,9 @@ def partition_task(job):
 def partitioned_results(spark, world, job, tmp):
     """Partitioned mode: the (kind, text) records of every task."""
     if not world.has("users"):
-        raise UsageError(f"{world.dir}: partitioned mode needs the users table (or use --mode shard)")
+        raise UsageError(
+            f"{world.dir}: partitioned mode needs the users table (or use --mode shard)"
+        )
     spec = partition_spec(job["bin"], job["as_of"], job["model_path"], job["config_path"])
     per_story, per_author = aggregate_sums(spark, world, job)
     tables = PartitionInputs(spark, world, spec, job).tables(per_story, per_author)
@@ -728,14 +791,24 @@ def write_feeds_parquet(spark, feeds_dir, out_dir):
 
 def write_outputs(spark, results, out, job, world_totals):
     results = results.persist()
-    results.filter(lambda kv: kv[0] == "feed").map(lambda kv: kv[1]).saveAsTextFile(os.path.join(out, "feeds"))
+    results.filter(lambda kv: kv[0] == "feed").map(lambda kv: kv[1]).saveAsTextFile(
+        os.path.join(out, "feeds")
+    )
     metrics = sorted(
-        (json.loads(text) for kind, text in results.filter(lambda kv: kv[0] == "metrics").collect()),
+        (
+            json.loads(text)
+            for kind, text in results.filter(lambda kv: kv[0] == "metrics").collect()
+        ),
         key=lambda m: m["partition"],
     )
     results.unpersist()
     write_feeds_parquet(spark, os.path.join(out, "feeds"), os.path.join(out, "feeds.parquet"))
-    doc = {"mode": job["mode"], "as_of": job["as_of"], "partitions": metrics, "totals": world_totals}
+    doc = {
+        "mode": job["mode"],
+        "as_of": job["as_of"],
+        "partitions": metrics,
+        "totals": world_totals,
+    }
     with open(os.path.join(out, "_metrics.json"), "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
@@ -753,7 +826,9 @@ def main(argv):
     sc = spark.sparkContext
     if not sc.getConf().contains("spark.sql.shuffle.partitions"):
         # Spark's default of 200 shuffle partitions is overhead on small worlds.
-        spark.conf.set("spark.sql.shuffle.partitions", str(max(2 * args.partitions, sc.defaultParallelism)))
+        spark.conf.set(
+            "spark.sql.shuffle.partitions", str(max(2 * args.partitions, sc.defaultParallelism))
+        )
     sc.setLogLevel(os.environ.get("FEEDRANK_SPARK_LOG_LEVEL", "WARN"))
     sc.addFile(args.bin)
     sc.addFile(os.path.abspath(args.model))
@@ -777,7 +852,10 @@ def main(argv):
         "totals": totals,
         "files": {"bin": os.path.basename(args.bin), "model": model_name, "config": config_name},
     }
-    print(f"feeds.py: {args.mode} mode, {args.partitions} partitions, as_of {as_of}, world {world.dir} ({world.format})", file=sys.stderr)
+    print(
+        f"feeds.py: {args.mode} mode, {args.partitions} partitions, as_of {as_of}, world {world.dir} ({world.format})",
+        file=sys.stderr,
+    )
     os.makedirs(args.out, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="feedrank-spark-driver-")
     try:

@@ -23,7 +23,9 @@ ORDERED_TABLES = ("users", "stories")
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="to_parquet.py", description="A TSV world as Parquet tables.")
     p.add_argument("--world", required=True, help="TSV world directory")
-    p.add_argument("--out", required=True, help="Parquet world directory to create (must not exist)")
+    p.add_argument(
+        "--out", required=True, help="Parquet world directory to create (must not exist)"
+    )
     args = p.parse_args(argv)
     if not os.path.isdir(args.world):
         p.error(f"--world {args.world}: no such directory")
@@ -35,7 +37,9 @@ def parse_args(argv):
 def typed(df):
     from pyspark.sql import functions as F
 
-    return df.select([F.col(c).cast("long").alias(c) if c in INTEGER_COLUMNS else F.col(c) for c in df.columns])
+    return df.select(
+        [F.col(c).cast("long").alias(c) if c in INTEGER_COLUMNS else F.col(c) for c in df.columns]
+    )
 
 
 def main(argv):
