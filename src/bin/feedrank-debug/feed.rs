@@ -280,6 +280,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         (world, model)
     });
     let (world, model) = (world?, model?);
+    generate::admit_model(&model, &world, a.input.allow_other_world)?;
     st.mark("load world and model");
     let Some(user) = world.users.get(&a.user) else {
         anyhow::bail!(

@@ -31,6 +31,9 @@ pub struct RankInput {
     /// TOML configuration file; its `[rank]` section overrides the ranking defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Rank with a model trained on another world (a warning instead of an error).
+    #[arg(long)]
+    pub allow_other_world: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -135,6 +138,18 @@ pub fn load_model(model_path: &Path) -> anyhow::Result<feedrank::model::TrainedM
     Ok(feedrank::model::load(model_path)?)
 }
 
+/// Refuses a model made for another world, unless `allow` (then a warning on stderr).
+pub fn admit_model(
+    model: &feedrank::model::TrainedModel,
+    world: &World,
+    allow: bool,
+) -> anyhow::Result<()> {
+    if let Some(m) = feedrank::model::compat::admit(model, world, allow)? {
+        eprintln!("warning: {m}; ranking with it anyway (--allow-other-world)");
+    }
+    Ok(())
+}
+
 /// The checked ranking parameters: defaults, then the config file's `[rank]` section, then
 /// `--k`.
 pub fn rank_params(config: Option<&Path>, k: Option<usize>) -> anyhow::Result<RankParams> {
@@ -166,6 +181,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let sink = Sink::open(&a.out)?;
     let world = load_world(&a.input.world, false)?;
     let model = load_model(&a.input.model)?;
+    admit_model(&model, &world, a.input.allow_other_world)?;
     let as_of = a
         .input
         .as_of
