@@ -22,8 +22,9 @@ pub struct RankInput {
     /// Trained model file.
     #[arg(long)]
     pub model: PathBuf,
-    /// Rank as of this unix time (seconds; default: one second after the world's last event).
-    #[arg(long)]
+    /// Rank as of this time: unix seconds or YYYY-MM-DD (00:00 UTC); default: one second
+    /// after the world's last event.
+    #[arg(long, value_parser = common::parse_time)]
     pub as_of: Option<i64>,
     /// Feed length (default: the config's `[rank] k`, 50).
     #[arg(long)]
