@@ -119,17 +119,26 @@ fn overlap(m: &WorldMismatch) -> String {
 /// # Errors
 /// The [`WorldMismatch`] when the model belongs to another world.
 pub fn check_world(model: &TrainedModel, world: &World) -> Result<(), WorldMismatch> {
+    check_recorded(&model.meta.world, model.meta.users.as_ref(), world)
+}
+
+/// [`check_world`] on what a model recorded: its world's name and user sketch.
+fn check_recorded(
+    model_world: &str,
+    users: Option<&UserSketch>,
+    world: &World,
+) -> Result<(), WorldMismatch> {
     let world_users = world.users.names().len() as u64;
     let mut mismatch = WorldMismatch {
-        model_world: model.meta.world.clone(),
-        model_users: model.meta.users.as_ref().map_or(0, |s| s.users),
+        model_world: model_world.to_string(),
+        model_users: users.map_or(0, |s| s.users),
         world: world.meta.name.clone(),
         world_users,
         missing: None,
         new: None,
     };
-    let same_name = model.meta.world == world.meta.name;
-    let Some(sketch) = &model.meta.users else {
+    let same_name = model_world == world.meta.name;
+    let Some(sketch) = users else {
         return if same_name { Ok(()) } else { Err(mismatch) };
     };
     let here: std::collections::HashSet<u64> =
@@ -179,6 +188,55 @@ pub fn admit(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rank::testkit::WorldBuilder;
+
+    fn world(name: &str, ids: impl Iterator<Item = String>) -> World {
+        let ids: Vec<String> = ids.collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let mut w = WorldBuilder::new(&refs).build();
+        w.meta.name = name.to_string();
+        w
+    }
+
+    fn numbered(prefix: &str, n: usize) -> impl Iterator<Item = String> + '_ {
+        (0..n).map(move |i| format!("{prefix}{i}"))
+    }
+
+    #[test]
+    fn the_same_world_a_day_later_is_accepted() {
+        for n in [50, 1000, 5000] {
+            let trained = world("w", numbered("u", n));
+            let sketch = UserSketch::of(&trained);
+            assert!(sketch.check().is_ok());
+            assert!(check_recorded("w", Some(&sketch), &trained).is_ok());
+            // 10% new users, every old one still there
+            let grown = world("w", numbered("u", n).chain(numbered("new", n / 10)));
+            assert!(check_recorded("w", Some(&sketch), &grown).is_ok(), "{n}");
+        }
+    }
+
+    #[test]
+    fn another_world_is_refused() {
+        let trained = world("w", numbered("u", 3000));
+        let sketch = UserSketch::of(&trained);
+        // another name
+        let e = check_recorded("w", Some(&sketch), &world("v", numbered("u", 3000)));
+        assert!(e.is_err_and(|m| m.to_string().contains("\"v\"")));
+        // a larger world of the same kind (the ids overlap)
+        let e = check_recorded("w", Some(&sketch), &world("w", numbered("u", 20_000)))
+            .expect_err("many new users");
+        assert_eq!(e.missing, Some(0));
+        assert_eq!(e.new, Some(17_000));
+        // a smaller one
+        assert!(check_recorded("w", Some(&sketch), &world("w", numbered("u", 300))).is_err());
+        // other ids
+        let e = check_recorded("w", Some(&sketch), &world("w", numbered("x", 3000)))
+            .expect_err("other users");
+        assert_eq!(e.missing, Some(3000));
+        // a model that recorded no users: the name decides
+        assert!(check_recorded("w", None, &world("w", numbered("x", 3))).is_ok());
+        assert!(check_recorded("w", None, &world("v", numbered("x", 3))).is_err());
+    }
 
     #[test]
     fn hashes_of_numbered_ids_spread_over_the_range() {
