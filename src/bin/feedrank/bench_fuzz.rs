@@ -199,9 +199,16 @@ fn fuzz_all(a: &Args, readers: &[Reader]) -> anyhow::Result<u64> {
                 feed(r, &bytes, lenient, sealed)
             }));
             match outcome {
-                Ok(Outcome::Accepted) => oks += 1,
-                Ok(Outcome::Refused) => errors += 1,
-                Ok(Outcome::Wrong) => {
+                Ok(Err(e)) => {
+                    anyhow::bail!(
+                        "cannot write input {i} of {} under {}: {e}",
+                        r.name,
+                        r.dir.display()
+                    )
+                }
+                Ok(Ok(Outcome::Accepted)) => oks += 1,
+                Ok(Ok(Outcome::Refused)) => errors += 1,
+                Ok(Ok(Outcome::Wrong)) => {
                     bad += 1;
                     println!(
                         "WRONG in {} (input {i}, seed {}): accepted as another world\n  \
@@ -442,16 +449,16 @@ fn swap_lines(b: &mut Vec<u8>, rng: &mut ChaCha8Rng) {
 /// wrong acceptance is a finding).
 /// `sealed`: the input's checksums are the seed's, so an accepted snapshot must hold the
 /// seed's world.
-fn feed(r: &Reader, bytes: &[u8], lenient: bool, sealed: bool) -> Outcome {
-    feed_inner(r, bytes, lenient, sealed).unwrap_or(Outcome::Refused)
-}
-
-fn feed_inner(r: &Reader, bytes: &[u8], lenient: bool, sealed: bool) -> Result<Outcome, ()> {
+///
+/// # Errors
+/// When the input cannot be written to its file (the fuzzer's own failure, never counted as
+/// the reader refusing the input).
+fn feed(r: &Reader, bytes: &[u8], lenient: bool, sealed: bool) -> std::io::Result<Outcome> {
     use feedrank::io::import::{self, CiaoInput, ImportOptions, LastfmInput};
     let dir = &r.dir;
-    let put = |name: &str| -> Result<PathBuf, ()> {
+    let put = |name: &str| -> std::io::Result<PathBuf> {
         let p = dir.join(name);
-        std::fs::write(&p, bytes).map_err(|_| ())?;
+        std::fs::write(&p, bytes)?;
         Ok(p)
     };
     let opts = ReadOptions {
@@ -481,7 +488,7 @@ fn feed_inner(r: &Reader, bytes: &[u8], lenient: bool, sealed: bool) -> Result<O
         Target::Model => ok(feedrank::model::file::decode(bytes, Path::new("fuzz.frm")).is_ok()),
         Target::Snapshot => {
             let p = feedrank::io::snapshot::snapshot_path(dir);
-            std::fs::write(&p, bytes).map_err(|_| ())?;
+            std::fs::write(&p, bytes)?;
             match feedrank::io::snapshot::read_snapshot(dir, false) {
                 Ok((w, _))
                     if sealed && Some(feedrank::pipeline::world_fingerprint(&w)) != r.world =>
@@ -494,8 +501,10 @@ fn feed_inner(r: &Reader, bytes: &[u8], lenient: bool, sealed: bool) -> Result<O
         }
         Target::Graph => {
             let p = put("graph.txt")?;
-            let format = feedrank::io::graph_file::GraphFormat::detect(&p).map_err(|_| ())?;
-            ok(feedrank::io::graph_file::load_graph(&p, format, None).is_ok())
+            match feedrank::io::graph_file::GraphFormat::detect(&p) {
+                Ok(format) => ok(feedrank::io::graph_file::load_graph(&p, format, None).is_ok()),
+                Err(_) => ok(false),
+            }
         }
         Target::ImportSnap => {
             let p = put("edges.txt")?;
@@ -700,7 +709,7 @@ fn readers(tmp: &Path) -> anyhow::Result<Vec<Reader>> {
                 Target::Table { gz: true, .. } => gzip(s),
                 _ => s.clone(),
             };
-            if feed(r, &s, false, true) != Outcome::Accepted {
+            if feed(r, &s, false, true)? != Outcome::Accepted {
                 anyhow::bail!("the seed input of {} is rejected", r.name);
             }
         }
