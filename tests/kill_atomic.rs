@@ -5,8 +5,8 @@
 //! (the next run sweeps what a killed one left). A second test runs two writers of the same
 //! output and of the same snapshot at once: both succeed and the file is valid.
 //!
-//! The moments are fractions of an uninterrupted run's duration (measured here, never
-//! asserted). The CI world has 600 users; `FEEDRANK_KILL_USERS=20000` runs the test on a
+//! The moments are fractions (0-1.2) of the shortest uninterrupted run seen so far (measured
+//! here, never asserted). The CI world has 600 users; `FEEDRANK_KILL_USERS=20000` runs the test on a
 //! 20,000-user world by hand (the figure in the README).
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
@@ -105,7 +105,9 @@ fn sweep(
     run: &dyn Fn(usize) -> Command,
     valid: &[Vec<u8>],
 ) -> usize {
-    let full = timed(&mut run(0));
+    // the shortest uninterrupted run seen so far: the first run may parse the world where
+    // later ones read its snapshot, and a loaded machine slows single runs down
+    let mut full = timed(&mut run(0));
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut killed = 0;
     for i in 0..KILLS {
@@ -121,12 +123,14 @@ fn sweep(
             );
         }
         // the next run succeeds (and sweeps what the killed one left)
-        ok(&mut run(i % valid.len()));
+        full = full.min(timed(&mut run(i % valid.len())));
         assert!(valid.contains(&std::fs::read(dest).unwrap()));
     }
     let left = temporaries(dir);
     assert!(left.is_empty(), "{name}: temporary files left: {left:?}");
-    eprintln!("{name}: {killed} of {KILLS} runs killed before they ended (full run {full:?})");
+    eprintln!(
+        "{name}: {killed} of {KILLS} runs killed before they ended (shortest full run {full:?})"
+    );
     killed
 }
 
