@@ -107,6 +107,14 @@ fn bad_magic_and_other_version() {
     let e = decode(&b, p).unwrap_err();
     assert!(matches!(e, ModelError::FormatVersion { found, .. } if found == FORMAT_VERSION + 1));
     assert!(e.to_string().contains("version"));
+    // a file from before the training world's user sketch (format 2) asks for a retrain
+    let mut b = bytes.clone();
+    b[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let e = decode(&b, p).unwrap_err().to_string();
+    assert!(
+        e.contains("format version 2") && e.contains("retrain the model"),
+        "{e}"
+    );
     assert!(matches!(
         decode(b"not a model at all, just text", p),
         Err(ModelError::NotAModel { .. })

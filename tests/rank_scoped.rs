@@ -114,11 +114,14 @@ fn shards_of_the_default_world_equal_the_full_run() {
 }
 
 /// A 20,000-user simulated world, ranked with the default world's model (whether a shard
-/// equals the full run does not depend on how well the model fits the world).
+/// equals the full run does not depend on how well the model fits the world): the model is
+/// from another world on purpose, as `--allow-other-world` lets a command rank with it.
 #[test]
 fn shards_of_a_20k_world_equal_the_full_run() {
     let (_, model) = default_world();
     let world =
         feedrank::sim::simulate(&feedrank::sim::SimParams::new(20_000, 7, 7)).expect("simulate");
+    let allowed = feedrank::model::compat::admit(&model, &world, true).expect("allowed");
+    assert!(allowed.is_some(), "the default model is another world's");
     shards_equal_the_full_run(&world, &model, 3);
 }

@@ -90,7 +90,14 @@ impl Graph {
             if a > b {
                 return Err(format!("CSR offsets decrease at node {u}"));
             }
-            let nb = &targets[a..b];
+            // an offset past the end can precede a final one that fits (found by `feedrank
+            // bench fuzz` on a snapshot)
+            let Some(nb) = targets.get(a..b) else {
+                return Err(format!(
+                    "CSR offset {b} of node {u} is past the {} targets",
+                    targets.len()
+                ));
+            };
             if nb.windows(2).any(|w| w[0] >= w[1]) {
                 return Err(format!("node {u}: neighbours are not strictly increasing"));
             }
@@ -283,6 +290,14 @@ mod tests {
         assert!(bad(vec![0, 2, 3, 4], vec![2, 1, 0, 0]).contains("increasing"));
         assert!(bad(vec![0, 1], vec![0]).contains("self-loop"));
         assert!(bad(vec![0, 1, 2], vec![5, 0]).contains("out of range"));
+    }
+
+    /// Regression (`feedrank bench fuzz --seed 3 --reader snapshot --input 3933`): a middle
+    /// offset past the targets, followed by a last offset that fits, panicked on slicing.
+    #[test]
+    fn from_csr_rejects_a_middle_offset_past_the_targets() {
+        let e = Graph::from_csr(vec![0, 536_871_667, 2], vec![1, 0]).unwrap_err();
+        assert!(e.contains("past the 2 targets"), "{e}");
     }
 
     #[test]

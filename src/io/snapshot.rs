@@ -337,8 +337,9 @@ pub fn source_stamps(dir: &Path) -> Result<Vec<Stamp>, IoError> {
 }
 
 /// A 64-bit checksum over 8-byte words (four interleaved lanes; fast enough that checking a
-/// few hundred megabytes costs tens of milliseconds).
-fn checksum(bytes: &[u8]) -> u64 {
+/// few hundred megabytes costs tens of milliseconds). Public so that a fuzzer can write
+/// sections with valid checksums and reach the decoder and the consistency checks.
+pub fn checksum(bytes: &[u8]) -> u64 {
     const K: [u64; 4] = [
         0x9e37_79b9_7f4a_7c15,
         0xc2b2_ae3d_27d4_eb4f,

@@ -21,8 +21,9 @@ use std::path::Path;
 /// Magic bytes at the start of every model file.
 pub const MAGIC: [u8; 8] = *b"FRMODEL\0";
 /// Model file format version this build writes and reads (2: MF factors, per-viewer
-/// offsets and the ablated groups joined the payload).
-pub const FORMAT_VERSION: u32 = 2;
+/// offsets and the ablated groups joined the payload; 3: the training world's user sketch,
+/// [`super::compat::UserSketch`]). Older files are refused with a request to retrain.
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER: usize = 8 + 4 + 8 + 8;
 const LIMIT: usize = 1 << 30;
 

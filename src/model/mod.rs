@@ -10,6 +10,7 @@
 //! fitted row at scoring time) and per-viewer GLMix offsets ([`personal`]). Ablations
 //! (`Config.model.ablate`) mask feature groups or switch these parts off.
 pub mod apply;
+pub mod compat;
 pub mod file;
 pub mod fit;
 pub mod mf;
@@ -19,6 +20,7 @@ pub mod train;
 pub mod trained;
 
 pub use apply::{ModelScorer, ModelViewer};
+pub use compat::{check_world, UserSketch, WorldMismatch};
 pub use file::{load, save};
 pub use mf::{MfMethod, MfModel};
 pub use personal::Personalisation;
@@ -64,7 +66,10 @@ pub enum ModelError {
         expected: u64,
         found: u64,
     },
-    #[error("{path}: model file format version {found}, this build reads version {expected}")]
+    #[error(
+        "{path}: model file format version {found}, this build reads version {expected}: \
+         retrain the model with `feedrank train`"
+    )]
     FormatVersion {
         path: PathBuf,
         found: u32,
@@ -109,6 +114,12 @@ pub enum ModelError {
     },
     #[error("{path}: non-finite model parameter: {what}")]
     NonFinite { path: PathBuf, what: ModelDefect },
+    /// The model was trained on another world ([`compat::check_world`]).
+    #[error(
+        "{0}: retrain the model on this world with `feedrank train`, or pass \
+         --allow-other-world to rank with it anyway"
+    )]
+    OtherWorld(WorldMismatch),
     #[error(
         "the feature space was built with other feature settings than the model was trained \
          with ({message})"

@@ -209,6 +209,7 @@ pub fn train_with(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Result<Trained
     let mut model = train_rows(&rows, as_of, cfg)?;
     model.mf = mf;
     model.meta.world = fs.world().meta.name.clone();
+    model.meta.users = Some(super::compat::UserSketch::of(fs.world()));
     Ok(model)
 }
 
@@ -500,6 +501,7 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
             train_rows: train_idx.len(),
             valid_rows: valid_idx.len(),
             heads: metas,
+            users: None,
         },
     })
 }

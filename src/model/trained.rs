@@ -112,6 +112,9 @@ pub struct TrainingMeta {
     pub train_rows: usize,
     pub valid_rows: usize,
     pub heads: Vec<HeadMeta>,
+    /// The users of the training world (format 3; `None` for a model built in memory from
+    /// rows alone), so that [`super::compat::check_world`] can tell the world apart.
+    pub users: Option<super::compat::UserSketch>,
 }
 
 /// A trained engagement model: everything needed to score, and how it was trained.
@@ -237,6 +240,9 @@ impl TrainedModel {
         if let Some(p) = &self.personal {
             p.check().map_err(ModelDefect::Personalisation)?;
         }
+        if let Some(u) = &self.meta.users {
+            u.check().map_err(ModelDefect::UserSketch)?;
+        }
         Ok(())
     }
 }
@@ -280,6 +286,9 @@ pub enum ModelDefect {
     /// The per-viewer offsets failed their own check.
     #[error("{0}")]
     Personalisation(String),
+    /// The training world's user sketch failed its check.
+    #[error("{0}")]
+    UserSketch(String),
 }
 
 /// The three kinds of [`ModelDefect`], which a model file reports differently.
@@ -308,7 +317,8 @@ impl ModelDefect {
             | ModelDefect::HeadOrder
             | ModelDefect::HeadWidth { .. }
             | ModelDefect::Mf(_)
-            | ModelDefect::Personalisation(_) => DefectKind::Corrupt,
+            | ModelDefect::Personalisation(_)
+            | ModelDefect::UserSketch(_) => DefectKind::Corrupt,
         }
     }
 }

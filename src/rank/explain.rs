@@ -121,8 +121,27 @@ fn plural(s: &str) -> String {
     }
 }
 
+/// The raw value of `feature` in `expl` (0 when absent).
+fn value_of(expl: &Explanation, feature: &str) -> f64 {
+    expl.contributions
+        .iter()
+        .find(|c| c.feature == feature)
+        .map_or(0.0, |c| c.value)
+}
+
 /// A phrase for one feature (with a key so that features saying the same thing appear once).
-fn phrase(world: &World, item: &FeedItem, feature: &str, v: f64) -> Option<(&'static str, String)> {
+/// A phrase is only said when the viewer really has what it claims (a positive count, a
+/// friendship): a feature can push a story up while its value is 0 (below the training
+/// mean, with a negative weight), and "a close tie" is then false.
+fn phrase(
+    world: &World,
+    item: &FeedItem,
+    expl: &Explanation,
+    feature: &str,
+    v: f64,
+) -> Option<(&'static str, String)> {
+    let has = v > 0.0;
+    let friend = value_of(expl, "is_friend") > 0.0;
     let a = world
         .users
         .names()
@@ -134,15 +153,17 @@ fn phrase(world: &World, item: &FeedItem, feature: &str, v: f64) -> Option<(&'st
         .map_or_else(|| "posts".to_string(), |k| plural(k));
     let n = v.round().max(0.0) as u64;
     Some(match feature {
-        "aff_like" => ("aff", format!("you often like {a}'s {kind}")),
-        "aff_click" => ("aff", format!("you often open {a}'s {kind}")),
-        "aff_comment" => ("aff", format!("you often comment on {a}'s {kind}")),
-        "aff_share" => ("aff", format!("you often share {a}'s {kind}")),
-        "recip_engagement" => ("recip", format!("{a} often engages with your posts")),
-        "direct_interactions" | "days_since_interaction" => {
+        "aff_like" if has => ("aff", format!("you often like {a}'s {kind}")),
+        "aff_click" if has => ("aff", format!("you often open {a}'s {kind}")),
+        "aff_comment" if has => ("aff", format!("you often comment on {a}'s {kind}")),
+        "aff_share" if has => ("aff", format!("you often share {a}'s {kind}")),
+        "recip_engagement" if has => ("recip", format!("{a} often engages with your posts")),
+        "direct_interactions" | "days_since_interaction"
+            if value_of(expl, "direct_interactions") > 0.0 =>
+        {
             ("direct", format!("you and {a} interact directly"))
         }
-        "is_friend" => ("friend", format!("{a} is your friend")),
+        "is_friend" if has => ("friend", format!("{a} is your friend")),
         "embeddedness" if n > 0 => (
             "common",
             format!(
@@ -150,11 +171,15 @@ fn phrase(world: &World, item: &FeedItem, feature: &str, v: f64) -> Option<(&'st
                 if n == 1 { "" } else { "s" }
             ),
         ),
-        "jaccard" | "adamic_adar" => ("common", format!("you and {a} share many friends")),
-        "dispersion" | "disp_norm" | "disp_norm_paper" | "recursive_dispersion" => (
-            "disp",
-            format!("{a} is a close tie who links separate parts of your life"),
-        ),
+        "jaccard" | "adamic_adar" if has => ("common", format!("you and {a} share many friends")),
+        "dispersion" | "disp_norm" | "disp_norm_paper" | "recursive_dispersion"
+            if has && friend =>
+        {
+            (
+                "disp",
+                format!("{a} is a close tie who links separate parts of your life"),
+            )
+        }
         "structural_diversity" if n >= 2 => (
             "groups",
             format!("{n} separate groups of your friends engaged with it"),
@@ -170,14 +195,14 @@ fn phrase(world: &World, item: &FeedItem, feature: &str, v: f64) -> Option<(&'st
                 }
             ),
         ),
-        "story_engagements" => ("popular", "it is popular".to_string()),
-        "author_engagement_rate" => (
+        "story_engagements" if has => ("popular", "it is popular".to_string()),
+        "author_engagement_rate" if has => (
             "author_rate",
             format!("{a}'s posts get a lot of engagement"),
         ),
         "age_hours" => ("age", "it is recent".to_string()),
-        "viewer_kind_rate" => ("kind", format!("you often engage with {kind}")),
-        "viewer_topic_rate" => {
+        "viewer_kind_rate" if has => ("kind", format!("you often engage with {kind}")),
+        "viewer_topic_rate" if has => {
             let topic = story
                 .and_then(|s| s.topic)
                 .and_then(|t| world.topics.names().get(t as usize))
@@ -187,18 +212,18 @@ fn phrase(world: &World, item: &FeedItem, feature: &str, v: f64) -> Option<(&'st
                 format!("you often engage with posts about {topic}"),
             )
         }
-        "mf_author_affinity" => (
+        "mf_author_affinity" if has => (
             "mf_author",
             format!("people with tastes like yours engage with {a}"),
         ),
-        "mf_topic_affinity" => {
+        "mf_topic_affinity" if has => {
             let topic = story
                 .and_then(|s| s.topic)
                 .and_then(|t| world.topics.names().get(t as usize))
                 .map_or_else(|| "this topic".to_string(), |t| t.clone());
             ("mf_topic", format!("you like stories about {topic}"))
         }
-        "author_degree" => ("author_degree", format!("{a} is well connected")),
+        "author_degree" if has => ("author_degree", format!("{a} is well connected")),
         _ => return None,
     })
 }
@@ -234,7 +259,7 @@ pub fn why_line(world: &World, item: &FeedItem, expl: &Explanation) -> String {
         if out.len() >= 3 {
             break;
         }
-        if let Some((key, text)) = phrase(world, item, &c.feature, c.value) {
+        if let Some((key, text)) = phrase(world, item, expl, &c.feature, c.value) {
             if !out.iter().any(|(k, _)| *k == key) {
                 out.push((key, text));
             }

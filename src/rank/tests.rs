@@ -349,6 +349,61 @@ fn why_line_falls_back_to_the_friendship() {
     );
 }
 
+/// A feature can push a story up with a value of 0 (below the training mean, negative
+/// weight): the why-line then must not claim it. Regression: an out-of-network stranger with
+/// dispersion 0 was "a close tie who links separate parts of your life" (issue 14).
+#[test]
+fn why_line_names_only_what_the_viewer_has() {
+    let w = fixture();
+    let item = FeedItem {
+        story: sid(&w, "e1"),
+        author: w.users.get("eve").unwrap(),
+        source: Source::OutOfNetwork,
+        friends_engaged: 2,
+        score: 0.0,
+        value: 0.0,
+        p: [0.0; 5],
+        multipliers: Multipliers {
+            diversity: 1.0,
+            out_of_network: 0.75,
+            fatigue: 1.0,
+        },
+    };
+    let c = |feature: &str, value: f64, contribution: f64| Contribution {
+        feature: feature.into(),
+        value,
+        contribution,
+    };
+    let ex = crate::model::Explanation {
+        contributions: vec![
+            c("recursive_dispersion", 0.0, 0.9),
+            c("dispersion", 0.0, 0.8),
+            c("is_friend", 0.0, 0.7),
+            c("aff_like", 0.0, 0.6),
+            c("direct_interactions", 0.0, 0.5),
+            c("days_since_interaction", 365.0, 0.45),
+            c("mf_author_affinity", -0.3, 0.4),
+            c("embeddedness", 2.0, 0.1),
+        ],
+    };
+    assert_eq!(
+        why_line(&w, &item, &ex),
+        "2 of your friends engaged with it; you and eve have 2 friends in common"
+    );
+    // A friend with a real dispersion is still a close tie.
+    let friend = crate::model::Explanation {
+        contributions: vec![c("dispersion", 3.0, 0.9), c("is_friend", 1.0, 0.1)],
+    };
+    let item = FeedItem {
+        source: Source::InNetwork,
+        ..item
+    };
+    assert_eq!(
+        why_line(&w, &item, &friend),
+        "eve is a close tie who links separate parts of your life; eve is your friend"
+    );
+}
+
 #[test]
 fn profile_counts_ties() {
     let w = fixture();

@@ -34,6 +34,9 @@ pub struct Args {
     /// Print wall and CPU seconds per stage (load, index, features, feed) on stderr.
     #[arg(long)]
     pub timings: bool,
+    /// Worker threads (default: one per core); the feed is the same for any count.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(serde::Serialize)]
@@ -268,6 +271,7 @@ impl Feed<'_> {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
+    crate::common::set_threads(a.threads)?;
     let mut st = crate::common::Stages::new(a.timings);
     let params = generate::rank_params(a.input.config.as_deref(), a.input.k)?;
     // The model file is read on another thread while the world loads.
@@ -280,6 +284,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         (world, model)
     });
     let (world, model) = (world?, model?);
+    generate::admit_model(&model, &world, a.input.allow_other_world)?;
     st.mark("load world and model");
     let Some(user) = world.users.get(&a.user) else {
         anyhow::bail!(

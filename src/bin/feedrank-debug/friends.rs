@@ -25,6 +25,9 @@ pub struct Args {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Worker threads (default: one per core); the output is the same for any count.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(serde::Serialize)]
@@ -36,6 +39,7 @@ struct JsonRow<'a> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     ensure!(args.rounds <= 1000, "--rounds must be at most 1000");
+    crate::common::set_threads(args.threads)?;
     let format = match args.format {
         Some(f) => f,
         None => GraphFormat::detect(&args.graph)?,

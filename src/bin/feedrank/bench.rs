@@ -14,6 +14,9 @@ pub enum Cmd {
     /// N shard processes against one full `generate` run: CPU seconds, peak memory, and a
     /// check that the shards' lines are exactly the full run's.
     Shards(crate::bench_shards::Args),
+    /// Seeded mutation fuzzing of every reader (tables, world.toml, model, snapshot, graph,
+    /// importers): inputs, errors, oks and panics per reader.
+    Fuzz(crate::bench_fuzz::Args),
 }
 
 pub fn run(cmd: Cmd) -> anyhow::Result<()> {
@@ -23,5 +26,6 @@ pub fn run(cmd: Cmd) -> anyhow::Result<()> {
         Cmd::Als(a) => crate::bench_als::run(a),
         Cmd::Train(a) => crate::bench_train::run(a),
         Cmd::Shards(a) => crate::bench_shards::run(a),
+        Cmd::Fuzz(a) => crate::bench_fuzz::run(a),
     }
 }

@@ -17,7 +17,7 @@ pub struct Args {
     pub config: Option<PathBuf>,
     /// Start of the test period: unix seconds or a UTC date `YYYY-MM-DD` (default: start of
     /// the UTC day at 80% of the world's time span).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = crate::common::parse_time)]
     pub split_at: Option<i64>,
     /// Cut-off of the feed metrics.
     #[arg(long, default_value_t = 10)]
@@ -105,34 +105,6 @@ fn model_coefficients(model: &TrainedScorer) -> Vec<(String, Vec<(String, f64)>)
         .collect()
 }
 
-/// Parses unix seconds or a UTC date `YYYY-MM-DD` (its 00:00 UTC).
-fn parse_time(s: &str) -> Result<i64, String> {
-    if let Ok(t) = s.parse::<i64>() {
-        return Ok(t);
-    }
-    let bad = || format!("expected unix seconds or YYYY-MM-DD, found {s:?}");
-    let parts: Vec<&str> = s.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return Err(bad());
-    };
-    let (y, m, d): (i64, i64, i64) = (
-        y.parse().map_err(|_| bad())?,
-        m.parse().map_err(|_| bad())?,
-        d.parse().map_err(|_| bad())?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(bad());
-    }
-    // Days from the civil date (H. Hinnant's algorithm), proleptic Gregorian.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Ok((era * 146_097 + doe - 719_468) * feedrank::util::time::DAY)
-}
-
 pub fn run(args: Args) -> anyhow::Result<()> {
     crate::common::set_threads(args.threads)?;
     let world = crate::generate::load_world(&args.world, true)?;
@@ -218,7 +190,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_time;
+    use crate::common::parse_time;
 
     #[test]
     fn parses_seconds_and_dates() {
@@ -228,5 +200,6 @@ mod tests {
         assert_eq!(parse_time("2026-11-28"), Ok(1_795_824_000));
         assert!(parse_time("2026-13-01").is_err());
         assert!(parse_time("yesterday").is_err());
+        assert!(parse_time("99999999999-01-01").is_err());
     }
 }

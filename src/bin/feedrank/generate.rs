@@ -22,8 +22,9 @@ pub struct RankInput {
     /// Trained model file.
     #[arg(long)]
     pub model: PathBuf,
-    /// Rank as of this unix time (seconds; default: one second after the world's last event).
-    #[arg(long)]
+    /// Rank as of this time: unix seconds or YYYY-MM-DD (00:00 UTC); default: one second
+    /// after the world's last event.
+    #[arg(long, value_parser = common::parse_time)]
     pub as_of: Option<i64>,
     /// Feed length (default: the config's `[rank] k`, 50).
     #[arg(long)]
@@ -31,6 +32,9 @@ pub struct RankInput {
     /// TOML configuration file; its `[rank]` section overrides the ranking defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Rank with a model trained on another world (a warning instead of an error).
+    #[arg(long)]
+    pub allow_other_world: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -139,6 +143,18 @@ pub fn load_model(model_path: &Path) -> anyhow::Result<feedrank::model::TrainedM
     Ok(feedrank::model::load(model_path)?)
 }
 
+/// Refuses a model made for another world, unless `allow` (then a warning on stderr).
+pub fn admit_model(
+    model: &feedrank::model::TrainedModel,
+    world: &World,
+    allow: bool,
+) -> anyhow::Result<()> {
+    if let Some(m) = feedrank::model::compat::admit(model, world, allow)? {
+        eprintln!("warning: {m}; ranking with it anyway (--allow-other-world)");
+    }
+    Ok(())
+}
+
 /// The checked ranking parameters: defaults, then the config file's `[rank]` section, then
 /// `--k`.
 pub fn rank_params(config: Option<&Path>, k: Option<usize>) -> anyhow::Result<RankParams> {
@@ -170,6 +186,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let sink = Sink::open(&a.out)?;
     let world = load_world(&a.input.world, false)?;
     let model = load_model(&a.input.model)?;
+    admit_model(&model, &world, a.input.allow_other_world)?;
     // A partition world (README "Spark") ranks its own viewers at its aggregates' as_of.
     let partition = feedrank::index::read_partition(&a.input.world, &world)?;
     let as_of = a.input.as_of.unwrap_or_else(|| {

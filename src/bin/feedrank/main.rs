@@ -5,6 +5,7 @@ mod common;
 
 mod bench;
 mod bench_als;
+mod bench_fuzz;
 mod bench_shards;
 mod bench_train;
 mod eval;

@@ -15,12 +15,16 @@ pub struct Args {
     /// Output model file.
     #[arg(long)]
     model: PathBuf,
-    /// Training cut-off (unix seconds); default: the start of the world's last day.
-    #[arg(long)]
+    /// Training cut-off: unix seconds or YYYY-MM-DD (00:00 UTC); default: the start of the
+    /// world's last day.
+    #[arg(long, value_parser = crate::common::parse_time)]
     as_of: Option<i64>,
     /// TOML configuration (`[features]`, `[model]`, `[value]` sections).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Worker threads (default: one per core); the model is the same for any count.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 /// The training summary printed by `feedrank train`.
@@ -79,6 +83,7 @@ pub fn summary(m: &TrainedModel, elapsed_s: f64) -> String {
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     let t0 = Instant::now();
+    crate::common::set_threads(a.threads)?;
     let cfg = match &a.config {
         Some(p) => Config::load(p)?,
         None => Config::default(),

@@ -84,6 +84,29 @@ pub fn init_logging() {
         .try_init();
 }
 
+/// Parses a time flag (`--as-of`, `--split-at`): unix seconds or a UTC date `YYYY-MM-DD`
+/// (its 00:00 UTC; years 0-9999).
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    if let Ok(t) = s.parse::<i64>() {
+        return Ok(t);
+    }
+    let bad = || format!("expected unix seconds or YYYY-MM-DD, found {s:?}");
+    let parts: Vec<&str> = s.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let (y, m, d): (i64, u32, u32) = (
+        y.parse().map_err(|_| bad())?,
+        m.parse().map_err(|_| bad())?,
+        d.parse().map_err(|_| bad())?,
+    );
+    if !(0..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    let days = feedrank::io::world_tsv::civil::days_from_civil(y, m, d);
+    Ok(days * feedrank::util::time::DAY)
+}
+
 /// Sets the global rayon pool size (`None`: rayon's default, one thread per core).
 pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
     if let Some(n) = threads {
