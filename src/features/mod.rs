@@ -22,6 +22,7 @@ mod indices;
 mod row;
 pub mod schema;
 mod scope;
+mod shrink;
 mod space;
 mod viewer;
 
