@@ -19,6 +19,7 @@ mod asof;
 pub mod config;
 mod exposures;
 mod indices;
+mod posts;
 mod row;
 pub mod schema;
 mod scope;

@@ -204,6 +204,9 @@ fn write_viewer(ctx: &ViewerContext, st: &Story, out: &mut [f32]) {
     if let Some(f) = kind {
         out[f.idx()] = 1.0;
     }
+    let (own, friends) = ctx.posts.features(st.topic);
+    set(out, Feature::ViewerTopicPosts, own);
+    set(out, Feature::FriendsTopicPosts, friends);
 }
 
 /// Fills `ctx.friends_engaged` with the viewer's friends among the engagers `engs_before`

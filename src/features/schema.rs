@@ -6,7 +6,7 @@
 pub const SCHEMA_VERSION: u32 = 4;
 
 /// Number of features in a row.
-pub const NUM_FEATURES: usize = 32;
+pub const NUM_FEATURES: usize = 34;
 
 /// Every feature, in row order. Definitions (all from data strictly before `as_of`):
 ///
@@ -38,6 +38,10 @@ pub const NUM_FEATURES: usize = 32;
 /// - kind (since schema 4): `kind_1`, `kind_2`, `kind_3` are 1 when the story's kind index is
 ///   1, 2 or 3 (photo, link, video on simulated worlds; kind 0 is the baseline, and kinds past
 ///   3 set none): each head gets its own per-kind offset, which a rate cannot express.
+/// - posts (since schema 4, `posts.rs`): `viewer_topic_posts` and `friends_topic_posts`, the
+///   log-odds of the share of the stories u (u's friends, pooled) created before `as_of` that
+///   are on the candidate's topic, shrunk towards the uniform share: people post about what
+///   they like, and friends share tastes (the simulator's circles; README "The simulator").
 /// - matrix factorisation: `mf_author_affinity`, `mf_topic_affinity` from a pluggable
 ///   [`crate::features::MfAffinity`] provider (0 when none is installed or the story has no
 ///   topic).
@@ -74,6 +78,8 @@ pub const NAMES: [&str; NUM_FEATURES] = [
     "kind_1",
     "kind_2",
     "kind_3",
+    "viewer_topic_posts",
+    "friends_topic_posts",
 ];
 
 /// Row index of each feature.
@@ -112,6 +118,8 @@ pub enum Feature {
     Kind1,
     Kind2,
     Kind3,
+    ViewerTopicPosts,
+    FriendsTopicPosts,
 }
 
 impl Feature {
@@ -193,7 +201,8 @@ mod tests {
             aff_share aff_hide recip_engagement direct_interactions days_since_interaction \
             age_hours author_engagement_rate story_engagements story_engagement_rate friends_engaged \
             structural_diversity viewer_engagement_rate viewer_kind_rate mf_author_affinity \
-            mf_topic_affinity viewer_topic_rate kind_1 kind_2 kind_3";
+            mf_topic_affinity viewer_topic_rate kind_1 kind_2 kind_3 \
+            viewer_topic_posts friends_topic_posts";
         for n in doc.split_whitespace() {
             assert!(NAMES.contains(&n), "{n} missing");
         }

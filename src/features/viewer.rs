@@ -4,6 +4,7 @@
 //! [`FeatureSpace::write_row`] run without allocating. Built once per viewer by
 //! [`FeatureSpace::viewer`], from data strictly before `as_of`.
 use super::asof::AsOfTables;
+use super::posts::TopicPosts;
 use super::row::Components;
 use super::shrink::{
     expit, shrunk_logit, TASTE_PRIOR_WEIGHT, VIEWER_PRIOR_RATE, VIEWER_PRIOR_WEIGHT,
@@ -25,6 +26,8 @@ pub struct ViewerContext {
     pub(super) kind_rate: Vec<f32>,
     /// (topic, shrunk log-odds of positive engagements per exposure), sorted by topic.
     pub(super) topic_rate: Vec<(u32, f32)>,
+    /// What the viewer and the viewer's friends posted about (`posts.rs`).
+    pub(super) posts: TopicPosts,
     /// Scratch: the viewer's friends who engaged with the current candidate.
     pub(super) friends_engaged: Vec<u32>,
     /// Scratch: the union-find of the current candidate's structural diversity.
@@ -129,6 +132,7 @@ impl FeatureSpace<'_> {
             eng_rate: rates.overall,
             kind_rate: rates.kind,
             topic_rate: rates.topic,
+            posts: self.topic_posts(viewer, as_of),
             friends_engaged: Vec::with_capacity(deg + 1),
             components: Components::with_capacity(deg + 1),
             at: self.at.as_ref().filter(|t| t.as_of == as_of).cloned(),
