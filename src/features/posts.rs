@@ -58,7 +58,7 @@ impl PostIndex {
     fn get(&self, author: u32) -> &[(i64, u32)] {
         let a = author as usize;
         match (self.off.get(a), self.off.get(a + 1)) {
-            (Some(&s), Some(&e)) => &self.items[s..e],
+            (Some(&s), Some(&e)) => self.items.get(s..e).unwrap_or(&[]),
             _ => &[],
         }
     }
