@@ -33,6 +33,7 @@
 //! mf_factors = 16
 //! personalisation = true         # per-viewer offsets (GLMix)
 //! personal_l2_grid = [8.0, 32.0, 128.0, 512.0]
+//! recalibrate = false            # shift each head's intercept to the validation period's rate
 //! ablate = []                    # groups left out: graph, dispersion, tie_strength, mf,
 //!                                # topic_taste, personalisation
 //!
@@ -122,6 +123,13 @@ pub struct ModelConfig {
     /// Prior precisions tried for the per-viewer offsets (larger = more shrinkage towards the
     /// global model); chosen per head on the validation split. Default `[8, 32, 128, 512]`.
     pub personal_l2_grid: Vec<f64>,
+    /// Recalibrate each head on the most recent held-out period: the intercept shift that makes
+    /// the validation split's predicted positives (of the head fitted on the earlier split)
+    /// equal its observed positives is added to the final head, so a base rate that drifts
+    /// over time is extrapolated to the test period instead of averaged over the training
+    /// period. Default false: on the 20k simulated worlds it moved calibration both ways
+    /// (docs/quality-levers.md).
+    pub recalibrate: bool,
     /// Groups left out of training (ablations): `graph`, `dispersion`, `tie_strength`, `mf`,
     /// `topic_taste`, `personalisation` (see [`AblationGroup`]). Default none.
     pub ablate: Vec<AblationGroup>,
@@ -143,6 +151,7 @@ impl Default for ModelConfig {
             mf_factors: 16,
             personalisation: true,
             personal_l2_grid: vec![8.0, 32.0, 128.0, 512.0],
+            recalibrate: false,
             ablate: Vec::new(),
         }
     }

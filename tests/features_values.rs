@@ -92,6 +92,11 @@ fn get(r: &[f32], name: &str) -> f64 {
     r[NAMES.iter().position(|n| *n == name).unwrap()] as f64
 }
 
+/// Log-odds, as the schema-4 rates are (README "Features, model, value score").
+fn logit(r: f64) -> f64 {
+    (r / (1.0 - r)).ln()
+}
+
 fn close(a: f64, b: f64, name: &str) {
     assert!(
         (a - b).abs() <= 1e-5 * b.abs().max(1.0),
@@ -123,35 +128,48 @@ fn hand_computed_values() {
         // (1,s0) (2,s0) (3,s0) (4,s0) = 6 -> 7 / (6 + 1)
         ("author_engagement_rate", 1.0),
         ("story_engagements", 5.0),
+        // 5 positives over 5 exposures, shrunk with 20 pseudo-exposures towards the author's
+        // rate 1 (clamped to 0.999): (5 + 19.98) / 25 = 0.9992, clamped to 0.999
+        ("story_engagement_rate", logit(0.999)),
         ("friends_engaged", 3.0),
         ("structural_diversity", 2.0),
-        // viewer 0: 2 positive events over 2 exposures -> 2 / 3; kind 1: 0 / (1 + 1)
-        ("viewer_engagement_rate", 2.0 / 3.0),
-        ("viewer_kind_rate", 0.0),
+        // viewer 0: 2 positive events over 2 exposures, 5 pseudo-exposures at 0.1:
+        // (2 + 0.5) / 7; kind 1: 0 positives over 1 exposure, 10 pseudo-exposures at
+        // 2.5 / 7: (0 + 25 / 7) / 11 = 25 / 77
+        ("viewer_engagement_rate", logit(2.5 / 7.0)),
+        ("viewer_kind_rate", logit(25.0 / 77.0)),
         ("mf_author_affinity", 0.0),
         ("mf_topic_affinity", 0.0),
-        // viewer 0's only topic-0 exposure (s0) had no positive: 0 / (1 + 1)
-        ("viewer_topic_rate", 0.0),
+        // viewer 0's only topic-0 exposure (s0) had no positive: as the kind, 25 / 77
+        ("viewer_topic_rate", logit(25.0 / 77.0)),
+        // s0 is of kind 1
+        ("kind_1", 1.0),
+        ("kind_2", 0.0),
+        ("kind_3", 0.0),
     ];
     for (n, v) in want {
         close(get(&r, n), v, n);
     }
-    // kind 0 story s1: 2 positives over 1 exposure of kind 0
+    // kind 0 story s1: 2 positives (capped at the 1 exposure) of kind 0:
+    // (1 + 25 / 7) / 11 = 32 / 77; kind 0 sets no indicator
+    let s1 = row(&w, 0, 1);
     close(
-        get(&row(&w, 0, 1), "viewer_kind_rate"),
-        1.0,
+        get(&s1, "viewer_kind_rate"),
+        logit(32.0 / 77.0),
         "viewer_kind_rate s1",
     );
-    // viewer 1: click + like on s0 (topic 0) before as_of, one exposure -> 2 / (1 + 1);
-    // s1 has no topic -> 0
+    close(get(&s1, "kind_1"), 0.0, "kind_1 s1");
+    // viewer 1: click + like on s0 (topic 0) before as_of, one exposure: overall
+    // (1 + 0.5) / 6 = 0.25, topic (1 + 2.5) / 11
     close(
         get(&row(&w, 1, 0), "viewer_topic_rate"),
-        1.0,
+        logit(3.5 / 11.0),
         "viewer_topic_rate v1",
     );
+    // s1 has no topic: the viewer's overall rate
     close(
-        get(&row(&w, 0, 1), "viewer_topic_rate"),
-        0.0,
+        get(&s1, "viewer_topic_rate"),
+        logit(2.5 / 7.0),
         "viewer_topic_rate s1",
     );
     // viewer 1 is a friend of author 5: slot signals are used

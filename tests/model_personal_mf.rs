@@ -213,6 +213,8 @@ fn topic_taste_ablation_masks_both_topic_taste_features_and_keeps_mf() {
     for h in &m.heads {
         assert_eq!(h.coef[col("viewer_topic_rate")], 0.0);
         assert_eq!(h.coef[col("mf_topic_affinity")], 0.0);
+        assert_eq!(h.coef[col("viewer_topic_posts")], 0.0);
+        assert_eq!(h.coef[col("friends_topic_posts")], 0.0);
     }
     // MF itself still runs (its author affinity stays a feature).
     assert!(m.mf.is_some());

@@ -28,8 +28,9 @@ pub enum AblationGroup {
     TieStrength,
     /// Matrix factorisation: its two affinity features, and the factors are not fitted.
     Mf,
-    /// Both ways the model sees the viewer's topic taste: `viewer_topic_rate` and
-    /// `mf_topic_affinity` (they overlap; ablating one leaves the other).
+    /// Every way the model sees the viewer's topic taste: `viewer_topic_rate`,
+    /// `mf_topic_affinity` and, since schema 4, `viewer_topic_posts` and `friends_topic_posts`
+    /// (they overlap; ablating one leaves the others).
     TopicTaste,
     /// The per-viewer offsets (no feature is masked).
     Personalisation,
@@ -91,7 +92,12 @@ impl AblationGroup {
                 DaysSinceInteraction,
             ],
             AblationGroup::Mf => &[MfAuthorAffinity, MfTopicAffinity],
-            AblationGroup::TopicTaste => &[ViewerTopicRate, MfTopicAffinity],
+            AblationGroup::TopicTaste => &[
+                ViewerTopicRate,
+                MfTopicAffinity,
+                ViewerTopicPosts,
+                FriendsTopicPosts,
+            ],
             AblationGroup::Personalisation => &[],
         }
     }

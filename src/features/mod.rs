@@ -19,9 +19,11 @@ mod asof;
 pub mod config;
 mod exposures;
 mod indices;
+mod posts;
 mod row;
 pub mod schema;
 mod scope;
+mod shrink;
 mod space;
 mod viewer;
 

@@ -7,6 +7,7 @@
 //! (sorted merges and binary searches), chosen by [`ViewerContext::set_fast`].
 use super::asof::AsOfTables;
 use super::schema::{Feature, NUM_FEATURES};
+use super::shrink::{shrunk_logit, STORY_PRIOR_WEIGHT};
 use super::space::FeatureSpace;
 use super::viewer::ViewerContext;
 use super::{FeatureError, DAY};
@@ -153,7 +154,12 @@ impl FeatureSpace<'_> {
         set(
             out,
             Feature::StoryEngagementRate,
-            n_before as f64 / (n_exp as f64 + 1.0),
+            shrunk_logit(
+                n_before as f64,
+                n_exp as f64,
+                author_rate,
+                STORY_PRIOR_WEIGHT,
+            ),
         );
         let g = &self.world.graph;
         let k = collect_friends_engaged(g, ctx, engs_before);
@@ -176,17 +182,31 @@ impl FeatureSpace<'_> {
     }
 }
 
-/// Viewer features: the viewer's engagement rates overall, on the story's kind and on its
-/// topic (see [`FeatureSpace::viewer`]).
+/// Viewer features: the viewer's engagement rates (shrunk log-odds) overall, on the story's
+/// kind and on its topic (see [`FeatureSpace::viewer`]); a kind or topic the viewer has no
+/// rate for gets the overall rate (the prior the others shrink towards); and the story's kind
+/// as indicators.
 fn write_viewer(ctx: &ViewerContext, st: &Story, out: &mut [f32]) {
-    set(out, Feature::ViewerEngagementRate, ctx.eng_rate as f64);
-    let kr = ctx.kind_rate.get(st.kind as usize).copied().unwrap_or(0.0);
-    set(out, Feature::ViewerKindRate, kr as f64);
-    if let Some(t) = st.topic {
-        if let Ok(i) = ctx.topic_rate.binary_search_by_key(&t, |x| x.0) {
-            out[Feature::ViewerTopicRate.idx()] = ctx.topic_rate[i].1;
-        }
+    out[Feature::ViewerEngagementRate.idx()] = ctx.eng_rate;
+    let kr = ctx.kind_rate.get(st.kind as usize).copied();
+    out[Feature::ViewerKindRate.idx()] = kr.unwrap_or(ctx.eng_rate);
+    let tr = st
+        .topic
+        .and_then(|t| ctx.topic_rate.binary_search_by_key(&t, |x| x.0).ok())
+        .map(|i| ctx.topic_rate[i].1);
+    out[Feature::ViewerTopicRate.idx()] = tr.unwrap_or(ctx.eng_rate);
+    let kind = match st.kind {
+        1 => Some(Feature::Kind1),
+        2 => Some(Feature::Kind2),
+        3 => Some(Feature::Kind3),
+        _ => None,
+    };
+    if let Some(f) = kind {
+        out[f.idx()] = 1.0;
     }
+    let (own, friends) = ctx.posts.features(st.topic);
+    set(out, Feature::ViewerTopicPosts, own);
+    set(out, Feature::FriendsTopicPosts, friends);
 }
 
 /// Fills `ctx.friends_engaged` with the viewer's friends among the engagers `engs_before`

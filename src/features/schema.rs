@@ -3,10 +3,10 @@
 //! saved models carry the version and the names and refuse to load against another schema.
 
 /// Version of the feature schema (names, order and definitions).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Number of features in a row.
-pub const NUM_FEATURES: usize = 29;
+pub const NUM_FEATURES: usize = 34;
 
 /// Every feature, in row order. Definitions (all from data strictly before `as_of`):
 ///
@@ -21,15 +21,27 @@ pub const NUM_FEATURES: usize = 29;
 ///   between u and a in either direction, `days_since_interaction` days since the latest of
 ///   these (capped at `max_days_since`, which is also the value for "never").
 /// - story: `age_hours` (0 if not yet created), `author_engagement_rate` positive engagements
-///   on a's stories / (exposures of a's stories + 1) in the last `author_rate_window_days`,
-///   `story_engagements` positive engagement events on the story, `friends_engaged` distinct
+///   on a's stories / (exposures of a's stories + 1) in the last `author_rate_window_days`
+///   (fed to the model as log-odds since schema 4, [`Transform::Logit`]),
+///   `story_engagements` positive engagement events on the story, `story_engagement_rate`
+///   (since schema 4) the log-odds of its engagements per exposure shrunk towards the
+///   author's rate (empirical Bayes, see `shrink.rs`), `friends_engaged` distinct
 ///   friends of u with a positive engagement on it, `structural_diversity` connected
 ///   components of the friendship graph among those friends (Ugander et al., PNAS 2012).
-/// - viewer: `viewer_engagement_rate` u's positive engagements / (u's exposures + 1),
-///   `viewer_kind_rate` the same restricted to stories of the candidate's kind (LinkedIn's
-///   viewer-type affinity), `viewer_topic_rate` the same restricted to stories of the
-///   candidate's topic (0 for a story without a topic; since schema 3: a viewer's taste for
-///   topics is the largest single driver of engagement the data can reveal).
+/// - viewer (since schema 4 all three are shrunk log-odds, `shrink.rs`):
+///   `viewer_engagement_rate` u's positive engagements per exposure, shrunk towards a fixed
+///   prior, `viewer_kind_rate` the same restricted to stories of the candidate's kind
+///   (LinkedIn's viewer-type affinity) and `viewer_topic_rate` restricted to the candidate's
+///   topic (since schema 3: a viewer's taste for topics is the largest single driver of
+///   engagement the data can reveal), both shrunk towards u's overall rate (which is also
+///   their value for a story without a topic or a kind u was never shown).
+/// - kind (since schema 4): `kind_1`, `kind_2`, `kind_3` are 1 when the story's kind index is
+///   1, 2 or 3 (photo, link, video on simulated worlds; kind 0 is the baseline, and kinds past
+///   3 set none): each head gets its own per-kind offset, which a rate cannot express.
+/// - posts (since schema 4, `posts.rs`): `viewer_topic_posts` and `friends_topic_posts`, the
+///   log-odds of the share of the stories u (u's friends, pooled) created before `as_of` that
+///   are on the candidate's topic, shrunk towards the uniform share: people post about what
+///   they like, and friends share tastes (the simulator's circles; README "The simulator").
 /// - matrix factorisation: `mf_author_affinity`, `mf_topic_affinity` from a pluggable
 ///   [`crate::features::MfAffinity`] provider (0 when none is installed or the story has no
 ///   topic).
@@ -63,6 +75,11 @@ pub const NAMES: [&str; NUM_FEATURES] = [
     "mf_author_affinity",
     "mf_topic_affinity",
     "viewer_topic_rate",
+    "kind_1",
+    "kind_2",
+    "kind_3",
+    "viewer_topic_posts",
+    "friends_topic_posts",
 ];
 
 /// Row index of each feature.
@@ -98,6 +115,11 @@ pub enum Feature {
     MfAuthorAffinity,
     MfTopicAffinity,
     ViewerTopicRate,
+    Kind1,
+    Kind2,
+    Kind3,
+    ViewerTopicPosts,
+    FriendsTopicPosts,
 }
 
 impl Feature {
@@ -113,10 +135,13 @@ pub enum Transform {
     Identity,
     /// `ln(1 + max(x, 0))`, for heavy-tailed counts.
     Log1p,
+    /// Log-odds `ln(x / (1 - x))` of `x` clamped to [0.001, 0.999], for rates (schema 4).
+    Logit,
 }
 
 /// The transform of each feature (counts and degrees are log-compressed; age is linear since
-/// schema 2, as engagement decays exponentially with age).
+/// schema 2, as engagement decays exponentially with age; the author's rate is log-odds since
+/// schema 4, the other rates are log-odds already).
 pub fn transforms() -> [Transform; NUM_FEATURES] {
     use Transform::*;
     let mut t = [Identity; NUM_FEATURES];
@@ -142,6 +167,7 @@ pub fn transforms() -> [Transform; NUM_FEATURES] {
     ] {
         t[f.idx()] = Log1p;
     }
+    t[Feature::AuthorEngagementRate.idx()] = Logit;
     t
 }
 
@@ -151,6 +177,7 @@ impl Transform {
         match self {
             Transform::Identity => x,
             Transform::Log1p => x.max(0.0).ln_1p(),
+            Transform::Logit => super::shrink::logit(x),
         }
     }
 }
@@ -174,7 +201,8 @@ mod tests {
             aff_share aff_hide recip_engagement direct_interactions days_since_interaction \
             age_hours author_engagement_rate story_engagements story_engagement_rate friends_engaged \
             structural_diversity viewer_engagement_rate viewer_kind_rate mf_author_affinity \
-            mf_topic_affinity viewer_topic_rate";
+            mf_topic_affinity viewer_topic_rate kind_1 kind_2 kind_3 \
+            viewer_topic_posts friends_topic_posts";
         for n in doc.split_whitespace() {
             assert!(NAMES.contains(&n), "{n} missing");
         }

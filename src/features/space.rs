@@ -60,6 +60,8 @@ pub struct FeatureSpace<'w> {
     pub(super) scope: Option<FeatureScope>,
     /// The one `as_of` a space built with aggregates answers at.
     pub(super) pinned_as_of: Option<i64>,
+    /// Each author's stories by time, for `posts.rs` (built on first use).
+    pub(super) posts: OnceLock<super::posts::PostIndex>,
 }
 
 impl<'w> FeatureSpace<'w> {
@@ -234,6 +236,7 @@ impl<'w> FeatureSpace<'w> {
             at: None,
             scope,
             pinned_as_of: None,
+            posts: OnceLock::new(),
         }
     }
 

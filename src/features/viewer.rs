@@ -4,7 +4,11 @@
 //! [`FeatureSpace::write_row`] run without allocating. Built once per viewer by
 //! [`FeatureSpace::viewer`], from data strictly before `as_of`.
 use super::asof::AsOfTables;
+use super::posts::TopicPosts;
 use super::row::Components;
+use super::shrink::{
+    expit, shrunk_logit, TASTE_PRIOR_WEIGHT, VIEWER_PRIOR_RATE, VIEWER_PRIOR_WEIGHT,
+};
 use super::space::FeatureSpace;
 use super::{FeatureError, DAY};
 use crate::graph::Graph;
@@ -20,8 +24,10 @@ pub struct ViewerContext {
     pub(super) ties: Vec<(u32, Tie)>,
     pub(super) eng_rate: f32,
     pub(super) kind_rate: Vec<f32>,
-    /// (topic, positive engagements / (exposures + 1)), sorted by topic.
+    /// (topic, shrunk log-odds of positive engagements per exposure), sorted by topic.
     pub(super) topic_rate: Vec<(u32, f32)>,
+    /// What the viewer and the viewer's friends posted about (`posts.rs`).
+    pub(super) posts: TopicPosts,
     /// Scratch: the viewer's friends who engaged with the current candidate.
     pub(super) friends_engaged: Vec<u32>,
     /// Scratch: the union-find of the current candidate's structural diversity.
@@ -74,7 +80,8 @@ impl Default for Tie {
     }
 }
 
-/// The viewer's engagement rates before `as_of` (positive engagements per exposure + 1).
+/// The viewer's engagement rates before `as_of` (shrunk log-odds of positive engagements per
+/// exposure, see `shrink.rs`).
 struct Rates {
     overall: f32,
     /// Per story kind.
@@ -125,6 +132,7 @@ impl FeatureSpace<'_> {
             eng_rate: rates.overall,
             kind_rate: rates.kind,
             topic_rate: rates.topic,
+            posts: self.topic_posts(viewer, as_of),
             friends_engaged: Vec::with_capacity(deg + 1),
             components: Components::with_capacity(deg + 1),
             at: self.at.as_ref().filter(|t| t.as_of == as_of).cloned(),
@@ -191,8 +199,8 @@ impl FeatureSpace<'_> {
         merge_ties(entries)
     }
 
-    /// The viewer's engagement rates before `as_of`: positive engagements over exposures
-    /// (+1), overall, per story kind and per topic.
+    /// The viewer's engagement rates before `as_of`: positive engagements over exposures as
+    /// shrunk log-odds, overall, per story kind and per topic.
     fn rates(&self, viewer: u32, as_of: i64) -> Rates {
         let w = self.world;
         let (mut pos, mut imp) = (0u32, 0u32);
@@ -231,14 +239,24 @@ impl FeatureSpace<'_> {
                 topic_counts.push((t, 0, 1));
             }
         }
+        // Since schema 4: shrunk log-odds, kind and topic towards the overall rate (shrink.rs).
+        let overall = shrunk_logit(
+            pos.into(),
+            imp.into(),
+            VIEWER_PRIOR_RATE,
+            VIEWER_PRIOR_WEIGHT,
+        );
+        let taste = |p: u32, i: u32| {
+            shrunk_logit(p.into(), i.into(), expit(overall), TASTE_PRIOR_WEIGHT) as f32
+        };
         Rates {
-            overall: pos as f32 / (imp as f32 + 1.0),
+            overall: overall as f32,
             kind: kind_pos
                 .iter()
                 .zip(&kind_imp)
-                .map(|(&p, &i)| p as f32 / (i as f32 + 1.0))
+                .map(|(&p, &i)| taste(p, i))
                 .collect(),
-            topic: topic_rates(topic_counts),
+            topic: topic_rates(topic_counts, taste),
         }
     }
 }
@@ -263,9 +281,12 @@ fn merge_ties(mut entries: Vec<(u32, Tie)>) -> Vec<(u32, Tie)> {
     ties
 }
 
-/// `(topic, positives / (exposures + 1))` per topic, sorted by topic, from
+/// `(topic, rate(positives, exposures))` per topic, sorted by topic, from
 /// `(topic, positives, exposures)` counts in any order.
-fn topic_rates(mut counts: Vec<(u32, u32, u32)>) -> Vec<(u32, f32)> {
+fn topic_rates(
+    mut counts: Vec<(u32, u32, u32)>,
+    rate: impl Fn(u32, u32) -> f32,
+) -> Vec<(u32, f32)> {
     counts.sort_unstable_by_key(|c| c.0);
     let mut rates: Vec<(u32, f32)> = Vec::new();
     let mut i = 0;
@@ -277,7 +298,7 @@ fn topic_rates(mut counts: Vec<(u32, u32, u32)>) -> Vec<(u32, f32)> {
             e += counts[i].2;
             i += 1;
         }
-        rates.push((t, p as f32 / (e as f32 + 1.0)));
+        rates.push((t, rate(p, e)));
     }
     rates
 }

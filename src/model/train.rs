@@ -470,11 +470,13 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
     let mut metas = Vec::new();
     // per head: the grid's best fit on the earlier (training) split, for personalisation
     let mut early: Vec<Option<Linear>> = Vec::new();
+    let mut recal: Vec<f64> = Vec::new();
     for (k, action) in Action::ENGAGEMENTS.iter().copied().enumerate() {
         if let Some(f) = fit_head(&setup, k, action)? {
             heads.push(f.head);
             metas.push(f.meta);
             early.push(f.early);
+            recal.push(f.recal);
         }
     }
     let pre_sampling = setup.pre_sampling;
@@ -483,6 +485,12 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
     } else {
         None
     };
+    // after the offsets, which are fitted against the heads as trained
+    if mc.recalibrate {
+        for (h, d) in heads.iter_mut().zip(&recal) {
+            h.intercept += d;
+        }
+    }
     Ok(TrainedModel {
         schema_version: schema::SCHEMA_VERSION,
         feature_names: schema::NAMES.iter().map(|s| s.to_string()).collect(),
@@ -574,6 +582,9 @@ struct FittedHead {
     head: Head,
     meta: HeadMeta,
     early: Option<Linear>,
+    /// The intercept shift that calibrates the earlier-split fit on the validation split
+    /// (0 when the grid did not run); see `ModelConfig::recalibrate`.
+    recal: f64,
 }
 
 /// Fits the head of `action` (`k`-th engagement): L2 chosen on the validation split, then a
@@ -620,9 +631,13 @@ fn fit_head(setup: &HeadSetup, k: usize, action: Action) -> Result<Option<Fitted
             head,
             meta,
             early: None,
+            recal: 0.0,
         }));
     }
-    let early_fit = choose_l2(setup, k, &keep, &mut meta)?;
+    let (early_fit, recal) = match choose_l2(setup, k, &keep, &mut meta)? {
+        Some((l, d)) => (Some(l), d),
+        None => (None, 0.0),
+    };
     let init = early_fit.as_ref();
     // final fit on every (kept) row
     let yall: Vec<bool>;
@@ -651,20 +666,22 @@ fn fit_head(setup: &HeadSetup, k: usize, action: Action) -> Result<Option<Fitted
             l.intercept += shift;
             l
         }),
+        recal,
     }))
 }
 
 /// The L2 grid of head `k` on the validation split: fits on (a sample of) the kept training
 /// rows, strongest L2 first, each warm-started from the previous one, and keeps the lowest
 /// validation log loss (negatives weighted back when the rows were sampled). Records the
-/// choice in `meta`; returns the chosen fit (which warm-starts the final fit), or `None` when
-/// either split has one class only.
+/// choice in `meta`; returns the chosen fit (which warm-starts the final fit) and the
+/// intercept shift that calibrates it on the validation split ([`calibrating_shift`]), or
+/// `None` when either split has one class only.
 fn choose_l2(
     setup: &HeadSetup,
     k: usize,
     keep: &[bool],
     meta: &mut HeadMeta,
-) -> Result<Option<Linear>, ModelError> {
+) -> Result<Option<(Linear, f64)>, ModelError> {
     let (rows, z, mc) = (setup.rows, setup.z, setup.mc);
     let name = meta.action.as_str();
     let shift = setup.sampler.rate.ln();
@@ -704,7 +721,7 @@ fn choose_l2(
     let zva = select_f(z, &va);
     let mut lls = vec![f64::NAN; mc.l2_grid.len()];
     let mut init: Option<Linear> = None;
-    let mut best: Option<(f64, f64, Linear, f64)> = None; // (ll, l2, fit, auc)
+    let mut best: Option<(f64, f64, Linear, f64, f64)> = None; // (ll, l2, fit, auc, recal)
     for &(gi, l2) in &setup.grid {
         let lin = fit::fit_logistic(name, ztr.view(), &ytr, &setup.params(l2), init.as_ref())?;
         let p = probs(zva.view(), &lin, shift);
@@ -717,18 +734,67 @@ fn choose_l2(
         lls[gi] = ll;
         let a = roc_auc(&p, &yva).unwrap_or(f64::NAN);
         if best.as_ref().is_none_or(|b| ll < b.0) {
-            best = Some((ll, l2, lin.clone(), a));
+            let neg_weight = if setup.pre < 1.0 {
+                1.0 / setup.pre
+            } else {
+                1.0
+            };
+            let d = calibrating_shift(&p, &yva, neg_weight);
+            best = Some((ll, l2, lin.clone(), a, d));
         }
         init = Some(lin);
     }
     meta.grid_logloss = lls;
-    let Some((ll, l2, lin, a)) = best else {
+    let Some((ll, l2, lin, a, d)) = best else {
         return Ok(None);
     };
     meta.l2 = l2;
     meta.valid_logloss = Some(ll);
     meta.valid_auc = a.is_finite().then_some(a);
-    Ok(Some(lin))
+    Ok(Some((lin, d)))
+}
+
+/// The logit shift `d` with `sum_i w_i sigmoid(logit(p_i) + d) = sum_i w_i y_i` (negatives
+/// weighted `neg_weight`), by Newton's method on this monotone equation; 0 when `y` has one
+/// class only or the inputs are empty. Shifting a head's intercept by `d` makes it calibrated
+/// (sum p / sum y = 1, He et al. 2014) on these rows.
+fn calibrating_shift(p: &[f64], y: &[bool], neg_weight: f64) -> f64 {
+    let (pos, neg) = y.iter().fold((0.0, 0.0), |(a, b), &t| {
+        if t {
+            (a + 1.0, b)
+        } else {
+            (a, b + neg_weight)
+        }
+    });
+    if p.len() != y.len() || pos == 0.0 || neg == 0.0 {
+        return 0.0;
+    }
+    let z: Vec<f64> = p
+        .iter()
+        .map(|&q| {
+            let q = q.clamp(1e-12, 1.0 - 1e-12);
+            (q / (1.0 - q)).ln()
+        })
+        .collect();
+    let mut d = 0.0;
+    for _ in 0..50 {
+        let (mut f, mut df) = (-pos, 0.0);
+        for (&zi, &t) in z.iter().zip(y) {
+            let w = if t { 1.0 } else { neg_weight };
+            let q = sigmoid(zi + d);
+            f += w * q;
+            df += w * q * (1.0 - q);
+        }
+        if df <= 0.0 {
+            break;
+        }
+        let step = (f / df).clamp(-1.0, 1.0);
+        d -= step;
+        if step.abs() < 1e-10 {
+            break;
+        }
+    }
+    d
 }
 
 /// `intercept + coef . z[i, :]` on a column-major matrix.
@@ -908,5 +974,33 @@ impl PersonalRows<'_> {
             // lambda chosen) does not depend on the thread count.
             .into_iter()
             .fold((0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calibrating_shift_matches_predicted_to_observed_positives() {
+        // predictions twice too high on average: the shift brings sum p down to sum y
+        let p: Vec<f64> = (0..1000)
+            .map(|i| 0.02 + 0.16 * (i % 10) as f64 / 9.0)
+            .collect();
+        let y: Vec<bool> = (0..1000).map(|i| i % 20 == 0).collect();
+        let d = calibrating_shift(&p, &y, 1.0);
+        assert!(d < -0.5, "{d}");
+        let sum_p: f64 = p.iter().map(|&q| sigmoid((q / (1.0 - q)).ln() + d)).sum();
+        let sum_y = y.iter().filter(|&&t| t).count() as f64;
+        assert!((sum_p - sum_y).abs() < 1e-6, "{sum_p} vs {sum_y}");
+        // already calibrated: no shift; one class: no shift
+        let q = vec![0.25; 8];
+        let t = [true, false, false, false, true, false, false, false];
+        assert!(calibrating_shift(&q, &t, 1.0).abs() < 1e-9);
+        assert_eq!(calibrating_shift(&q, &[false; 8], 1.0), 0.0);
+        // negatives weighted 3: 2 positives against 6 x 3 = 18 negative weight, rate 0.1
+        let d3 = calibrating_shift(&q, &t, 3.0);
+        let r = sigmoid((1.0f64 / 3.0).ln() + d3);
+        assert!((r - 0.1).abs() < 1e-9, "{r}");
     }
 }

@@ -224,6 +224,21 @@ fn phrase(
             ("mf_topic", format!("you like stories about {topic}"))
         }
         "author_degree" if has => ("author_degree", format!("{a} is well connected")),
+        "viewer_topic_posts" | "friends_topic_posts" => {
+            let topic = story
+                .and_then(|s| s.topic)
+                .and_then(|t| world.topics.names().get(t as usize))
+                .map_or_else(|| "this topic".to_string(), |t| t.clone());
+            let who = if feature == "viewer_topic_posts" {
+                "you"
+            } else {
+                "your friends"
+            };
+            ("posts", format!("{who} often post about {topic}"))
+        }
+        "kind_1" | "kind_2" | "kind_3" if has => {
+            ("kind", format!("{kind} like this get engagement"))
+        }
         _ => return None,
     })
 }
