@@ -245,3 +245,48 @@ fn aggregates_of_slices_by_user_sum_to_the_whole_worlds() {
     }
     assert!(checked > 500, "only {checked} exposed stories compared");
 }
+
+/// Shards of a whole world given its aggregates (`feedrank aggregates --world`, then
+/// `generate --aggregates`) rank exactly what the whole run ranks.
+#[test]
+fn shards_given_the_whole_worlds_aggregates_rank_the_same_feeds() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let world = root().join("graph_data/sample");
+    let model = root().join("models/sample.frm");
+    let aggs = tmp.path().join("aggs");
+    run(&[
+        "aggregates",
+        "--world",
+        world.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        aggs.to_str().unwrap(),
+    ]);
+    let whole = generate(&world, &model, &[]);
+    let a = aggs.to_str().unwrap();
+    assert_eq!(generate(&world, &model, &["--aggregates", a]), whole);
+    let mut union = Vec::new();
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        union.extend(generate(
+            &world,
+            &model,
+            &["--aggregates", a, "--shard", &shard],
+        ));
+    }
+    union.sort();
+    assert!(
+        union == whole,
+        "the shards' feeds differ from the whole run's"
+    );
+    // Aggregates are at one as_of: another is refused.
+    let err = Command::new(bin())
+        .args(["generate", "--world", world.to_str().unwrap()])
+        .args(["--model", model.to_str().unwrap(), "--out", "-"])
+        .args(["--aggregates", a, "--as-of", "1705276000"])
+        .output()
+        .expect("run");
+    assert!(!err.status.success());
+    assert!(String::from_utf8_lossy(&err.stderr).contains("as_of"));
+}

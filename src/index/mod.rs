@@ -15,7 +15,7 @@
 //! which the facade ([`crate::pipeline`]) binds to a model.
 pub mod partition;
 
-pub use partition::{extract, read_partition, Partition};
+pub use partition::{extract, read_aggregates, read_partition, whole_world_aggregates, Partition};
 
 use crate::features::{AsOfAggregates, FeatureConfig, FeatureSpace};
 use crate::graph::EdgeSignals;

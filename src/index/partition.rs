@@ -25,8 +25,8 @@ use crate::world::{Exposure, World};
 /// One partition of the viewers, with the aggregates its features read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Partition {
-    pub index: u32,
-    pub count: u32,
+    pub index: u64,
+    pub count: u64,
     /// The viewers, sorted and deduplicated.
     pub viewers: Vec<u32>,
     pub aggregates: AsOfAggregates,
@@ -35,24 +35,18 @@ pub struct Partition {
 impl Partition {
     /// The partition of a world directory's partition tables (ids of `world`).
     pub fn from_files(world: &World, files: PartitionFiles) -> Partition {
-        let mut aggregates =
-            AsOfAggregates::new(files.meta.as_of, world.num_users(), world.stories.len());
-        for (s, n) in files.story_exposures {
-            if let Some(x) = aggregates.story_exposures.get_mut(s as usize) {
-                *x = Some(n);
-            }
-        }
-        for (a, e, p) in files.author_counts {
-            if let Some(x) = aggregates.author_counts.get_mut(a as usize) {
-                *x = Some((e, p));
-            }
-        }
+        let aggregates = aggregates_of(
+            world,
+            files.meta.as_of,
+            &files.story_exposures,
+            &files.author_counts,
+        );
         let mut viewers = files.viewers;
         viewers.sort_unstable();
         viewers.dedup();
         Partition {
-            index: files.meta.partition,
-            count: files.meta.partitions,
+            index: u64::from(files.meta.partition),
+            count: u64::from(files.meta.partitions),
             viewers,
             aggregates,
         }
@@ -66,6 +60,53 @@ impl Partition {
     pub fn scope(self) -> Scope {
         Scope::Partition(Box::new(self))
     }
+}
+
+/// Aggregates at `as_of` over `world`'s ids from the rows of the two aggregate tables.
+fn aggregates_of(
+    world: &World,
+    as_of: i64,
+    story_exposures: &[(u32, u64)],
+    author_counts: &[(u32, u64, u64)],
+) -> AsOfAggregates {
+    let mut aggregates = AsOfAggregates::new(as_of, world.num_users(), world.stories.len());
+    for &(s, n) in story_exposures {
+        if let Some(x) = aggregates.story_exposures.get_mut(s as usize) {
+            *x = Some(n);
+        }
+    }
+    for &(a, e, p) in author_counts {
+        if let Some(x) = aggregates.author_counts.get_mut(a as usize) {
+            *x = Some((e, p));
+        }
+    }
+    aggregates
+}
+
+/// The whole world's aggregates at `as_of` (every story and author), computed from its
+/// events.
+pub fn whole_world_aggregates(
+    world: &World,
+    cfg: &crate::features::FeatureConfig,
+    as_of: i64,
+) -> AsOfAggregates {
+    let partials = crate::features::story_partials(&world.events, world.stories.len(), as_of, cfg);
+    let authors: Vec<u32> = world.stories.iter().map(|s| s.author).collect();
+    AsOfAggregates::from_partials(as_of, world.num_users(), &authors, &partials)
+}
+
+/// Reads a directory of whole-world aggregates written by `feedrank aggregates --world`
+/// (ids of `world`), so that shards of a whole world skip recomputing them.
+///
+/// # Errors
+/// As [`crate::io::world_tsv::partition::read_aggregates_dir`], and
+/// [`IndexError::PartitionExposure`] for a world whose exposures are not logged.
+pub fn read_aggregates(dir: &std::path::Path, world: &World) -> crate::Result<AsOfAggregates> {
+    if world.meta.exposure != Exposure::Logged {
+        return Err(IndexError::PartitionExposure.into());
+    }
+    let (meta, s, a) = crate::io::world_tsv::partition::read_aggregates_dir(dir, world)?;
+    Ok(aggregates_of(world, meta.as_of, &s, &a))
 }
 
 /// Reads the partition tables of the world directory `dir` (loaded as `world`), or `None`

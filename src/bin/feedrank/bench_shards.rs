@@ -27,6 +27,10 @@ pub struct Args {
     /// Directory for the outputs (default: a temporary directory, removed afterwards).
     #[arg(long)]
     pub scratch: Option<PathBuf>,
+    /// Also measure shards given the whole world's aggregates (`feedrank aggregates
+    /// --world`, run once per repetition and counted) with `generate --aggregates`.
+    #[arg(long)]
+    pub aggregates: bool,
 }
 
 /// One `generate` process: wall seconds, CPU seconds and peak memory in MiB.
@@ -37,7 +41,13 @@ struct Run {
     rss: f64,
 }
 
-fn generate(a: &Args, out: &Path, shard: Option<(u32, u32)>) -> anyhow::Result<Run> {
+/// One `generate` process (with `aggs`: given the whole world's aggregates).
+fn generate(
+    a: &Args,
+    out: &Path,
+    shard: Option<(u32, u32)>,
+    aggs: Option<&Path>,
+) -> anyhow::Result<Run> {
     let exe = std::env::current_exe().context("locating the feedrank executable")?;
     let mut cmd = Command::new(exe);
     cmd.arg("generate")
@@ -53,18 +63,41 @@ fn generate(a: &Args, out: &Path, shard: Option<(u32, u32)>) -> anyhow::Result<R
     if let Some((i, n)) = shard {
         cmd.arg("--shard").arg(format!("{i}/{n}"));
     }
+    if let Some(dir) = aggs {
+        cmd.arg("--aggregates").arg(dir);
+    }
+    measure(cmd)
+}
+
+/// One `feedrank aggregates --world` process writing to `out`.
+fn aggregates(a: &Args, out: &Path) -> anyhow::Result<Run> {
+    let exe = std::env::current_exe().context("locating the feedrank executable")?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("aggregates")
+        .arg("--world")
+        .arg(&a.world)
+        .arg("--model")
+        .arg(&a.model)
+        .arg("--out")
+        .arg(out);
+    measure(cmd)
+}
+
+/// Runs `cmd` (a feedrank command that ends with the `cpu ... s, peak memory ... MiB`
+/// line) and reads its figures.
+fn measure(mut cmd: Command) -> anyhow::Result<Run> {
     let t = std::time::Instant::now();
-    let res = cmd.output().context("running feedrank generate")?;
+    let res = cmd.output().context("running feedrank")?;
     let wall = t.elapsed().as_secs_f64();
     let err = String::from_utf8_lossy(&res.stderr);
     if !res.status.success() {
-        bail!("feedrank generate failed ({}):\n{err}", res.status);
+        bail!("{cmd:?} failed ({}):\n{err}", res.status);
     }
     // "cpu 1.77 s, peak memory 524 MiB; wrote ..."
     let line = err
         .lines()
         .find(|l| l.starts_with("cpu "))
-        .context("generate printed no cpu line")?;
+        .context("the command printed no cpu line")?;
     let num = |after: &str| -> anyhow::Result<f64> {
         let rest = line
             .split(after)
@@ -114,7 +147,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let full_out = dir.join("full.jsonl");
     let mut full = Vec::new();
     for _ in 0..runs {
-        full.push(generate(&a, &full_out, None)?);
+        full.push(generate(&a, &full_out, None, None)?);
     }
     let full_cpu = median(full.iter().map(|r| r.cpu).collect());
     let full_wall = median(full.iter().map(|r| r.wall).collect());
@@ -125,37 +158,54 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let want = sorted_lines(std::slice::from_ref(&full_out))?;
     println!("| shards | CPU-s of all shards (median) | / full run | wall of all shards in sequence | largest shard peak memory | / full run |");
     println!("|---:|---:|---:|---:|---:|---:|");
-    for &n in &a.shards {
-        if n == 0 {
-            bail!("a shard count must be at least 1");
-        }
-        let mut sums = Vec::new();
-        let mut walls = Vec::new();
-        let mut peaks = Vec::new();
-        for _ in 0..runs {
-            let (mut cpu, mut wall, mut peak) = (0.0, 0.0, 0f64);
-            let mut outs = Vec::new();
-            for i in 0..n {
-                let out = dir.join(format!("shard-{i}-of-{n}.jsonl"));
-                let r = generate(&a, &out, Some((i, n)))?;
-                cpu += r.cpu;
-                wall += r.wall;
-                peak = peak.max(r.rss);
-                outs.push(out);
+    let modes: &[bool] = if a.aggregates {
+        &[false, true]
+    } else {
+        &[false]
+    };
+    for &with_aggs in modes {
+        for &n in &a.shards {
+            if n == 0 {
+                bail!("a shard count must be at least 1");
             }
-            if sorted_lines(&outs)? != want {
-                bail!("the {n} shards together differ from the full run");
+            let (mut sums, mut walls, mut peaks) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..runs {
+                let aggs_dir = dir.join("aggregates");
+                let (mut cpu, mut wall, mut peak) = (0.0, 0.0, 0f64);
+                if with_aggs {
+                    let r = aggregates(&a, &aggs_dir)?;
+                    cpu += r.cpu;
+                    wall += r.wall;
+                    peak = peak.max(r.rss);
+                }
+                let mut outs = Vec::new();
+                for i in 0..n {
+                    let out = dir.join(format!("shard-{i}-of-{n}.jsonl"));
+                    let r = generate(&a, &out, Some((i, n)), with_aggs.then_some(&*aggs_dir))?;
+                    cpu += r.cpu;
+                    wall += r.wall;
+                    peak = peak.max(r.rss);
+                    outs.push(out);
+                }
+                if sorted_lines(&outs)? != want {
+                    bail!("the {n} shards together differ from the full run");
+                }
+                sums.push(cpu);
+                walls.push(wall);
+                peaks.push(peak);
             }
-            sums.push(cpu);
-            walls.push(wall);
-            peaks.push(peak);
+            let (cpu, wall, peak) = (median(sums), median(walls), median(peaks));
+            let label = if with_aggs {
+                format!("{n} + aggregates")
+            } else {
+                n.to_string()
+            };
+            println!(
+                "| {label} | {cpu:.2} | {:.2}x | {wall:.2} s | {peak:.0} MiB | {:.2} |",
+                cpu / full_cpu,
+                peak / full_rss
+            );
         }
-        let (cpu, wall, peak) = (median(sums), median(walls), median(peaks));
-        println!(
-            "| {n} | {cpu:.2} | {:.2}x | {wall:.2} s | {peak:.0} MiB | {:.2} |",
-            cpu / full_cpu,
-            peak / full_rss
-        );
     }
     Ok(())
 }

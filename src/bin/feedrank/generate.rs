@@ -49,6 +49,10 @@ pub struct Args {
     /// Output format.
     #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "tsv"])]
     pub format: String,
+    /// The whole world's aggregates at `--as-of`, written once by `feedrank aggregates
+    /// --world` (shards then skip computing them; the feeds are the same).
+    #[arg(long)]
+    pub aggregates: Option<PathBuf>,
 }
 
 /// Where the feeds go: standard output (`--out -`) or a file written atomically.
@@ -191,14 +195,30 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         );
     }
     let scope = match (partition, shard) {
-        (Some(_), Some(_)) => anyhow::bail!(
-            "{} is a partition world: it ranks the viewers in its viewers.tsv; --shard splits \
-             whole worlds only",
+        (Some(_), _) if shard.is_some() || a.aggregates.is_some() => anyhow::bail!(
+            "{} is a partition world: it ranks the viewers in its viewers.tsv with its own \
+             aggregates; --shard and --aggregates are for whole worlds",
             a.input.world.display()
         ),
-        (Some(p), None) => p.scope(),
-        (None, Some(s)) => Scope::shard(&world, s),
-        (None, None) => Scope::All,
+        (Some(p), _) => p.scope(),
+        (None, s) => match &a.aggregates {
+            Some(dir) => {
+                let aggregates = feedrank::index::read_aggregates(dir, &world)?;
+                let (index, count) = s.map_or((0, 1), |s| (s.index, s.count));
+                let viewers = match s {
+                    Some(s) => Scope::shard(&world, s).viewer_ids(&world),
+                    None => (0..world.num_users() as u32).collect(),
+                };
+                feedrank::index::Partition {
+                    index,
+                    count,
+                    viewers,
+                    aggregates,
+                }
+                .scope()
+            }
+            None => s.map_or(Scope::All, |s| Scope::shard(&world, s)),
+        },
     };
     let t = std::time::Instant::now();
     let ranker = FeedRanker::new(&world, &model, scope, as_of, &params)?;

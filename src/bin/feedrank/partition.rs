@@ -5,9 +5,11 @@
 use crate::common;
 use crate::generate::{load_model, load_world, rank_params};
 use anyhow::Context;
-use feedrank::features::{story_partials, AsOfAggregates};
+use feedrank::features::story_partials;
 use feedrank::index::partition::extract;
-use feedrank::io::world_tsv::partition::{read_event_slice, write_partition_files, PartitionMeta};
+use feedrank::io::world_tsv::partition::{
+    read_event_slice, write_aggregates_dir, write_partition_files, AggregatesMeta, PartitionMeta,
+};
 use feedrank::rank::{RankContext, Shard};
 use std::io::Write;
 use std::path::PathBuf;
@@ -51,36 +53,84 @@ pub fn spec(a: SpecArgs) -> anyhow::Result<()> {
 
 /// `feedrank aggregates`.
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["events", "world"])))]
 pub struct AggregatesArgs {
     /// Events table of one slice (`user_id story_id action ts`, header first), holding every
-    /// event of its users; `-` reads standard input.
+    /// event of its users; `-` reads standard input. Prints the slice's per-story partials.
     #[arg(long)]
-    pub events: PathBuf,
-    /// The time the partitions are ranked at (unix seconds).
+    pub events: Option<PathBuf>,
+    /// Or a whole world directory: writes its summed aggregates to `--out`, for
+    /// `feedrank generate --aggregates` (shards then skip computing them).
+    #[arg(long, requires = "out")]
+    pub world: Option<PathBuf>,
+    /// Output directory of `--world` (`story_aggregates.tsv`, `author_aggregates.tsv`,
+    /// `aggregates.toml`).
     #[arg(long)]
-    pub as_of: i64,
+    pub out: Option<PathBuf>,
+    /// The time the feeds are ranked at (unix seconds; with `--world`, default: one second
+    /// after the world's last event).
+    #[arg(long)]
+    pub as_of: Option<i64>,
     /// The model that will rank them (its feature settings hold the author rate window).
     #[arg(long)]
     pub model: PathBuf,
 }
 
-/// Prints the slice's per-story partials as TSV (`story_id exposures rate_exposures
-/// rate_positives`), one row per story the slice has events on, in order of first
-/// appearance. Summed over slices by story, they are the whole world's.
+/// `--events`: prints the slice's per-story partials as TSV (`story_id exposures
+/// rate_exposures rate_positives`), one row per story the slice has events on, in order of
+/// first appearance; summed over slices by story, they are the whole world's. `--world`:
+/// writes the whole world's aggregates (every story and author) to `--out`.
 pub fn aggregates(a: AggregatesArgs) -> anyhow::Result<()> {
     let model = load_model(&a.model)?;
-    let path = if common::is_stdout(&a.events) {
+    let (Some(world_dir), Some(out)) = (&a.world, &a.out) else {
+        let events = a
+            .events
+            .as_ref()
+            .context("--events or --world is required")?;
+        let as_of = a.as_of.context("--as-of is required with --events")?;
+        return print_slice_partials(events, as_of, &model.feature_config);
+    };
+    let world = load_world(world_dir, false)?;
+    let as_of = a
+        .as_of
+        .unwrap_or_else(|| RankContext::default_as_of(&world));
+    let aggs = feedrank::index::whole_world_aggregates(&world, &model.feature_config, as_of);
+    let stories: Vec<(u32, u64)> = (0..world.stories.len())
+        .map(|s| (s as u32, aggs.story_exposures[s].unwrap_or(0)))
+        .collect();
+    let authors: Vec<(u32, u64, u64)> = (0..world.num_users())
+        .map(|u| {
+            let (e, p) = aggs.author_counts[u].unwrap_or((0, 0));
+            (u as u32, e, p)
+        })
+        .collect();
+    write_aggregates_dir(out, &world, AggregatesMeta { as_of }, &stories, &authors)?;
+    let cpu = common::cpu_seconds().map_or("?".into(), |c| format!("{c:.2}"));
+    let rss = common::peak_rss_mib().map_or("?".into(), |m| format!("{m:.0}"));
+    eprintln!(
+        "aggregates at as_of {as_of} of {} stories and {} authors",
+        stories.len(),
+        authors.len()
+    );
+    eprintln!(
+        "cpu {cpu} s, peak memory {rss} MiB; wrote {}",
+        out.display()
+    );
+    Ok(())
+}
+
+fn print_slice_partials(
+    events: &std::path::Path,
+    as_of: i64,
+    cfg: &feedrank::features::FeatureConfig,
+) -> anyhow::Result<()> {
+    let path = if common::is_stdout(events) {
         PathBuf::from("/dev/stdin")
     } else {
-        a.events.clone()
+        events.to_path_buf()
     };
     let slice = read_event_slice(&path)?;
-    let partials = story_partials(
-        &slice.events,
-        slice.stories.len(),
-        a.as_of,
-        &model.feature_config,
-    );
+    let partials = story_partials(&slice.events, slice.stories.len(), as_of, cfg);
     let mut out = common::stdout();
     writeln!(out, "story_id\texposures\trate_exposures\trate_positives")?;
     for (s, p) in partials.iter().enumerate() {
@@ -133,14 +183,7 @@ pub fn partition(a: PartitionArgs) -> anyhow::Result<()> {
     let as_of = a
         .as_of
         .unwrap_or_else(|| RankContext::default_as_of(&world));
-    let partials = story_partials(
-        &world.events,
-        world.stories.len(),
-        as_of,
-        &model.feature_config,
-    );
-    let authors: Vec<u32> = world.stories.iter().map(|s| s.author).collect();
-    let whole = AsOfAggregates::from_partials(as_of, world.num_users(), &authors, &partials);
+    let whole = feedrank::index::whole_world_aggregates(&world, &model.feature_config, as_of);
     for i in 0..a.partitions {
         let shard = Shard::parse(&format!("{i}/{}", a.partitions))?;
         let viewers = feedrank::index::Scope::shard(&world, shard).viewer_ids(&world);

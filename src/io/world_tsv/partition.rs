@@ -117,6 +117,27 @@ pub fn read_partition_files(dir: &Path, world: &World) -> Result<Option<Partitio
     let viewers = rows(dir, VIEWERS_FILE, &["user_id"], |row, c| {
         user(row, users, c[0], "user_id", "users.tsv")
     })?;
+    let (story_exposures, author_counts) = read_aggregate_tables(dir, world)?;
+    Ok(Some(PartitionFiles {
+        meta,
+        viewers,
+        story_exposures,
+        author_counts,
+    }))
+}
+
+/// The two aggregate tables of `dir` ([`STORY_AGGREGATES_FILE`], [`AUTHOR_AGGREGATES_FILE`]),
+/// ids of `world`: `(story, exposures)` and `(author, rate_exposures, rate_positives)`.
+///
+/// # Errors
+/// A missing table, a missing column, and row errors (file:line) for unknown ids and bad
+/// counts.
+#[allow(clippy::type_complexity)]
+pub fn read_aggregate_tables(
+    dir: &Path,
+    world: &World,
+) -> Result<(Vec<(u32, u64)>, Vec<(u32, u64, u64)>), IoError> {
+    let users = &world.users;
     let story_exposures = rows(
         dir,
         STORY_AGGREGATES_FILE,
@@ -140,16 +161,44 @@ pub fn read_partition_files(dir: &Path, world: &World) -> Result<Option<Partitio
             ))
         },
     )?;
-    Ok(Some(PartitionFiles {
-        meta,
-        viewers,
-        story_exposures,
-        author_counts,
-    }))
+    Ok((story_exposures, author_counts))
 }
 
-/// Writes the partition tables of `files` into the world directory `dir` (each atomically),
-/// with the ids of `world`.
+/// `aggregates.toml`: the `as_of` of a directory of whole-world aggregates (written by
+/// `feedrank aggregates --world`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregatesMeta {
+    pub as_of: i64,
+}
+
+/// The file naming the `as_of` of a directory of aggregates.
+pub const AGGREGATES_FILE: &str = "aggregates.toml";
+
+/// Reads a directory of whole-world aggregates: its `as_of` and its two tables.
+///
+/// # Errors
+/// As [`read_aggregate_tables`], and a missing or bad [`AGGREGATES_FILE`].
+#[allow(clippy::type_complexity)]
+pub fn read_aggregates_dir(
+    dir: &Path,
+    world: &World,
+) -> Result<(AggregatesMeta, Vec<(u32, u64)>, Vec<(u32, u64, u64)>), IoError> {
+    let meta_path = dir.join(AGGREGATES_FILE);
+    let text = std::fs::read_to_string(&meta_path).map_err(|source| IoError::Open {
+        path: meta_path.clone(),
+        source,
+    })?;
+    let meta: AggregatesMeta = toml::from_str(&text).map_err(|e| WorldError::Meta {
+        path: meta_path,
+        message: e.to_string(),
+    })?;
+    let (s, a) = read_aggregate_tables(dir, world)?;
+    Ok((meta, s, a))
+}
+
+/// Writes the partition tables of `files` into the world directory `dir` (each atomically,
+/// `partition.toml` last), with the ids of `world`.
 ///
 /// # Errors
 /// [`IoError::Write`] when a file cannot be written.
@@ -162,23 +211,55 @@ pub fn write_partition_files(
         path: dir.join(PARTITION_FILE),
         source: std::io::Error::other(e.to_string()),
     })?;
-    crate::io::atomic::write_atomic(dir.join(PARTITION_FILE), toml.as_bytes())?;
-    let (users, stories) = (&world.users, &world.story_ids);
+    let users = &world.users;
     let mut text = String::from("user_id\n");
     for &v in &files.viewers {
         text.push_str(users.name(v));
         text.push('\n');
     }
     crate::io::atomic::write_atomic(dir.join(VIEWERS_FILE), text.as_bytes())?;
+    write_aggregate_tables(dir, world, &files.story_exposures, &files.author_counts)?;
+    // Last: the file that makes the directory a partition.
+    crate::io::atomic::write_atomic(dir.join(PARTITION_FILE), toml.as_bytes())
+}
+
+/// Writes a directory of whole-world aggregates: the two tables and, last,
+/// [`AGGREGATES_FILE`] (each atomically), with the ids of `world`.
+///
+/// # Errors
+/// [`IoError::Write`] when a file cannot be written.
+pub fn write_aggregates_dir(
+    dir: &Path,
+    world: &World,
+    meta: AggregatesMeta,
+    story_exposures: &[(u32, u64)],
+    author_counts: &[(u32, u64, u64)],
+) -> Result<(), IoError> {
+    std::fs::create_dir_all(dir).map_err(write_err(dir))?;
+    let toml = toml::to_string(&meta).map_err(|e| IoError::Write {
+        path: dir.join(AGGREGATES_FILE),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    write_aggregate_tables(dir, world, story_exposures, author_counts)?;
+    crate::io::atomic::write_atomic(dir.join(AGGREGATES_FILE), toml.as_bytes())
+}
+
+fn write_aggregate_tables(
+    dir: &Path,
+    world: &World,
+    story_exposures: &[(u32, u64)],
+    author_counts: &[(u32, u64, u64)],
+) -> Result<(), IoError> {
+    let (users, stories) = (&world.users, &world.story_ids);
     let mut buf = Vec::new();
     writeln!(buf, "story_id\texposures").map_err(write_err(dir))?;
-    for &(s, n) in &files.story_exposures {
+    for &(s, n) in story_exposures {
         writeln!(buf, "{}\t{n}", stories.name(s)).map_err(write_err(dir))?;
     }
     crate::io::atomic::write_atomic(dir.join(STORY_AGGREGATES_FILE), &buf)?;
     buf.clear();
     writeln!(buf, "author_id\trate_exposures\trate_positives").map_err(write_err(dir))?;
-    for &(a, e, p) in &files.author_counts {
+    for &(a, e, p) in author_counts {
         writeln!(buf, "{}\t{e}\t{p}", users.name(a)).map_err(write_err(dir))?;
     }
     crate::io::atomic::write_atomic(dir.join(AUTHOR_AGGREGATES_FILE), &buf)?;
