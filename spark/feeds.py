@@ -34,17 +34,6 @@ REQUIRED_TABLES = ("friendships", "stories", "events")
 # Integer columns that must be compared as numbers (everything else stays a string, so the
 # partition worlds repeat the source's bytes).
 TIME_COLUMNS = {"stories": "created_at", "events": "ts"}
-# The partition world's tables, in the order a task receives them.
-PART_TABLES = (
-    "users",
-    "stories",
-    "friendships",
-    "events",
-    "interactions",
-    "viewers",
-    "story_aggregates",
-    "author_aggregates",
-)
 FAIL_ONCE_ENV = "FEEDRANK_SPARK_FAIL_ONCE"
 FAIL_ALWAYS_ENV = "FEEDRANK_SPARK_FAIL_ALWAYS"
 SCRIPT_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -424,63 +413,87 @@ def partition_spec(binary, as_of, model, config):
     return json.loads(result.stdout)
 
 
-def aggregates_task(job, header):
-    """One slice of the events (every event of its users): `feedrank aggregates` on it."""
+AGGREGATES_COLUMNS = ["story_id", "exposures", "rate_exposures", "rate_positives"]
 
-    def run(index, rows):
+
+def aggregates_task(job, header, slices_dir, out_dir):
+    """Slice i of the events (every event of its users, staged by the JVM): `feedrank
+    aggregates` on it, its output written to OUT_DIR/slice-i.tsv for the JVM to read."""
+
+    def run(index, _ignored):
         workdir = tempfile.mkdtemp(prefix=f"feedrank-aggregates-{index}-")
         try:
             events = os.path.join(workdir, "events.tsv")
-            count = 0
-            with open(events, "w", encoding="utf-8") as f:
-                f.write(header + "\n")
-                for row in rows:
-                    f.write(row.line + "\n")
-                    count += 1
-            if count == 0:
+            sources = [
+                p
+                for p in staged_parts(slices_dir)
+                if os.path.basename(p).startswith(f"part-{index:05d}-")
+            ]
+            if concatenate(events, header, sources) == 0:
                 return
             cmd = [local_binary(job), "aggregates", "--as-of", str(job["as_of"]), "--events", "-"]
             cmd += ["--model", local_file(job["files"]["model"])]
             out_path, _ = run_feedrank(cmd, workdir, stdin_path=events)
-            yield from parse_aggregates(out_path)
+            with open(out_path, encoding="utf-8") as f:
+                found = f.readline().rstrip("\n").split("\t")
+            if found != AGGREGATES_COLUMNS:
+                raise FeedrankTaskError(
+                    f"feedrank aggregates: header {found}, expected {AGGREGATES_COLUMNS}"
+                )
+            # Copy, then rename: a retried or speculative attempt replaces the file whole.
+            partial = os.path.join(out_dir, f".slice-{index}.{os.getpid()}.tmp")
+            shutil.copyfile(out_path, partial)
+            os.replace(partial, os.path.join(out_dir, f"slice-{index}.tsv"))
+            yield index
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
     return run
 
 
-def parse_aggregates(path):
-    with open(path, encoding="utf-8") as f:
-        header = f.readline().rstrip("\n").split("\t")
-        expected = ["story_id", "exposures", "rate_exposures", "rate_positives"]
-        if header != expected:
-            raise FeedrankTaskError(f"feedrank aggregates: header {header}, expected {expected}")
-        for line in f:
-            story, exposures, rate_exposures, rate_positives = line.rstrip("\n").split("\t")
-            yield (story, int(exposures), int(rate_exposures), int(rate_positives))
+def aggregate_sums(spark, world, job, staging):
+    """Per-story exposures and per-author rate counts, summed over slices of the event log.
 
-
-def aggregate_sums(spark, world, job):
-    """Per-story exposures and per-author rate counts, summed over slices of the event log."""
+    The JVM writes the slices (events repartitioned by user, source order within a slice) to
+    STAGING/event_slices; task i pipes slice i to `feedrank aggregates` and writes its output to
+    STAGING/aggregates/slice-i.tsv, which the JVM reads back and sums: no event row goes
+    through Python."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-    events = world.df("events")
-    slices = (
-        events.select("user_id", "_row", tsv_line(world.columns["events"]).alias("line"))
-        .repartition(job["n"], "user_id")
+    n = job["n"]
+    slices_dir = os.path.join(staging, "event_slices")
+    out_dir = os.path.join(staging, "aggregates")
+    os.makedirs(out_dir, exist_ok=True)
+    (
+        world.df("events")
+        .select("user_id", "_row", tsv_line(world.columns["events"]).alias("line"))
+        .repartition(n, "user_id")
         .sortWithinPartitions("_row")
         .select("line")
+        .write.text(slices_dir)
     )
+    task = aggregates_task(job, world.header("events"), slices_dir, out_dir)
+    spark.sparkContext.parallelize(range(n), n).mapPartitionsWithIndex(task).collect()
     schema = StructType(
         [StructField("story_id", StringType())]
-        + [StructField(c, LongType()) for c in ("exposures", "rate_exposures", "rate_positives")]
+        + [StructField(c, LongType()) for c in AGGREGATES_COLUMNS[1:]]
     )
-    parts = slices.rdd.mapPartitionsWithIndex(aggregates_task(job, world.header("events")))
-    per_story = (
-        spark.createDataFrame(parts, schema)
-        .groupBy("story_id")
-        .agg(*[F.sum(c).alias(c) for c in ("exposures", "rate_exposures", "rate_positives")])
+    files = sorted(
+        os.path.join(out_dir, f) for f in os.listdir(out_dir) if f.startswith("slice-")
+    )
+    if files:
+        slices = (
+            spark.read.schema(schema)
+            .option("sep", "\t")
+            .option("header", True)
+            .option("quote", "")
+            .csv(files)
+        )
+    else:
+        slices = spark.createDataFrame([], schema)
+    per_story = slices.groupBy("story_id").agg(
+        *[F.sum(c).alias(c) for c in AGGREGATES_COLUMNS[1:]]
     )
     authors = world.df("stories").select("story_id", "author_id")
     per_author = (
@@ -563,13 +576,6 @@ class PartitionInputs:
         )
         self.viewer_set = viewers
 
-    def replicated(self, name):
-        """A table every partition gets whole (users, stories), in source row order."""
-        w = self.world
-        return (
-            w.df(name).select("_row", tsv_line(w.columns[name]).alias("line")).crossJoin(self.parts)
-        )
-
     def rows_touching(self, name, columns, users):
         """Rows of `name` with any of `columns` in the partition's `users`."""
         from pyspark.sql import functions as F
@@ -632,8 +638,6 @@ class PartitionInputs:
         """Each partition table as a DataFrame (part, _row, line), keyed by name."""
         story_aggs, author_aggs = self.aggregates(per_story, per_author)
         tables = {
-            "users": self.replicated("users"),
-            "stories": self.replicated("stories"),
             "friendships": self.rows_touching("friendships", ["user_a", "user_b"], self.closure),
             "events": self.events(),
             "viewers": self.viewers.select("part", "_row", self.viewers.user.alias("line")),
@@ -655,40 +659,92 @@ def part_headers(world):
     return headers
 
 
-def write_partition_world(directory, records, job, index):
-    """Writes the partition world from (table, line) records sorted by table; returns row counts."""
-    with open(os.path.join(directory, "world.toml"), "w", encoding="utf-8") as f:
-        f.write(job["world_toml"])
-    with open(os.path.join(directory, "partition.toml"), "w", encoding="utf-8") as f:
-        f.write(f"as_of = {job['as_of']}\npartition = {index}\npartitions = {job['n']}\n")
-    counts = {}
-    files = {}
-    try:
-        for name, header in job["headers"].items():
-            files[name] = open(os.path.join(directory, name + ".tsv"), "w", encoding="utf-8")
-            files[name].write(header + "\n")
-            counts[name] = 0
-        for (_, table, _), line in records:
-            name = PART_TABLES[table]
-            files[name].write(line + "\n")
-            counts[name] += 1
-    finally:
-        for f in files.values():
-            f.close()
-    return counts
+def staged_parts(directory):
+    """The data files Spark wrote into `directory` (none if it does not exist), in name order."""
+    if not os.path.isdir(directory):
+        return []
+    return [
+        os.path.join(directory, name)
+        for name in sorted(os.listdir(directory))
+        if name.startswith("part-")
+    ]
 
 
-def partition_task(job):
-    """Task i: writes partition i's world to a local directory and ranks its viewers."""
+def concatenate(target, header, sources):
+    """Writes `header` and then the bytes of every source file; returns the number of lines."""
+    lines = 0
+    with open(target, "wb") as out:
+        out.write(header.encode("utf-8") + b"\n")
+        for source in sources:
+            with open(source, "rb") as f:
+                while True:
+                    chunk = f.read(1 << 20)
+                    if not chunk:
+                        break
+                    lines += chunk.count(b"\n")
+                    out.write(chunk)
+    return lines
 
-    def run(index, records):
+
+def stage_whole_table(world, name, staging):
+    """Writes table `name` once as STAGING/NAME.tsv (header, then every row in source order)."""
+    from pyspark.sql import functions as F
+
+    spark_dir = os.path.join(staging, "_" + name)
+    (
+        world.df(name)
+        .select("_row", tsv_line(world.columns[name]).alias("line"))
+        .repartition(1)
+        .sortWithinPartitions("_row")
+        .select("line")
+        .write.text(spark_dir)
+    )
+    target = os.path.join(staging, name + ".tsv")
+    concatenate(target, world.header(name), staged_parts(spark_dir))
+    shutil.rmtree(spark_dir, ignore_errors=True)
+    return target
+
+
+def stage_partition_tables(spark, tables, staging, n):
+    """Writes every partition table from the JVM: STAGING/tables/part=i/table=NAME/part-*."""
+    from pyspark.sql import functions as F
+
+    union = None
+    for name, df in tables.items():
+        rows = df.select(F.col("part").cast("int").alias("part"), F.lit(name).alias("table"), "line")
+        union = rows if union is None else union.unionByName(rows)
+    directory = os.path.join(staging, "tables")
+    # One writer per (part, table) open at a time in a task instead of sorting every row by
+    # the partition columns first.
+    spark.conf.set("spark.sql.maxConcurrentOutputFileWriters", str(n * len(tables) + 1))
+    union.write.partitionBy("part", "table").text(directory)
+    return directory
+
+
+def ranking_task(job):
+    """Task i: assembles partition i's world from the staged files and ranks its viewers."""
+
+    def run(index, _ignored):
         started, cpu_started = time.time(), time.process_time()
         inject_faults(index, job["faults"])
         workdir = tempfile.mkdtemp(prefix=f"feedrank-partition-{index}-")
         try:
             world_dir = os.path.join(workdir, "world")
             os.mkdir(world_dir)
-            counts = write_partition_world(world_dir, records, job, index)
+            with open(os.path.join(world_dir, "world.toml"), "w", encoding="utf-8") as f:
+                f.write(job["world_toml"])
+            with open(os.path.join(world_dir, "partition.toml"), "w", encoding="utf-8") as f:
+                f.write(f"as_of = {job['as_of']}\npartition = {index}\npartitions = {job['n']}\n")
+            counts = {}
+            for name, path in job["whole"].items():
+                os.symlink(path, os.path.join(world_dir, name + ".tsv"))
+                counts[name] = job["totals"][name]
+            part_dir = os.path.join(job["tables_dir"], f"part={index}")
+            for name, header in job["headers"].items():
+                if name in job["whole"]:
+                    continue
+                sources = staged_parts(os.path.join(part_dir, f"table={name}"))
+                counts[name] = concatenate(os.path.join(world_dir, name + ".tsv"), header, sources)
             rows = {
                 t: counts.get(t, 0)
                 for t in ("viewers", "friendships", "stories", "events", "interactions")
@@ -706,25 +762,32 @@ def partition_task(job):
     return run
 
 
-def partitioned_results(spark, world, job, tmp):
-    """Partitioned mode: the (kind, text) records of every task."""
+def stage_time(label, started):
+    print(f"feeds.py: stage {label}: {time.time() - started:.1f} s", file=sys.stderr)
+
+
+def partitioned_results(spark, world, job, staging):
+    """Partitioned mode: stages the partition tables, returns the ranking tasks' records."""
     if not world.has("users"):
         raise UsageError(
             f"{world.dir}: partitioned mode needs the users table (or use --mode shard)"
         )
     spec = partition_spec(job["bin"], job["as_of"], job["model_path"], job["config_path"])
-    per_story, per_author = aggregate_sums(spark, world, job)
+    started = time.time()
+    os.makedirs(staging, exist_ok=True)
+    per_story, per_author = aggregate_sums(spark, world, job, staging)
+    per_story.count()
+    per_author.count()
+    stage_time("aggregates", started)
+    started = time.time()
     tables = PartitionInputs(spark, world, spec, job).tables(per_story, per_author)
+    job["whole"] = {name: stage_whole_table(world, name, staging) for name in ("users", "stories")}
+    job["tables_dir"] = stage_partition_tables(spark, tables, staging, job["n"])
+    stage_time("partition tables", started)
     job["headers"] = part_headers(world)
     job["world_toml"] = world.toml
-    keyed = None
-    for name, df in tables.items():
-        code = PART_TABLES.index(name)
-        rdd = df.rdd.map(lambda r, code=code: ((r.part, code, r._row), r.line))
-        keyed = rdd if keyed is None else keyed.union(rdd)
     n = job["n"]
-    grouped = keyed.repartitionAndSortWithinPartitions(n, partitionFunc=lambda key: key[0])
-    return grouped.mapPartitionsWithIndex(partition_task(job))
+    return spark.sparkContext.parallelize(range(n), n).mapPartitionsWithIndex(ranking_task(job))
 
 
 # ---------------------------------------------------------------------------------------
@@ -789,7 +852,8 @@ def write_feeds_parquet(spark, feeds_dir, out_dir):
     rows.write.parquet(out_dir)
 
 
-def write_outputs(spark, results, out, job, world_totals):
+def write_outputs(spark, results, out, job, world_totals, staging):
+    started = time.time()
     results = results.persist()
     results.filter(lambda kv: kv[0] == "feed").map(lambda kv: kv[1]).saveAsTextFile(
         os.path.join(out, "feeds")
@@ -802,7 +866,10 @@ def write_outputs(spark, results, out, job, world_totals):
         key=lambda m: m["partition"],
     )
     results.unpersist()
+    stage_time("ranking", started)
+    started = time.time()
     write_feeds_parquet(spark, os.path.join(out, "feeds"), os.path.join(out, "feeds.parquet"))
+    stage_time("feeds.parquet", started)
     doc = {
         "mode": job["mode"],
         "as_of": job["as_of"],
@@ -812,6 +879,7 @@ def write_outputs(spark, results, out, job, world_totals):
     with open(os.path.join(out, "_metrics.json"), "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
+    shutil.rmtree(staging, ignore_errors=True)
     open(os.path.join(out, "_SUCCESS"), "w").close()
 
 
@@ -858,14 +926,18 @@ def main(argv):
     )
     os.makedirs(args.out, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="feedrank-spark-driver-")
+    # The partition tables, written by the JVM and read by the ranking tasks: on a cluster,
+    # OUT (hence OUT/_staging) must be on storage every worker reads.
+    staging = os.path.join(os.path.abspath(args.out), "_staging")
     try:
         if args.mode == "shard":
             results = shard_results(sc, world, job, tmp)
         else:
-            results = partitioned_results(spark, world, job, tmp)
-        write_outputs(spark, results, args.out, job, totals)
+            results = partitioned_results(spark, world, job, staging)
+        write_outputs(spark, results, args.out, job, totals, staging)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
         if "marker_dir" in job["faults"]:
             shutil.rmtree(job["faults"]["marker_dir"], ignore_errors=True)
     spark.stop()

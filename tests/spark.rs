@@ -1,8 +1,9 @@
 //! The Spark job (`spark/feeds.py`) against the single-machine `feedrank generate`: the lines
 //! of `OUT/feeds/` sorted must equal the lines of `generate --out -` sorted, in shard and
 //! partitioned mode, on the default world and on a simulated 5,000-user world (read from TSV
-//! and from Parquet), with a task failure injected once (retried by Spark) and with a
-//! persistent failure (non-zero exit, no `_SUCCESS`).
+//! and from Parquet), with a task failure injected once (retried by Spark), with a persistent
+//! failure and with a failing feedrank process (non-zero exit, the cause reported, no
+//! `_SUCCESS`).
 //!
 //! Needs `spark-submit`: `FEEDRANK_SPARK_SUBMIT`, else `spark-submit` on `PATH`; without it the
 //! tests print `skipped: ...` and pass (`.ci/run` installs PySpark and sets the variable).
@@ -294,6 +295,39 @@ fn spark_default_world() {
         stderr.contains("feeds.py: error: the Spark job failed: injected failure in partition 2"),
         "the cause is reported: {}",
         tail(&stderr, 4000)
+    );
+    assert!(
+        !out.join("_SUCCESS").exists(),
+        "no _SUCCESS after a failure"
+    );
+
+    // A feedrank process that fails (a truncated model) fails its task with feedrank's stderr.
+    let bad_model = tmp.path().join("truncated.frm");
+    let bytes = std::fs::read(case.model).expect("model");
+    std::fs::write(&bad_model, &bytes[..1000]).expect("truncated model");
+    let out = tmp.path().join("feedrank-failed");
+    let bad = Case {
+        world: case.world,
+        model: &bad_model,
+    };
+    let result = bad.job(&spark, case.world, &out, "shard", 2).output();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&result.stdout),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(
+        !result.status.success(),
+        "a failing feedrank must fail the job"
+    );
+    let cause = text
+        .split("feeds.py: error: the Spark job failed: feedrank exited with status 1")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the cause is reported: {}", tail(&text, 4000)));
+    assert!(
+        cause.contains("truncated model file"),
+        "feedrank's stderr is in the cause: {}",
+        tail(cause, 4000)
     );
     assert!(
         !out.join("_SUCCESS").exists(),
