@@ -1,4 +1,5 @@
-//! `feedrank eval`: trains the model on the events before the split, ranks every
+//! `feedrank eval`: trains the model on the events before the split (or takes a saved one
+//! trained before it, `--model`), ranks every
 //! (viewer, day) list of the test period with the model, the baselines and (on simulated
 //! worlds) the oracle, prints the table and optionally writes the JSON.
 use anyhow::Context;
@@ -44,6 +45,14 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Evaluate this saved model instead of training one; it must have been trained on data
+    /// before the split (its training cut-off at or before `--split-at`).
+    #[arg(long, conflicts_with_all = ["ablate", "config"])]
+    pub model: Option<PathBuf>,
+    /// With `--model`: evaluate a model trained on another world (a warning instead of an
+    /// error).
+    #[arg(long, requires = "model")]
+    pub allow_other_world: bool,
 }
 
 /// The scorer type `Trained::scorer` returns: the trained model bound to its feature space.
@@ -83,6 +92,31 @@ fn train_with_ablation<'w>(
         "{}",
         crate::train::summary(&model, t0.elapsed().as_secs_f64())
     );
+    Ok(Trained { fs, model })
+}
+
+/// A saved model, checked to be this world's (unless `allow`) and trained strictly before
+/// the test period (a later cut-off would let it see the events it is tested on), with a
+/// feature space of `world` built with its settings.
+fn saved_model<'w>(
+    world: &'w World,
+    path: &std::path::Path,
+    split_at: i64,
+    allow: bool,
+) -> anyhow::Result<Trained<'w>> {
+    let model = crate::generate::load_model(path)?;
+    crate::generate::admit_model(&model, world, allow)?;
+    let fmt = feedrank::io::world_tsv::civil::format_utc;
+    anyhow::ensure!(
+        model.meta.as_of <= split_at,
+        "{}: the model was trained on data up to {} UTC, after the test period starts ({} UTC): \
+         its evaluation would see the events it is tested on; train it with --as-of at or \
+         before the split, or choose a later --split-at",
+        path.display(),
+        fmt(model.meta.as_of),
+        fmt(split_at)
+    );
+    let fs = feedrank::features::FeatureSpace::new(world, &model.feature_config)?;
     Ok(Trained { fs, model })
 }
 
@@ -135,7 +169,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(p) => feedrank::config::Config::load(p)?,
         None => feedrank::config::Config::default(),
     };
-    let trained = train_with_ablation(&world, split_at, &[], &cfg).context("training the model")?;
+    let trained = match &args.model {
+        Some(path) => saved_model(&world, path, split_at, args.allow_other_world)?,
+        None => train_with_ablation(&world, split_at, &[], &cfg).context("training the model")?,
+    };
     let model = trained.scorer()?;
     // the oracle values impressions with the model's value weights
     let params = EvalParams {
