@@ -125,6 +125,22 @@ impl AsOfAggregates {
         a
     }
 
+    /// The stories that have a row: `(story, exposures)`, in id order.
+    pub fn story_rows(&self) -> Vec<(u32, u64)> {
+        (0..self.story_exposures.len() as u32)
+            .zip(&self.story_exposures)
+            .filter_map(|(s, n)| Some((s, (*n)?)))
+            .collect()
+    }
+
+    /// The authors that have a row: `(author, rate_exposures, rate_positives)`, in id order.
+    pub fn author_rows(&self) -> Vec<(u32, u64, u64)> {
+        (0..self.author_counts.len() as u32)
+            .zip(&self.author_counts)
+            .filter_map(|(a, c)| c.map(|(e, p)| (a, e, p)))
+            .collect()
+    }
+
     /// The author's engagement rate, if the aggregates have the author.
     pub fn author_rate(&self, author: u32) -> Option<f64> {
         let (exp, pos) = (*self.author_counts.get(author as usize)?)?;

@@ -189,7 +189,8 @@ impl Plan {
 /// # Errors
 /// [`IndexError::ViewerOutOfRange`]; [`IndexError::PartitionExposure`] for a world whose
 /// exposures are not logged; [`IndexError::PartitionAsOf`] when `whole` is at another
-/// `as_of`.
+/// `as_of`; [`crate::features::FeatureError::MissingAggregate`] when `whole` lacks a
+/// candidate story or its author.
 pub fn extract(
     world: &World,
     viewers: &[u32],
@@ -256,27 +257,23 @@ pub fn extract(
         interaction_kinds: world.interaction_kinds.clone(),
         truth: Vec::new(),
     };
+    let missing = |what, id| crate::features::FeatureError::MissingAggregate { what, id };
     let mut story_exposures = Vec::new();
     let mut authors = vec![0u64; users.div_ceil(64)];
     for (s, st) in world.stories.iter().enumerate() {
         if bit(&plan.stories, s as u32) {
-            let n = whole.story_exposures.get(s).copied().flatten().unwrap_or(0);
-            story_exposures.push((s as u32, n));
+            let n = whole.story_exposures.get(s).copied().flatten();
+            story_exposures.push((s as u32, n.ok_or(missing("story", s as u32))?));
             set(&mut authors, st.author);
         }
     }
     let author_counts = (0..users as u32)
         .filter(|&a| bit(&authors, a))
         .map(|a| {
-            let (e, p) = whole
-                .author_counts
-                .get(a as usize)
-                .copied()
-                .flatten()
-                .unwrap_or((0, 0));
-            (a, e, p)
+            let c = whole.author_counts.get(a as usize).copied().flatten();
+            c.map(|(e, p)| (a, e, p)).ok_or(missing("author", a))
         })
-        .collect();
+        .collect::<Result<Vec<_>, _>>()?;
     let mut viewers = viewers.to_vec();
     viewers.sort_unstable();
     viewers.dedup();

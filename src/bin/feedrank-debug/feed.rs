@@ -10,7 +10,7 @@ use feedrank::pipeline::{FeedInspection, FeedRanker};
 use feedrank::rank::batch::{write_jsonl, HeadsJson};
 use feedrank::rank::explain::Profile;
 use feedrank::rank::html::{feed_page, FeedPageOptions};
-use feedrank::rank::{Multipliers, RankContext};
+use feedrank::rank::Multipliers;
 use feedrank::world::{Action, World};
 use std::io::Write;
 use std::path::PathBuf;
@@ -297,11 +297,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     // A partition world (README "Spark") answers for its own viewers at its own as_of.
     let partition = feedrank::index::read_partition(&a.input.world, &world)?;
-    let as_of = a.input.as_of.unwrap_or_else(|| {
-        partition
-            .as_ref()
-            .map_or_else(|| RankContext::default_as_of(&world), |p| p.as_of())
-    });
+    let as_of = generate::rank_as_of(a.input.as_of, &world, partition.as_ref());
     // Only what ranking this one user reads (the scoped index of one viewer).
     let scope = match partition {
         None => Scope::viewers(vec![user]),

@@ -48,15 +48,7 @@ fn generate(
     shard: Option<(u32, u32)>,
     aggs: Option<&Path>,
 ) -> anyhow::Result<Run> {
-    let exe = std::env::current_exe().context("locating the feedrank executable")?;
-    let mut cmd = Command::new(exe);
-    cmd.arg("generate")
-        .arg("--world")
-        .arg(&a.world)
-        .arg("--model")
-        .arg(&a.model)
-        .arg("--out")
-        .arg(out);
+    let mut cmd = feedrank(a, "generate", out)?;
     if let Some(t) = a.threads {
         cmd.arg("--threads").arg(t.to_string());
     }
@@ -71,16 +63,21 @@ fn generate(
 
 /// One `feedrank aggregates --world` process writing to `out`.
 fn aggregates(a: &Args, out: &Path) -> anyhow::Result<Run> {
+    measure(feedrank(a, "aggregates", out)?)
+}
+
+/// `feedrank <sub> --world W --model M --out <out>` (this executable).
+fn feedrank(a: &Args, sub: &str, out: &Path) -> anyhow::Result<Command> {
     let exe = std::env::current_exe().context("locating the feedrank executable")?;
     let mut cmd = Command::new(exe);
-    cmd.arg("aggregates")
+    cmd.arg(sub)
         .arg("--world")
         .arg(&a.world)
         .arg("--model")
         .arg(&a.model)
         .arg("--out")
         .arg(out);
-    measure(cmd)
+    Ok(cmd)
 }
 
 /// Runs `cmd` (a feedrank command that ends with the `cpu ... s, peak memory ... MiB`

@@ -137,6 +137,18 @@ pub fn load_world(dir: &Path, truth: bool) -> anyhow::Result<World> {
     Ok(world)
 }
 
+/// The `as_of` to rank at: the one asked for, else a partition world's own, else one second
+/// after the world's last event.
+pub fn rank_as_of(
+    asked: Option<i64>,
+    world: &World,
+    partition: Option<&feedrank::index::Partition>,
+) -> i64 {
+    asked.unwrap_or_else(|| {
+        partition.map_or_else(|| RankContext::default_as_of(world), |p| p.as_of())
+    })
+}
+
 /// Loads the model at `model_path`.
 pub fn load_model(model_path: &Path) -> anyhow::Result<feedrank::model::TrainedModel> {
     // The model's errors name its path.
@@ -189,11 +201,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     admit_model(&model, &world, a.input.allow_other_world)?;
     // A partition world (README "Spark") ranks its own viewers at its aggregates' as_of.
     let partition = feedrank::index::read_partition(&a.input.world, &world)?;
-    let as_of = a.input.as_of.unwrap_or_else(|| {
-        partition
-            .as_ref()
-            .map_or_else(|| RankContext::default_as_of(&world), |p| p.as_of())
-    });
+    let as_of = rank_as_of(a.input.as_of, &world, partition.as_ref());
     // An as_of far past the data ranks nothing fresh: say so rather than write empty feeds.
     let (day, fmt) = (
         feedrank::util::time::DAY,

@@ -95,15 +95,7 @@ pub fn aggregates(a: AggregatesArgs) -> anyhow::Result<()> {
         .as_of
         .unwrap_or_else(|| RankContext::default_as_of(&world));
     let aggs = feedrank::index::whole_world_aggregates(&world, &model.feature_config, as_of);
-    let stories: Vec<(u32, u64)> = (0..world.stories.len())
-        .map(|s| (s as u32, aggs.story_exposures[s].unwrap_or(0)))
-        .collect();
-    let authors: Vec<(u32, u64, u64)> = (0..world.num_users())
-        .map(|u| {
-            let (e, p) = aggs.author_counts[u].unwrap_or((0, 0));
-            (u as u32, e, p)
-        })
-        .collect();
+    let (stories, authors) = (aggs.story_rows(), aggs.author_rows());
     write_aggregates_dir(out, &world, AggregatesMeta { as_of }, &stories, &authors)?;
     let cpu = common::cpu_seconds().map_or("?".into(), |c| format!("{c:.2}"));
     let rss = common::peak_rss_mib().map_or("?".into(), |m| format!("{m:.0}"));

@@ -11,7 +11,7 @@
 //!
 //! Also the events-only table a Spark task pipes to `feedrank aggregates` (a slice of
 //! `events.tsv`, not a world: ids are interned as they come).
-use super::read::{check_width, id, int, story, time, user, Rows};
+use super::read::{check_width, id, int, read_toml, story, time, user, Rows};
 use super::table::{Row, Sep, Table};
 use super::WorldError;
 use crate::io::IoError;
@@ -95,14 +95,7 @@ pub fn read_partition_files(dir: &Path, world: &World) -> Result<Option<Partitio
     if !meta_path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&meta_path).map_err(|source| IoError::Open {
-        path: meta_path.clone(),
-        source,
-    })?;
-    let meta: PartitionMeta = toml::from_str(&text).map_err(|e| WorldError::Meta {
-        path: meta_path.clone(),
-        message: e.to_string(),
-    })?;
+    let meta: PartitionMeta = read_toml(&meta_path)?;
     if meta.partitions == 0 || meta.partition >= meta.partitions {
         return Err(WorldError::Meta {
             path: meta_path,
@@ -184,15 +177,7 @@ pub fn read_aggregates_dir(
     dir: &Path,
     world: &World,
 ) -> Result<(AggregatesMeta, Vec<(u32, u64)>, Vec<(u32, u64, u64)>), IoError> {
-    let meta_path = dir.join(AGGREGATES_FILE);
-    let text = std::fs::read_to_string(&meta_path).map_err(|source| IoError::Open {
-        path: meta_path.clone(),
-        source,
-    })?;
-    let meta: AggregatesMeta = toml::from_str(&text).map_err(|e| WorldError::Meta {
-        path: meta_path,
-        message: e.to_string(),
-    })?;
+    let meta: AggregatesMeta = read_toml(&dir.join(AGGREGATES_FILE))?;
     let (s, a) = read_aggregate_tables(dir, world)?;
     Ok((meta, s, a))
 }
@@ -207,10 +192,6 @@ pub fn write_partition_files(
     world: &World,
     files: &PartitionFiles,
 ) -> Result<(), IoError> {
-    let toml = toml::to_string(&files.meta).map_err(|e| IoError::Write {
-        path: dir.join(PARTITION_FILE),
-        source: std::io::Error::other(e.to_string()),
-    })?;
     let users = &world.users;
     let mut text = String::from("user_id\n");
     for &v in &files.viewers {
@@ -220,7 +201,7 @@ pub fn write_partition_files(
     crate::io::atomic::write_atomic(dir.join(VIEWERS_FILE), text.as_bytes())?;
     write_aggregate_tables(dir, world, &files.story_exposures, &files.author_counts)?;
     // Last: the file that makes the directory a partition.
-    crate::io::atomic::write_atomic(dir.join(PARTITION_FILE), toml.as_bytes())
+    write_toml(&dir.join(PARTITION_FILE), &files.meta)
 }
 
 /// Writes a directory of whole-world aggregates: the two tables and, last,
@@ -236,12 +217,8 @@ pub fn write_aggregates_dir(
     author_counts: &[(u32, u64, u64)],
 ) -> Result<(), IoError> {
     std::fs::create_dir_all(dir).map_err(write_err(dir))?;
-    let toml = toml::to_string(&meta).map_err(|e| IoError::Write {
-        path: dir.join(AGGREGATES_FILE),
-        source: std::io::Error::other(e.to_string()),
-    })?;
     write_aggregate_tables(dir, world, story_exposures, author_counts)?;
-    crate::io::atomic::write_atomic(dir.join(AGGREGATES_FILE), toml.as_bytes())
+    write_toml(&dir.join(AGGREGATES_FILE), &meta)
 }
 
 fn write_aggregate_tables(
@@ -264,6 +241,15 @@ fn write_aggregate_tables(
     }
     crate::io::atomic::write_atomic(dir.join(AUTHOR_AGGREGATES_FILE), &buf)?;
     Ok(())
+}
+
+/// Writes `value` as TOML to `path`, atomically.
+fn write_toml<T: Serialize>(path: &Path, value: &T) -> Result<(), IoError> {
+    let text = toml::to_string(value).map_err(|e| IoError::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    crate::io::atomic::write_atomic(path, text.as_bytes())
 }
 
 fn write_err(dir: &Path) -> impl Fn(std::io::Error) -> IoError + '_ {

@@ -610,6 +610,21 @@ fn declared_in(declared: bool) -> &'static str {
     }
 }
 
+/// A small TOML file of a world directory (`world.toml`, `partition.toml`, ...), read and
+/// decoded; a decoding error names the file ([`WorldError::Meta`]).
+pub(super) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, IoError> {
+    let text = std::fs::read_to_string(path).map_err(|source| IoError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| {
+        IoError::World(WorldError::Meta {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    })
+}
+
 /// `world.toml` (required, with a non-empty `name`).
 fn read_meta(dir: &Path) -> Result<WorldMeta, IoError> {
     let meta_path = dir.join("world.toml");
@@ -619,16 +634,7 @@ fn read_meta(dir: &Path) -> Result<WorldMeta, IoError> {
             name: "world.toml",
         }));
     }
-    let text = std::fs::read_to_string(&meta_path).map_err(|source| IoError::Open {
-        path: meta_path.clone(),
-        source,
-    })?;
-    let meta = toml::from_str::<WorldMeta>(&text).map_err(|e| {
-        IoError::World(WorldError::Meta {
-            path: meta_path.clone(),
-            message: e.to_string(),
-        })
-    })?;
+    let meta: WorldMeta = read_toml(&meta_path)?;
     if meta.name.trim().is_empty() {
         return Err(IoError::World(WorldError::Meta {
             path: meta_path,
