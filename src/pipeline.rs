@@ -287,18 +287,18 @@ pub fn train_for(world: &World, as_of: i64, cfg: &Config) -> Result<TrainedModel
 }
 
 /// Why a saved model is not current for `world` (trained before `as_of` with `cfg`), or
-/// `None` when it is.
+/// `None` when it is. The world is recognised as `generate` and `eval` recognise it
+/// ([`crate::model::check_world`]): by the world identity the model recorded (its name and,
+/// for models that keep one, the sketch of its users), so a model of another world that
+/// bears the same name is stale.
 pub fn model_staleness(
     model: &TrainedModel,
     world: &World,
     as_of: i64,
     cfg: &Config,
 ) -> Option<String> {
-    if model.meta.world != world.meta.name {
-        return Some(format!(
-            "trained on world {:?}, not {:?}",
-            model.meta.world, world.meta.name
-        ));
+    if let Err(mismatch) = crate::model::check_world(model, world) {
+        return Some(mismatch.to_string());
     }
     if model.meta.as_of != as_of {
         return Some(format!(

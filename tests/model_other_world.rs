@@ -181,3 +181,57 @@ fn yesterdays_model_is_accepted_after_new_users_events_and_stories() {
     assert!(!err.contains("warning: the model"), "{err}");
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 321);
 }
+
+/// `feedrank run` recognises the model's world as `generate` does (by the identity the model
+/// recorded, not by the world's name alone): a model of another world that bears the same
+/// name (every simulated world is called "simulated"), trained at the same cut-off with the
+/// same settings, is retrained, not used.
+#[test]
+fn run_retrains_a_model_from_another_world_of_the_same_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = simulate(dir.path(), 300, 3);
+    let c = simulate(dir.path(), 400, 5);
+    // the cut-off `run` expects on world c, so that only the users tell the worlds apart
+    let (world_c, _, _) = feedrank::pipeline::load_world(
+        &c,
+        &feedrank::pipeline::LoadOptions {
+            snapshot: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let as_of = feedrank::model::default_as_of(&world_c).unwrap();
+    let model = dir.path().join("a.frm");
+    ok(bin("feedrank")
+        .arg("train")
+        .arg("--world")
+        .arg(&a)
+        .arg("--model")
+        .arg(&model)
+        .args(["--as-of", &as_of.to_string()]));
+    let feedrank_run = |world: &Path| {
+        ok(bin("feedrank")
+            .arg("run")
+            .arg("--world")
+            .arg(world)
+            .arg("--model")
+            .arg(&model)
+            .arg("--out")
+            .arg(dir.path().join("out")))
+        .1
+    };
+    // the same name, the same cut-off and settings, 100 users the model never saw: retrained
+    let err = feedrank_run(&c);
+    assert!(
+        err.contains("is stale") && err.contains("retraining"),
+        "{err}"
+    );
+    assert!(
+        err.contains("300 users") && err.contains("400 users"),
+        "{err}"
+    );
+    assert!(!err.contains("trained before"), "{err}");
+    // the retrained model is world c's: used on the next run
+    let err = feedrank_run(&c);
+    assert!(err.contains("(current for this world)"), "{err}");
+}
