@@ -233,3 +233,19 @@ fn the_error_probe_sees_script_errors() {
     let errs = body_attr(&dom, "data-js-errors").expect("the error is recorded");
     assert!(errs.contains("undefinedFn"), "{errs}");
 }
+
+/// The page shows its as-of time as a UTC date, never as unix seconds.
+#[test]
+fn page_shows_as_of_as_a_utc_date() {
+    let (_, ex, html) = page();
+    let date = feedrank::io::world_tsv::civil::format_utc_minute(ex.feed.as_of);
+    assert!(date.ends_with(" UTC") && date.len() == "2024-01-15 08:00 UTC".len());
+    assert!(
+        html.contains(&format!("as of {date};")),
+        "no UTC date in the page"
+    );
+    assert!(
+        !html.contains(&ex.feed.as_of.to_string()),
+        "the page holds unix seconds"
+    );
+}

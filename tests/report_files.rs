@@ -271,3 +271,18 @@ fn baselines_only_report_has_no_model_sections() {
     assert_eq!(html.matches("<svg").count(), charts.len());
     assert!(charts.contains(&"roc_click".to_string())); // the oracle's curves remain
 }
+
+/// The page shows the test period's start as a UTC date, never as unix seconds.
+#[test]
+fn report_shows_the_split_as_a_utc_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = result(); // split_at 1_700_000_000 = 2023-11-14 22:13:20 UTC
+    write_report(dir.path(), &r, &extras(), &ReportOptions::default()).unwrap();
+    let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    assert!(
+        html.contains("Test period from 2023-11-14 22:13 UTC."),
+        "no UTC date in the page"
+    );
+    assert!(!html.contains("1700000000"), "the page holds unix seconds");
+    assert!(!html.contains("unix seconds"));
+}

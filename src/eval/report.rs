@@ -18,6 +18,7 @@
 use super::result::{bootstrap_ci, paired_diff_ci, EvalResult, MethodResult};
 use super::EvalError;
 use crate::io::atomic::write_atomic;
+use crate::io::world_tsv::civil::format_utc_minute;
 use crate::io::IoError;
 use crate::util::html::escape as html_escape;
 use plotters::coord::Shift;
@@ -683,11 +684,11 @@ fn overview_section(result: &EvalResult, extras: &ReportExtras, opts: &ReportOpt
     }
     let _ = writeln!(
         body,
-        "<p>Test period from {} (unix seconds). {} (viewer, day) lists hold a positive and are \
+        "<p>Test period from {}. {} (viewer, day) lists hold a positive and are \
          averaged ({} skipped without one); {} test impressions. k = {}. Intervals: 95% \
          percentile bootstrap over the lists, {} resamples, seed {}; differences are paired \
          (the same lists for both methods).</p>",
-        result.split_at,
+        format_utc_minute(result.split_at),
         result.lists,
         result.stats.lists_skipped,
         result.stats.candidates,

@@ -9,6 +9,7 @@
 //! (checked by the headless-browser test).
 
 use super::explain::{ExplainedCandidate, Profile, Tie, UserExplanation};
+use crate::io::world_tsv::civil::format_utc_minute;
 use crate::util::html::escape as html_escape;
 use crate::util::time::DAY;
 use crate::world::{Action, World};
@@ -281,9 +282,9 @@ pub fn feed_page(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <title>feed of {user}</title>\n{SCRIPT}<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n\
-         <h1>Feed of {user}</h1>\n<p class=\"meta\">as of {} (unix seconds); {} stories placed \
+         <h1>Feed of {user}</h1>\n<p class=\"meta\">as of {}; {} stories placed \
          out of {} candidates; {} filtered{}.</p>\n",
-        ex.feed.as_of,
+        format_utc_minute(ex.feed.as_of),
         ex.feed.items.len(),
         ex.candidates.len(),
         ex.filtered.len(),

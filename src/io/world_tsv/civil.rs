@@ -40,6 +40,15 @@ pub fn format_utc(ts: i64) -> String {
     )
 }
 
+/// `YYYY-MM-DD HH:MM UTC` of unix seconds `ts` (rounded down to the minute): how pages meant
+/// for people show a time.
+pub fn format_utc_minute(ts: i64) -> String {
+    let mut s = format_utc(ts);
+    s.truncate(s.len() - 3); // the ":SS"
+    s.push_str(" UTC");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,6 +60,8 @@ mod tests {
         assert_eq!(days_from_civil(1956, 1, 1), -5_114);
         assert_eq!(format_utc(959_670_000), "2000-05-30 07:00:00");
         assert_eq!(format_utc(-1), "1969-12-31 23:59:59");
+        assert_eq!(format_utc_minute(1_705_305_659), "2024-01-15 08:00 UTC");
+        assert_eq!(format_utc_minute(-1), "1969-12-31 23:59 UTC");
         for z in [-800_000i64, -1, 0, 1, 59, 60, 11_016, 20_000, 2_000_000] {
             let (y, m, d) = civil_from_days(z);
             assert_eq!(days_from_civil(y, m, d), z);
