@@ -40,7 +40,7 @@ fn eval_takes_a_saved_model_trained_before_the_split_only() {
         model.to_str().unwrap(),
         "--split-at",
         "2024-01-10",
-        "--json",
+        "--json-out",
         json.to_str().unwrap(),
     ]);
     assert!(
@@ -57,6 +57,34 @@ fn eval_takes_a_saved_model_trained_before_the_split_only() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let text = result.to_string();
     assert!(text.contains("\"model\""), "no model method in {text:.300}");
+    // the table on stdout beside the file
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("split_at"), "{table}");
+    assert!(serde_json::from_str::<serde_json::Value>(&table).is_err());
+
+    // `--json` (a switch, as in feedrank-debug): the same JSON on stdout, no table, no file
+    let out = feedrank(&[
+        "eval",
+        "--world",
+        world,
+        "--model",
+        model.to_str().unwrap(),
+        "--split-at",
+        "2024-01-10",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let written = std::fs::read_to_string(&json).unwrap();
+    assert_eq!(printed.trim_end(), written.trim_end());
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&printed).unwrap(),
+        result
+    );
 
     // The committed model was trained up to 2024-01-14: the default split is before it.
     let committed = root.join("models/sample.frm");

@@ -1,5 +1,5 @@
 //! `feedrank eval --report DIR` end to end on a small simulated world: the three files, the
-//! JSON identical to `--json`, one inline SVG per chart, the oracle's head curves.
+//! JSON identical to `--json-out`, one inline SVG per chart, the oracle's head curves.
 use std::process::Command;
 
 #[test]
@@ -24,7 +24,7 @@ fn eval_report_on_a_simulated_world() {
         .arg("eval")
         .arg("--world")
         .arg(&world)
-        .arg("--json")
+        .arg("--json-out")
         .arg(&json)
         .arg("--report")
         .arg(&report)

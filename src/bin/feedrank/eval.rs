@@ -1,11 +1,13 @@
 //! `feedrank eval`: trains the model on the events before the split (or takes a saved one
 //! trained before it, `--model`), ranks every
 //! (viewer, day) list of the test period with the model, the baselines and (on simulated
-//! worlds) the oracle, prints the table and optionally writes the JSON.
+//! worlds) the oracle, prints the table (or, with `--json`, the JSON) and optionally writes
+//! the JSON to a file (`--json-out`).
 use anyhow::Context;
 use feedrank::eval::{self, EvalParams};
 use feedrank::features::AblationGroup;
 use feedrank::world::World;
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -23,9 +25,13 @@ pub struct Args {
     /// Cut-off of the feed metrics.
     #[arg(long, default_value_t = 10)]
     pub k: usize,
-    /// Write the results as JSON to this file (atomically).
+    /// Print the results as JSON on standard output instead of the table (as
+    /// `feedrank-debug --json` does).
     #[arg(long)]
-    pub json: Option<PathBuf>,
+    pub json: bool,
+    /// Also write the results as JSON to this file (atomically); the same JSON as `--json`.
+    #[arg(long, value_name = "FILE")]
+    pub json_out: Option<PathBuf>,
     /// Seed of the random baseline.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -141,6 +147,10 @@ fn model_coefficients(model: &TrainedScorer) -> Vec<(String, Vec<(String, f64)>)
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     crate::common::set_threads(args.threads)?;
+    // before the evaluation: a JSON path that cannot be written fails now
+    if let Some(path) = &args.json_out {
+        crate::common::check_writable(path)?;
+    }
     let world = crate::generate::load_world(&args.world, true)?;
     let params = EvalParams {
         split_at: args.split_at,
@@ -190,11 +200,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let r = eval::evaluate_scorer(group.as_str(), &lists, &without.scorer()?, &params)?;
         result.add_ablation(group, &r);
     }
+    let json = result.to_json()?;
     let mut out = crate::common::stdout();
-    std::io::Write::write_fmt(&mut out, format_args!("{result}"))?;
-    std::io::Write::flush(&mut out)?;
-    if let Some(path) = &args.json {
-        let json = result.to_json()?;
+    if args.json {
+        writeln!(out, "{}", json.trim_end())?;
+    } else {
+        write!(out, "{result}")?;
+    }
+    out.flush()?;
+    if let Some(path) = &args.json_out {
         feedrank::io::atomic::write_atomic(path, json.as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
