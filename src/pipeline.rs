@@ -13,6 +13,7 @@ use crate::rank::{
     explain_user, generate_feeds, rank_user, BatchOptions, OutputFormat, RankParams, RankStats,
     UserExplanation, UserFeed, Worker,
 };
+use crate::util::progress::Progress;
 use crate::world::World;
 use crate::Error;
 use std::path::Path;
@@ -70,6 +71,19 @@ pub fn load_world(
     dir: &Path,
     opts: &LoadOptions,
 ) -> Result<(World, LoadReport, LoadedFrom), Error> {
+    load_world_with_progress(dir, opts, &crate::util::progress::Silent)
+}
+
+/// As [`load_world`], reporting the snapshot build to `progress`
+/// ([`crate::io::snapshot::write_snapshot_with_progress`]).
+///
+/// # Errors
+/// As [`load_world`].
+pub fn load_world_with_progress(
+    dir: &Path,
+    opts: &LoadOptions,
+    progress: &dyn Progress,
+) -> Result<(World, LoadReport, LoadedFrom), Error> {
     use crate::io::snapshot;
     // A partition world is read once (README "Spark"): no snapshot.
     let partition = dir
@@ -94,7 +108,13 @@ pub fn load_world(
         },
     )?;
     if use_snapshot {
-        why = match snapshot::write_snapshot(dir, &world, &report, !opts.skip_truth) {
+        why = match snapshot::write_snapshot_with_progress(
+            dir,
+            &world,
+            &report,
+            !opts.skip_truth,
+            progress,
+        ) {
             Ok(true) => format!("{why}; wrote {}", snapshot::snapshot_path(dir).display()),
             Ok(false) => format!("{why}; a source changed just now, no snapshot written"),
             Err(e) => {
@@ -278,12 +298,22 @@ pub fn world_fingerprint(world: &World) -> u64 {
     h.finish()
 }
 
-/// Trains the engagement model on `world` before `as_of` with `cfg`.
+/// Trains the engagement model on `world` before `as_of` with `cfg`, reporting its steps to
+/// `progress` ([`crate::model::train_with_progress`]).
 ///
 /// # Errors
-/// [`crate::model::ModelError`] from training.
-pub fn train_for(world: &World, as_of: i64, cfg: &Config) -> Result<TrainedModel, Error> {
-    Ok(crate::model::train(world, as_of, cfg)?)
+/// [`crate::model::ModelError`] from training (and from building its feature space).
+pub fn train_for(
+    world: &World,
+    as_of: i64,
+    cfg: &Config,
+    progress: &dyn Progress,
+) -> Result<TrainedModel, Error> {
+    let fs = crate::features::FeatureSpace::new(world, &cfg.features)
+        .map_err(crate::model::ModelError::from)?;
+    Ok(crate::model::train_with_progress(
+        &fs, as_of, cfg, progress,
+    )?)
 }
 
 /// Why a saved model is not current for `world` (trained before `as_of` with `cfg`), or

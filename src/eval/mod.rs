@@ -30,6 +30,7 @@ use crate::metrics::{
     calibration_curve, ndcg_with_ideal, roc_curve, Gain, HeadMetrics, ListMetrics,
 };
 use crate::model::{Explanation, ModelError, Score, Scorer};
+use crate::util::progress::{Progress, Silent};
 use crate::world::{Action, World};
 use methods::{score_baseline, BaselineCtx, BaselineIndex, TruthIndex};
 use rayon::prelude::*;
@@ -230,19 +231,22 @@ fn rank_list(
 }
 
 /// Ranks every list with `score_fn` (which fills one score, and optionally head
-/// probabilities, per candidate) and computes the method's metrics.
+/// probabilities, per candidate) and computes the method's metrics. Reports the step
+/// "evaluating NAME" to `progress`, one unit per list.
 fn run_method<F>(
     name: &str,
     lists: &EvalLists,
     params: &EvalParams,
     heads: &[Action],
     score_fn: F,
+    progress: &dyn Progress,
 ) -> Result<MethodResult, EvalError>
 where
     F: Fn(&EvalList, &[Candidate], &mut Vec<f64>, &mut Vec<[f64; 5]>) -> Result<(), EvalError>
         + Sync,
 {
     let want_probs = !heads.is_empty();
+    progress.step(&format!("evaluating {name}"), lists.lists.len() as u64);
     let outs: Vec<ListOut> = lists
         .lists
         .par_iter()
@@ -282,6 +286,7 @@ where
                 }
                 let (metrics, curve) =
                     rank_list(params, list, cands, scores, (order, ranked, ideal, keys));
+                progress.advance(1);
                 let probs = if want_probs {
                     std::mem::take(probs)
                 } else {
@@ -371,16 +376,38 @@ pub fn evaluate_scorer<S: Scorer>(
     scorer: &S,
     params: &EvalParams,
 ) -> Result<MethodResult, EvalError> {
+    evaluate_scorer_with_progress(name, lists, scorer, params, &Silent)
+}
+
+/// As [`evaluate_scorer`], reporting the step "evaluating NAME" (one unit per list) to
+/// `progress`.
+///
+/// # Errors
+/// As [`evaluate_scorer`].
+pub fn evaluate_scorer_with_progress<S: Scorer>(
+    name: &str,
+    lists: &EvalLists,
+    scorer: &S,
+    params: &EvalParams,
+    progress: &dyn Progress,
+) -> Result<MethodResult, EvalError> {
     let heads = scorer.heads();
-    run_method(name, lists, params, &heads, |list, cands, scores, probs| {
-        let mut v = scorer.viewer(list.viewer, list.day)?;
-        for c in cands {
-            let s = scorer.score(&mut v, c.story)?;
-            scores.push(s.value);
-            probs.push(s.p);
-        }
-        Ok(())
-    })
+    run_method(
+        name,
+        lists,
+        params,
+        &heads,
+        |list, cands, scores, probs| {
+            let mut v = scorer.viewer(list.viewer, list.day)?;
+            for c in cands {
+                let s = scorer.score(&mut v, c.story)?;
+                scores.push(s.value);
+                probs.push(s.p);
+            }
+            Ok(())
+        },
+        progress,
+    )
 }
 
 /// Evaluates one baseline on prepared lists.
@@ -395,7 +422,7 @@ pub fn evaluate_baseline(
 ) -> Result<MethodResult, EvalError> {
     params.check()?;
     let index = BaselineIndex::new(world);
-    evaluate_baseline_with(world, &index, lists, baseline, params)
+    evaluate_baseline_with(world, &index, lists, baseline, params, &Silent)
 }
 
 fn evaluate_baseline_with(
@@ -404,6 +431,7 @@ fn evaluate_baseline_with(
     lists: &EvalLists,
     baseline: Baseline,
     params: &EvalParams,
+    progress: &dyn Progress,
 ) -> Result<MethodResult, EvalError> {
     let ctx = BaselineCtx {
         world,
@@ -420,6 +448,7 @@ fn evaluate_baseline_with(
             score_baseline(&ctx, baseline, list, cands, scores);
             Ok(())
         },
+        progress,
     )
 }
 
@@ -433,6 +462,15 @@ pub fn evaluate_oracle(
     world: &World,
     lists: &EvalLists,
     params: &EvalParams,
+) -> Result<Option<MethodResult>, EvalError> {
+    evaluate_oracle_with(world, lists, params, &Silent)
+}
+
+fn evaluate_oracle_with(
+    world: &World,
+    lists: &EvalLists,
+    params: &EvalParams,
+    progress: &dyn Progress,
 ) -> Result<Option<MethodResult>, EvalError> {
     let truth = TruthIndex::new(world);
     if truth.is_empty() {
@@ -456,6 +494,7 @@ pub fn evaluate_oracle(
             }
             Ok(())
         },
+        progress,
     )?;
     let missing = missing.into_inner();
     if missing > 0 {
@@ -501,18 +540,37 @@ pub fn evaluate_lists<S: Scorer>(
     model: Option<&S>,
     params: &EvalParams,
 ) -> Result<EvalResult, EvalError> {
+    evaluate_lists_with_progress(world, lists, model, params, &Silent)
+}
+
+/// As [`evaluate_lists`], reporting one step per method ("evaluating model", "evaluating
+/// chronological", ..., one unit per list) to `progress`.
+///
+/// # Errors
+/// As [`evaluate`].
+pub fn evaluate_lists_with_progress<S: Scorer>(
+    world: &World,
+    lists: &EvalLists,
+    model: Option<&S>,
+    params: &EvalParams,
+    progress: &dyn Progress,
+) -> Result<EvalResult, EvalError> {
     params.check()?;
     let mut methods = Vec::new();
     let mut notes = Vec::new();
     match model {
-        Some(m) => methods.push(evaluate_scorer("model", lists, m, params)?),
+        Some(m) => methods.push(evaluate_scorer_with_progress(
+            "model", lists, m, params, progress,
+        )?),
         None => notes.push("no trained model given: baselines only".to_string()),
     }
     let index = BaselineIndex::new(world);
     for b in Baseline::ALL {
-        methods.push(evaluate_baseline_with(world, &index, lists, b, params)?);
+        methods.push(evaluate_baseline_with(
+            world, &index, lists, b, params, progress,
+        )?);
     }
-    match evaluate_oracle(world, lists, params)? {
+    match evaluate_oracle_with(world, lists, params, progress)? {
         Some(o) => methods.push(o),
         None => notes.push("no truth in this world: no oracle".to_string()),
     }
@@ -579,10 +637,17 @@ mod tests {
     }
 
     fn all_tied(lists: &EvalLists, params: &EvalParams) -> MethodResult {
-        run_method("tied", lists, params, &[], |_, cands, scores, _| {
-            scores.extend(cands.iter().map(|_| 1.0));
-            Ok(())
-        })
+        run_method(
+            "tied",
+            lists,
+            params,
+            &[],
+            |_, cands, scores, _| {
+                scores.extend(cands.iter().map(|_| 1.0));
+                Ok(())
+            },
+            &Silent,
+        )
         .expect("constant scores are valid")
     }
 
@@ -638,10 +703,17 @@ mod tests {
         );
         assert_ne!(a.per_list, other.per_list);
         // a real score still wins over the tie-break: the positive scored highest is first
-        let r = run_method("pos-first", &lists, &params, &[], |_, cands, scores, _| {
-            scores.extend(cands.iter().map(|c| c.rel));
-            Ok(())
-        })
+        let r = run_method(
+            "pos-first",
+            &lists,
+            &params,
+            &[],
+            |_, cands, scores, _| {
+                scores.extend(cands.iter().map(|c| c.rel));
+                Ok(())
+            },
+            &Silent,
+        )
         .expect("valid scores");
         assert!((r.ndcg - 1.0).abs() < 1e-12 && (r.mrr - 1.0).abs() < 1e-12);
     }

@@ -29,6 +29,7 @@
 use super::world_tsv::LoadReport;
 use super::IoError;
 use crate::graph::{BuildStats, Graph};
+use crate::util::progress::{Progress, Silent};
 use crate::world::{Action, Event, Interaction, Interner, Story, Truth, World, WorldMeta};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -399,6 +400,22 @@ pub fn write_snapshot(
     report: &LoadReport,
     has_truth: bool,
 ) -> Result<bool, IoError> {
+    write_snapshot_with_progress(dir, world, report, has_truth, &Silent)
+}
+
+/// As [`write_snapshot`], reporting the step "building the world snapshot" to `progress`:
+/// [`SNAPSHOT_STEPS`] units (the columns gathered, the main section encoded, the truth
+/// section encoded, the file written); none when no snapshot is written.
+///
+/// # Errors
+/// As [`write_snapshot`].
+pub fn write_snapshot_with_progress(
+    dir: &Path,
+    world: &World,
+    report: &LoadReport,
+    has_truth: bool,
+    progress: &dyn Progress,
+) -> Result<bool, IoError> {
     let sources = source_stamps(dir)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -408,6 +425,7 @@ pub fn write_snapshot(
         tracing::debug!(dir = %dir.display(), "a source changed just now; no snapshot written");
         return Ok(false);
     }
+    progress.step("building the world snapshot", SNAPSHOT_STEPS);
     let path = snapshot_path(dir);
     let werr = |message: String| IoError::Write {
         path: path.clone(),
@@ -462,9 +480,12 @@ pub fn write_snapshot(
     } else {
         TruthCols::default()
     };
+    progress.advance(1);
     let header = encode(&header).map_err(werr)?;
     let main = encode(&main).map_err(werr)?;
+    progress.advance(1);
     let truth = encode(&truth).map_err(werr)?;
+    progress.advance(1);
     let mut f = super::atomic::AtomicFile::create(&path)?;
     let w = f.writer();
     let res = (|| -> std::io::Result<()> {
@@ -481,8 +502,12 @@ pub fn write_snapshot(
     })();
     res.map_err(|e| f.err(e))?;
     f.commit()?;
+    progress.advance(1);
     Ok(true)
 }
+
+/// Units of the step [`write_snapshot_with_progress`] reports.
+pub const SNAPSHOT_STEPS: u64 = 4;
 
 /// Sequential reads from the snapshot's bytes, each a clear [`Miss::Corrupt`] when short.
 struct Reader<'a> {

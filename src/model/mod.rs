@@ -25,7 +25,7 @@ pub use file::{load, save};
 pub use mf::{MfMethod, MfModel};
 pub use personal::Personalisation;
 pub use scorer::{Contribution, Explanation, Score, Scorer};
-pub use train::{build_rows, default_as_of, train, train_with, Rows};
+pub use train::{build_rows, default_as_of, train, train_with, train_with_progress, Rows};
 pub use trained::{DefectKind, Head, HeadMeta, ModelDefect, Scaler, TrainedModel, TrainingMeta};
 
 use std::path::PathBuf;

@@ -12,6 +12,7 @@ use crate::features::{schema, FeatureSpace, NUM_FEATURES};
 use crate::features::{AblationGroup, Feature};
 use crate::metrics::{log_loss, roc_auc};
 use crate::util::math::sigmoid;
+use crate::util::progress::{Progress, Silent};
 use crate::util::time::{day_start, DAY};
 use crate::world::{Action, World};
 use ndarray::{Array2, ArrayView2, Axis, ShapeBuilder};
@@ -110,6 +111,20 @@ pub fn build_rows_sampled(
     as_of: i64,
     sampling: Option<NegativeSampling>,
 ) -> Result<Rows, ModelError> {
+    build_rows_with_progress(fs, as_of, sampling, &Silent)
+}
+
+/// As [`build_rows_sampled`], reporting the step "building training rows" to `progress`
+/// (total: the rows to build; advanced per (viewer, day) group built).
+///
+/// # Errors
+/// As [`build_rows`].
+pub fn build_rows_with_progress(
+    fs: &FeatureSpace,
+    as_of: i64,
+    sampling: Option<NegativeSampling>,
+    progress: &dyn Progress,
+) -> Result<Rows, ModelError> {
     let exps = fs.exposures();
     let end = exps.partition_point(|e| e.ts < as_of);
     let sampling = sampling.filter(|s| s.rate < 1.0);
@@ -132,6 +147,7 @@ pub fn build_rows_sampled(
         groups.push(i..j);
         i = j;
     }
+    progress.step("building training rows", order.len() as u64);
     let parts: Vec<Vec<f32>> = groups
         .par_iter()
         .map(|r| -> Result<Vec<f32>, ModelError> {
@@ -143,6 +159,7 @@ pub fn build_rows_sampled(
             {
                 fs.write_row(&mut ctx, story, row)?;
             }
+            progress.advance(r.len() as u64);
             Ok(out)
         })
         .collect::<Result<_, _>>()?;
@@ -185,6 +202,21 @@ pub fn train(world: &World, as_of: i64, cfg: &Config) -> Result<TrainedModel, Mo
 /// # Errors
 /// As [`train`].
 pub fn train_with(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Result<TrainedModel, ModelError> {
+    train_with_progress(fs, as_of, cfg, &Silent)
+}
+
+/// As [`train_with`], reporting its steps to `progress`: building the training rows
+/// ([`build_rows_with_progress`]), the MF fits (one unit per fit) and the heads' fits (one
+/// unit per L2 grid fit and final fit, [`train_rows_with_progress`]).
+///
+/// # Errors
+/// As [`train`].
+pub fn train_with_progress(
+    fs: &FeatureSpace,
+    as_of: i64,
+    cfg: &Config,
+    progress: &dyn Progress,
+) -> Result<TrainedModel, ModelError> {
     cfg.validate().map_err(|setting| ConfigError::Invalid {
         origin: "config".into(),
         setting,
@@ -195,10 +227,10 @@ pub fn train_with(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Result<Trained
         });
     }
     let sampling = training_sampling(fs, as_of, cfg);
-    let mut rows = build_rows_sampled(fs, as_of, sampling)?;
+    let mut rows = build_rows_with_progress(fs, as_of, sampling, progress)?;
     let use_mf = cfg.model.mf && !cfg.model.ablates(AblationGroup::Mf);
     let mf = if use_mf && !rows.is_empty() {
-        Some(fit_mf(fs.world(), &mut rows, as_of, cfg)?)
+        Some(fit_mf(fs.world(), &mut rows, as_of, cfg, progress)?)
     } else {
         for r in rows.x.chunks_exact_mut(NUM_FEATURES) {
             r[Feature::MfAuthorAffinity.idx()] = 0.0;
@@ -206,7 +238,7 @@ pub fn train_with(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Result<Trained
         }
         None
     };
-    let mut model = train_rows(&rows, as_of, cfg)?;
+    let mut model = train_rows_with_progress(&rows, as_of, cfg, progress)?;
     model.mf = mf;
     model.meta.world = fs.world().meta.name.clone();
     model.meta.users = Some(super::compat::UserSketch::of(fs.world()));
@@ -264,7 +296,13 @@ fn weighted_log_loss(p: &[f64], y: &[bool], neg_weight: f64) -> Option<f64> {
 
 /// Fits MF with time cross-fitting (see [`super::mf`]), writes the affinities into the rows'
 /// MF columns and returns the serving model (refitted on every event before `as_of`).
-fn fit_mf(world: &World, rows: &mut Rows, as_of: i64, cfg: &Config) -> Result<MfModel, ModelError> {
+fn fit_mf(
+    world: &World,
+    rows: &mut Rows,
+    as_of: i64,
+    cfg: &Config,
+    progress: &dyn Progress,
+) -> Result<MfModel, ModelError> {
     let s = MfSettings {
         factors: cfg.model.mf_factors,
         seed: cfg.model.seed,
@@ -278,6 +316,8 @@ fn fit_mf(world: &World, rows: &mut Rows, as_of: i64, cfg: &Config) -> Result<Mf
         // logistic MF is opt-in: on the 20k worlds it lost to BPR (README, Results)
         _ => vec![MfMethod::Als, MfMethod::Bpr],
     };
+    // one fit per method compared, then the earlier rows' fit and the serving fit
+    progress.step("fitting MF", methods.len() as u64 + 2);
     let later: Vec<usize> = (0..rows.len()).filter(|&i| rows.ts[i] >= t_mid).collect();
     let earlier: Vec<usize> = (0..rows.len()).filter(|&i| rows.ts[i] < t_mid).collect();
     let y: Vec<bool> = later
@@ -288,6 +328,7 @@ fn fit_mf(world: &World, rows: &mut Rows, as_of: i64, cfg: &Config) -> Result<Mf
     let mut best: Option<(f64, MfMethod, (MfSide, Option<MfSide>))> = None;
     for &m in &methods {
         let fitted = mfm::fit_period(world, m, i64::MIN, t_mid, i64::MIN, &s)?;
+        progress.advance(1);
         let (a, t) = mf_values(world, &fitted, rows, &later);
         let author_auc = roc_auc(&a, &y);
         let topic_auc = if fitted.1.is_some() {
@@ -322,8 +363,10 @@ fn fit_mf(world: &World, rows: &mut Rows, as_of: i64, cfg: &Config) -> Result<Mf
     // earlier rows: factors from the later events on stories created from t_mid on, which
     // cannot hold the label of an exposure before t_mid
     let earlier_fit = mfm::fit_period(world, method, t_mid, as_of, t_mid, &s)?;
+    progress.advance(1);
     write_mf(world, &earlier_fit, rows, &earlier);
     let (author, topic) = mfm::fit_period(world, method, i64::MIN, as_of, i64::MIN, &s)?;
+    progress.advance(1);
     Ok(MfModel {
         method,
         author,
@@ -436,6 +479,21 @@ fn probs(z: ArrayView2<f64>, lin: &Linear, shift: f64) -> Vec<f64> {
 /// # Errors
 /// As [`train`].
 pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel, ModelError> {
+    train_rows_with_progress(rows, as_of, cfg, &Silent)
+}
+
+/// As [`train_rows`], reporting the step "fitting heads": one unit per fit of the L2 grid
+/// and one per final fit, for each engagement head (a head without positives, or whose grid
+/// cannot run, advances by the fits it skips).
+///
+/// # Errors
+/// As [`train`].
+pub fn train_rows_with_progress(
+    rows: &Rows,
+    as_of: i64,
+    cfg: &Config,
+    progress: &dyn Progress,
+) -> Result<TrainedModel, ModelError> {
     let n = rows.len();
     if n == 0 {
         return Err(ModelError::NoRows { as_of });
@@ -464,7 +522,11 @@ pub fn train_rows(rows: &Rows, as_of: i64, cfg: &Config) -> Result<TrainedModel,
         Some(v) => (0..n).partition(|&i| rows.ts[i] < v),
         None => ((0..n).collect(), Vec::new()),
     };
-    let setup = HeadSetup::new(rows, &z, mc, &mask, &train_idx, &valid_idx);
+    let setup = HeadSetup::new(rows, &z, mc, &mask, &train_idx, &valid_idx, progress);
+    progress.step(
+        "fitting heads",
+        (Action::ENGAGEMENTS.len() * (mc.l2_grid.len() + 1)) as u64,
+    );
 
     let mut heads = Vec::new();
     let mut metas = Vec::new();
@@ -535,6 +597,8 @@ struct HeadSetup<'a> {
     /// `(index in l2_grid, l2)`, strongest first, so each fit warm-starts from a smoother
     /// solution.
     grid: Vec<(usize, f64)>,
+    /// Advanced by one per fit (grid or final) of each head.
+    progress: &'a dyn Progress,
 }
 
 impl<'a> HeadSetup<'a> {
@@ -545,6 +609,7 @@ impl<'a> HeadSetup<'a> {
         mask: &'a [bool; NUM_FEATURES],
         train_idx: &'a [usize],
         valid_idx: &'a [usize],
+        progress: &'a dyn Progress,
     ) -> Self {
         let pre = rows.sampling.map_or(1.0, |s| s.rate);
         let sampler = NegativeSampling {
@@ -564,6 +629,7 @@ impl<'a> HeadSetup<'a> {
             pre_sampling: rows.sampling.filter(|s| s.rate < 1.0),
             sampler,
             grid,
+            progress,
         }
     }
 
@@ -594,7 +660,9 @@ fn fit_head(setup: &HeadSetup, k: usize, action: Action) -> Result<Option<Fitted
     let (rows, z, mc) = (setup.rows, setup.z, setup.mc);
     let n = rows.len();
     let positives = (0..n).filter(|&i| rows.label(i, k)).count();
+    let fits = setup.grid.len() as u64 + 1;
     if positives == 0 {
+        setup.progress.advance(fits);
         return Ok(None);
     }
     let name = action.as_str();
@@ -622,6 +690,7 @@ fn fit_head(setup: &HeadSetup, k: usize, action: Action) -> Result<Option<Fitted
     };
     if positives == n {
         // every row positive: a constant head
+        setup.progress.advance(fits);
         let head = Head {
             action,
             coef: vec![0.0; NUM_FEATURES],
@@ -650,6 +719,7 @@ fn fit_head(setup: &HeadSetup, k: usize, action: Action) -> Result<Option<Fitted
         let zs = select_f(z, &idx);
         fit::fit_logistic(name, zs.view(), &yall, &setup.params(meta.l2), init)?
     };
+    setup.progress.advance(1);
     tracing::info!(head = name, l2 = meta.l2, auc = ?meta.valid_auc, "head fitted");
     let mut coef = lin.coef;
     for (c, _) in coef.iter_mut().zip(setup.mask).filter(|p| *p.1) {
@@ -715,6 +785,7 @@ fn choose_l2(
     let yva: Vec<bool> = va.iter().map(|&i| rows.label(i, k)).collect();
     let both = |y: &[bool]| y.iter().any(|&b| b) && y.iter().any(|&b| !b);
     if !(both(&ytr) && both(&yva)) {
+        setup.progress.advance(setup.grid.len() as u64);
         return Ok(None);
     }
     let ztr = select_f(z, &tr);
@@ -724,6 +795,7 @@ fn choose_l2(
     let mut best: Option<(f64, f64, Linear, f64, f64)> = None; // (ll, l2, fit, auc, recal)
     for &(gi, l2) in &setup.grid {
         let lin = fit::fit_logistic(name, ztr.view(), &ytr, &setup.params(l2), init.as_ref())?;
+        setup.progress.advance(1);
         let p = probs(zva.view(), &lin, shift);
         let ll = if setup.pre < 1.0 {
             weighted_log_loss(&p, &yva, 1.0 / setup.pre)

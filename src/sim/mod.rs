@@ -59,6 +59,7 @@ pub mod social;
 pub use params::{CheckedSimParams, SimParams};
 
 use crate::graph::{EdgeSignals, SignalParams};
+use crate::util::progress::{advancer, Progress, Silent};
 use crate::util::time::DAY;
 use crate::world::{
     Action, Event, Exposure, Interaction, Interner, Story, Truth, World, WorldMeta,
@@ -126,7 +127,24 @@ pub struct Hidden {
 /// As [`simulate`].
 pub fn simulate_with_hidden(params: &SimParams) -> Result<(World, Hidden), SimError> {
     let p = params.check()?;
-    Ok(simulate_inner(&p, true))
+    Ok(simulate_inner(&p, true, &Silent))
+}
+
+/// As [`simulate`], or [`simulate_with_hidden`] when `hidden` (the hidden side is `None`
+/// otherwise), reporting two steps to `progress`: "graph signals" (one unit per user) and
+/// "simulating days" (one unit per simulated day, warm-up days excluded). The world is the
+/// same as without progress.
+///
+/// # Errors
+/// As [`simulate`].
+pub fn simulate_with_progress(
+    params: &SimParams,
+    hidden: bool,
+    progress: &dyn Progress,
+) -> Result<(World, Option<Hidden>), SimError> {
+    let p = params.check()?;
+    let (world, h) = simulate_inner(&p, hidden, progress);
+    Ok((world, hidden.then_some(h)))
 }
 
 /// A story with its hidden quality (internal).
@@ -473,18 +491,24 @@ fn user_day(ctx: &Ctx, u: u32, day: i64, seen: &mut Vec<u32>) -> DayOut {
 /// # Complexity
 /// See the module docs.
 pub fn simulate_checked(p: &CheckedSimParams) -> World {
-    simulate_inner(p, false).0
+    simulate_inner(p, false, &Silent).0
 }
 
 /// The simulation; `record` fills [`Hidden::rows`] (left empty otherwise).
-fn simulate_inner(p: &CheckedSimParams, record: bool) -> (World, Hidden) {
+fn simulate_inner(p: &CheckedSimParams, record: bool, progress: &dyn Progress) -> (World, Hidden) {
     let n = p.users;
     let s = social::build(p);
     let g = &s.graph;
     tracing::info!(users = n, edges = g.num_edges(), "simulated graph");
 
     // Graph signals, once, on the final graph.
-    let sig = EdgeSignals::compute(g, &SignalParams::default());
+    progress.step("graph signals", g.num_nodes() as u64);
+    let sig = EdgeSignals::compute_with(
+        g,
+        &SignalParams::default(),
+        &crate::graph::fast::FastOptions::default(),
+        Some(&advancer(progress)),
+    );
     tracing::info!("graph signals computed");
     let emb = sig.embeddedness;
     let dispn = sig.disp_norm_paper;
@@ -506,6 +530,7 @@ fn simulate_inner(p: &CheckedSimParams, record: bool) -> (World, Hidden) {
 
     let mut seen: Vec<Vec<u32>> = vec![Vec::new(); n];
     let mut log = DayOut::default();
+    progress.step("simulating days", p.days as u64);
     for day in 0..p.days as i64 {
         let ctx = Ctx {
             p,
@@ -531,6 +556,7 @@ fn simulate_inner(p: &CheckedSimParams, record: bool) -> (World, Hidden) {
         dynamics.decay_and_interact(p, g, &interactions, day);
         dynamics.absorb(p, g, &stories, day, outs, &mut log);
         tracing::debug!(day, events = log.events.len(), "simulated day");
+        progress.advance(1);
     }
     let DayOut {
         mut events,

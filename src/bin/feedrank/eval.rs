@@ -93,7 +93,8 @@ fn train_with_ablation<'w>(
     cfg.validate()?;
     let t0 = std::time::Instant::now();
     let fs = feedrank::features::FeatureSpace::new(world, &cfg.features)?;
-    let model = feedrank::model::train_with(&fs, split_at, &cfg)?;
+    let model =
+        feedrank::model::train_with_progress(&fs, split_at, &cfg, &crate::common::Bars::new())?;
     eprint!(
         "{}",
         crate::train::summary(&model, t0.elapsed().as_secs_f64())
@@ -190,14 +191,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ..params
     };
     let lists = eval::EvalLists::build(&world, split_at, &params.grades)?;
-    let mut result = eval::evaluate_lists(&world, &lists, Some(&model), &params)?;
+    let bars = crate::common::Bars::new();
+    let mut result =
+        eval::evaluate_lists_with_progress(&world, &lists, Some(&model), &params, &bars)?;
+    drop(bars);
     let coefficients = model_coefficients(&model);
     // free the main feature space and model before any ablation builds its own
     drop(trained);
     for &group in &args.ablate {
         let without = train_with_ablation(&world, split_at, &[group], &cfg)
             .with_context(|| format!("training without {group}"))?;
-        let r = eval::evaluate_scorer(group.as_str(), &lists, &without.scorer()?, &params)?;
+        let bars = crate::common::Bars::new();
+        let r = eval::evaluate_scorer_with_progress(
+            group.as_str(),
+            &lists,
+            &without.scorer()?,
+            &params,
+            &bars,
+        )?;
+        drop(bars);
         result.add_ablation(group, &r);
     }
     let json = result.to_json()?;

@@ -131,7 +131,9 @@ pub fn load_world(dir: &Path, truth: bool) -> anyhow::Result<World> {
         skip_truth: !truth,
         snapshot: std::env::var("FEEDRANK_SNAPSHOT").map_or(true, |v| v != "off" && v != "0"),
     };
-    let (world, report, from) = feedrank::pipeline::load_world(dir, &opts)?;
+    let bars = common::Bars::new();
+    let (world, report, from) = feedrank::pipeline::load_world_with_progress(dir, &opts, &bars)?;
+    drop(bars);
     eprintln!("{report}");
     eprintln!("  loaded in {:.2} s, {from}", t.elapsed().as_secs_f64());
     Ok(world)
@@ -291,7 +293,12 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     } else {
         let as_of =
             feedrank::model::default_as_of(&world).context("the world has no events or stories")?;
-        let m = feedrank::pipeline::train_for(&world, as_of, &feedrank::config::Config::default())?;
+        let m = feedrank::pipeline::train_for(
+            &world,
+            as_of,
+            &feedrank::config::Config::default(),
+            &common::Bars::new(),
+        )?;
         feedrank::model::save(&m, &a.model)?;
         m
     };

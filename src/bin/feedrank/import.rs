@@ -2,7 +2,8 @@
 //! world format (written atomically), then print the import report and the load summary.
 use anyhow::Context;
 use feedrank::io::import::{
-    import_ciao, import_lastfm, import_snap, CiaoInput, ImportOptions, LastfmInput, TrustMode,
+    import_ciao_with_progress, import_lastfm_with_progress, import_snap, CiaoInput, ImportOptions,
+    LastfmInput, TrustMode,
 };
 use feedrank::io::world_tsv::{read_world, write_world, ReadOptions, WriteOptions};
 use std::path::PathBuf;
@@ -50,6 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         horizon_days: args.horizon_days,
         trust: args.trust,
     };
+    let bars = crate::common::Bars::new();
     let (world, report) = match args.format {
         Format::Ciao => {
             let input = match (&args.ratings, &args.links) {
@@ -69,11 +71,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     i
                 }
             };
-            import_ciao(&input, &opts)?
+            import_ciao_with_progress(&input, &opts, &bars)?
         }
-        Format::Lastfm => import_lastfm(&LastfmInput::from_dir(&args.input)?, &opts)?,
+        Format::Lastfm => {
+            import_lastfm_with_progress(&LastfmInput::from_dir(&args.input)?, &opts, &bars)?
+        }
         Format::Snap => import_snap(&args.input)?,
     };
+    drop(bars);
     eprintln!("{report}");
     write_world(&world, &args.out, &WriteOptions { gzip: args.gzip })
         .with_context(|| format!("writing the world to {}", args.out.display()))?;

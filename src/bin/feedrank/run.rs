@@ -63,7 +63,7 @@ fn model_for(
         eprintln!("no model at {}: training one", path.display());
     }
     let t0 = Instant::now();
-    let model = feedrank::pipeline::train_for(world, as_of, cfg)?;
+    let model = feedrank::pipeline::train_for(world, as_of, cfg, &crate::common::Bars::new())?;
     feedrank::model::save(&model, path)?;
     eprint!(
         "{}",

@@ -2,7 +2,7 @@
 //! write it as a world directory.
 use crate::common;
 use feedrank::io::world_tsv::write::{write_world, WriteOptions};
-use feedrank::sim::{ceiling::ceiling, simulate, simulate_with_hidden, SimParams};
+use feedrank::sim::{ceiling::ceiling, simulate_with_progress, SimParams};
 use feedrank::world::Action;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -50,12 +50,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         params = params.sessions_per_day(s);
     }
     let t0 = Instant::now();
-    let (world, hidden) = if args.ceiling {
-        let (w, h) = simulate_with_hidden(&params)?;
-        (w, Some(h))
-    } else {
-        (simulate(&params)?, None)
-    };
+    let bars = common::Bars::new();
+    let (world, hidden) = simulate_with_progress(&params, args.ceiling, &bars)?;
+    drop(bars);
     let t_sim = t0.elapsed().as_secs_f64();
     write_world(&world, &args.out, &WriteOptions { gzip: args.gzip })?;
     if let Some(h) = hidden {

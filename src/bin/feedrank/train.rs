@@ -1,9 +1,10 @@
 //! `feedrank train --world DIR --model FILE [--as-of T] [--config FILE]`: trains the
 //! engagement model on the exposures before `as_of` (default: the start of the world's last
-//! day, which is held out), saves it atomically, and prints a summary to stderr.
+//! day, which is held out), saves it atomically, and prints a summary to stderr (with
+//! progress bars on a terminal while the rows are built and the MF and heads fitted).
 use anyhow::Context;
 use feedrank::config::Config;
-use feedrank::model::{default_as_of, save, train, TrainedModel};
+use feedrank::model::{default_as_of, save, TrainedModel};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -95,7 +96,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Some(t) => t,
         None => default_as_of(&world).context("the world has no events or stories")?,
     };
-    let model = train(&world, as_of, &cfg)?;
+    let model = feedrank::pipeline::train_for(&world, as_of, &cfg, &crate::common::Bars::new())?;
     save(&model, &a.model)?;
     eprint!("{}", summary(&model, t0.elapsed().as_secs_f64()));
     eprintln!("model written to {}", a.model.display());

@@ -132,6 +132,52 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
     pb
 }
 
+/// Progress bars for a library call that reports through [`feedrank::util::progress::Progress`]:
+/// one bar per step (with rate and ETA, on stderr, hidden when stderr is not a terminal), the
+/// previous one finished when the next step begins and the last one when this is dropped.
+pub struct Bars {
+    bar: std::sync::RwLock<Option<ProgressBar>>,
+}
+
+impl Bars {
+    pub fn new() -> Bars {
+        Bars {
+            bar: std::sync::RwLock::new(None),
+        }
+    }
+}
+
+impl Default for Bars {
+    fn default() -> Self {
+        Bars::new()
+    }
+}
+
+impl feedrank::util::progress::Progress for Bars {
+    fn step(&self, what: &str, total: u64) {
+        let mut slot = self.bar.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = slot.take() {
+            old.finish_and_clear();
+        }
+        *slot = Some(progress(total, what));
+    }
+    fn advance(&self, n: u64) {
+        let slot = self.bar.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(pb) = slot.as_ref() {
+            pb.inc(n);
+        }
+    }
+}
+
+impl Drop for Bars {
+    fn drop(&mut self) {
+        let slot = self.bar.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(pb) = slot.take() {
+            pb.finish_and_clear();
+        }
+    }
+}
+
 /// Peak resident memory of this process in MiB (Linux `VmHWM`), if known.
 pub fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -99,6 +99,19 @@ pub fn import_ciao(
     input: &CiaoInput,
     opts: &ImportOptions,
 ) -> Result<(World, ImportReport), IoError> {
+    import_ciao_with_progress(input, opts, &crate::util::progress::Silent)
+}
+
+/// As [`import_ciao`], reporting the like inference to `progress`
+/// ([`super::infer_likes_with_progress`]).
+///
+/// # Errors
+/// As [`import_ciao`].
+pub fn import_ciao_with_progress(
+    input: &CiaoInput,
+    opts: &ImportOptions,
+    progress: &dyn crate::util::progress::Progress,
+) -> Result<(World, ImportReport), IoError> {
     let mut report = ImportReport {
         format: "ciao",
         horizon_days: opts.horizon_days,
@@ -113,7 +126,7 @@ pub fn import_ciao(
     let (graph, stats) = Graph::from_edges(world.users.len(), &rows);
     world.graph = graph;
     report.friendships = stats;
-    infer_and_count(&mut world, opts.horizon_days, &mut report);
+    infer_and_count(&mut world, opts.horizon_days, &mut report, progress);
 
     let mut params = toml::Table::new();
     params.insert("importer".into(), "ciao".into());

@@ -84,6 +84,19 @@ pub fn import_lastfm(
     input: &LastfmInput,
     opts: &ImportOptions,
 ) -> Result<(World, ImportReport), IoError> {
+    import_lastfm_with_progress(input, opts, &crate::util::progress::Silent)
+}
+
+/// As [`import_lastfm`], reporting the like inference to `progress`
+/// ([`super::infer_likes_with_progress`]).
+///
+/// # Errors
+/// As [`import_lastfm`].
+pub fn import_lastfm_with_progress(
+    input: &LastfmInput,
+    opts: &ImportOptions,
+    progress: &dyn crate::util::progress::Progress,
+) -> Result<(World, ImportReport), IoError> {
     let mut report = ImportReport {
         format: "lastfm",
         horizon_days: opts.horizon_days,
@@ -105,7 +118,7 @@ pub fn import_lastfm(
         topics,
         ..World::default()
     };
-    infer_and_count(&mut world, opts.horizon_days, &mut report);
+    infer_and_count(&mut world, opts.horizon_days, &mut report, progress);
 
     let mut params = toml::Table::new();
     params.insert("importer".into(), "lastfm".into());

@@ -18,13 +18,14 @@ use crate::io::world_tsv::read::thousands;
 use crate::io::world_tsv::table::Table;
 use crate::io::world_tsv::WorldError;
 use crate::io::IoError;
+use crate::util::progress::{Progress, Silent};
 use crate::util::time::DAY;
 use crate::world::{Action, Event, Exposure, Story, World, WorldMeta};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use ciao::{import_ciao, CiaoInput};
-pub use lastfm::{import_lastfm, LastfmInput};
+pub use ciao::{import_ciao, import_ciao_with_progress, CiaoInput};
+pub use lastfm::{import_lastfm, import_lastfm_with_progress, LastfmInput};
 pub use snap::import_snap;
 
 /// How directed links (ciao trust) become undirected friendships.
@@ -170,6 +171,20 @@ pub(crate) fn column(t: &Table, aliases: &[&'static str]) -> Result<usize, IoErr
 /// O(S log S + sum over stories of the same-topic stories inside the horizon window, times
 /// log degree).
 pub fn infer_likes(graph: &Graph, stories: &[Story], horizon_secs: i64) -> Vec<Event> {
+    infer_likes_with_progress(graph, stories, horizon_secs, &Silent)
+}
+
+/// As [`infer_likes`], reporting the step "inferring likes" (one unit per story) to
+/// `progress`.
+pub fn infer_likes_with_progress(
+    graph: &Graph,
+    stories: &[Story],
+    horizon_secs: i64,
+    progress: &dyn Progress,
+) -> Vec<Event> {
+    /// Stories per progress report.
+    const BATCH: usize = 4096;
+    progress.step("inferring likes", stories.len() as u64);
     // Stories grouped by topic, each group sorted by (time, author).
     let mut by_topic: Vec<(u32, i64, u32)> = stories
         .iter()
@@ -179,6 +194,9 @@ pub fn infer_likes(graph: &Graph, stories: &[Story], horizon_secs: i64) -> Vec<E
     let mut events = Vec::new();
     let mut found: Vec<(u32, i64)> = Vec::new();
     for (i, s) in stories.iter().enumerate() {
+        if i % BATCH == BATCH - 1 {
+            progress.advance(BATCH as u64);
+        }
         let Some(p) = s.topic else { continue };
         let t = s.created_at;
         // First entry of topic p strictly after t.
@@ -203,6 +221,7 @@ pub fn infer_likes(graph: &Graph, stories: &[Story], horizon_secs: i64) -> Vec<E
             });
         }
     }
+    progress.advance((stories.len() % BATCH) as u64);
     events.sort_unstable();
     events
 }
@@ -226,9 +245,14 @@ pub(crate) fn parse_ts(s: &str) -> Option<i64> {
 /// Infers the likes of an imported world from its graph and stories ([`infer_likes`], within
 /// `horizon_days`) and fills the report's counts of users, stories, likes and inferred
 /// exposures.
-pub(crate) fn infer_and_count(world: &mut World, horizon_days: u32, report: &mut ImportReport) {
+pub(crate) fn infer_and_count(
+    world: &mut World,
+    horizon_days: u32,
+    report: &mut ImportReport,
+    progress: &dyn Progress,
+) {
     let horizon = i64::from(horizon_days) * DAY;
-    world.events = infer_likes(&world.graph, &world.stories, horizon);
+    world.events = infer_likes_with_progress(&world.graph, &world.stories, horizon, progress);
     report.users = world.users.len();
     report.stories = world.stories.len();
     report.likes = world.events.len();
