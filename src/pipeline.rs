@@ -5,7 +5,7 @@
 
 use crate::config::Config;
 use crate::index::{Scope, WorldIndex};
-use crate::io::world_tsv::{read_world, LoadReport, ReadOptions};
+use crate::io::world_tsv::{read_world_with_progress, LoadReport, ReadOptions};
 use crate::model::{ModelScorer, TrainedModel};
 use crate::rank::batch::head_mask;
 use crate::rank::explain::Profile;
@@ -74,8 +74,9 @@ pub fn load_world(
     load_world_with_progress(dir, opts, &crate::util::progress::Silent)
 }
 
-/// As [`load_world`], reporting the snapshot build to `progress`
-/// ([`crate::io::snapshot::write_snapshot_with_progress`]).
+/// As [`load_world`], reporting the TSV parse and the snapshot build to `progress`
+/// ([`crate::io::world_tsv::read_world_with_progress`],
+/// [`crate::io::snapshot::write_snapshot_with_progress`]); nothing when the snapshot is used.
 ///
 /// # Errors
 /// As [`load_world`].
@@ -100,12 +101,13 @@ pub fn load_world_with_progress(
             }
         }
     }
-    let (world, report) = read_world(
+    let (world, report) = read_world_with_progress(
         dir,
         &ReadOptions {
             lenient: opts.lenient,
             skip_truth: opts.skip_truth,
         },
+        progress,
     )?;
     if use_snapshot {
         why = match snapshot::write_snapshot_with_progress(

@@ -141,7 +141,7 @@ fn like_inference_reports_every_story() {
 }
 
 #[test]
-fn the_snapshot_build_is_reported_once_then_not_at_all() {
+fn the_parse_and_snapshot_build_are_reported_once_then_not_at_all() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("graph_data/sample");
     let tmp = tempfile::tempdir().unwrap();
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
@@ -162,14 +162,38 @@ fn the_snapshot_build_is_reported_once_then_not_at_all() {
         matches!(from, feedrank::pipeline::LoadedFrom::Tsv { .. }),
         "{from}"
     );
+    // the parse: one unit per byte of the tables read
+    let tables = [
+        "users.tsv",
+        "friendships.tsv",
+        "stories.tsv",
+        "events.tsv",
+        "interactions.tsv",
+        "truth.tsv",
+    ];
+    let bytes: u64 = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            tables
+                .iter()
+                .any(|t| name == *t || name == format!("{t}.gz"))
+        })
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    assert!(bytes > 0);
     assert_eq!(
         rec.complete_steps(),
-        vec![(
-            "building the world snapshot".to_string(),
-            feedrank::io::snapshot::SNAPSHOT_STEPS
-        )]
+        vec![
+            ("parsing the world".to_string(), bytes),
+            (
+                "building the world snapshot".to_string(),
+                feedrank::io::snapshot::SNAPSHOT_STEPS
+            )
+        ]
     );
-    // the second load reads the snapshot: nothing to build
+    // the second load reads the snapshot: nothing to parse or build
     let rec = Recorder::default();
     let (_, _, from) =
         feedrank::pipeline::load_world_with_progress(tmp.path(), &opts, &rec).unwrap();

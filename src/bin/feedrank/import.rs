@@ -5,7 +5,7 @@ use feedrank::io::import::{
     import_ciao_with_progress, import_lastfm_with_progress, import_snap, CiaoInput, ImportOptions,
     LastfmInput, TrustMode,
 };
-use feedrank::io::world_tsv::{read_world, write_world, ReadOptions, WriteOptions};
+use feedrank::io::world_tsv::{read_world_with_progress, write_world, ReadOptions, WriteOptions};
 use std::path::PathBuf;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -78,12 +78,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         Format::Snap => import_snap(&args.input)?,
     };
-    drop(bars);
+    bars.clear();
     eprintln!("{report}");
     write_world(&world, &args.out, &WriteOptions { gzip: args.gzip })
         .with_context(|| format!("writing the world to {}", args.out.display()))?;
-    let (_, load) = read_world(&args.out, &ReadOptions::default())
+    let (_, load) = read_world_with_progress(&args.out, &ReadOptions::default(), &bars)
         .with_context(|| format!("re-reading {}", args.out.display()))?;
+    drop(bars);
     eprintln!("{load}");
     eprintln!("wrote {}", args.out.display());
     Ok(())

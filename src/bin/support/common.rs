@@ -145,6 +145,14 @@ impl Bars {
             bar: std::sync::RwLock::new(None),
         }
     }
+
+    /// Clears the current step's bar (before printing between steps).
+    pub fn clear(&self) {
+        let mut slot = self.bar.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(pb) = slot.take() {
+            pb.finish_and_clear();
+        }
+    }
 }
 
 impl Default for Bars {

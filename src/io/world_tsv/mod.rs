@@ -8,5 +8,5 @@ pub mod read;
 pub mod table;
 pub mod write;
 
-pub use read::{read_world, LoadReport, ReadOptions, WorldError};
+pub use read::{read_world, read_world_with_progress, LoadReport, ReadOptions, WorldError};
 pub use write::{write_world, WriteOptions};

@@ -21,6 +21,7 @@ use super::table::{Row, Sep, Table};
 use crate::graph::{BuildStats, Graph};
 use crate::io::graph_file::{read_edges, GraphFormat};
 use crate::io::{clip_lines, quote, quote_list, IoError};
+use crate::util::progress::{Progress, Silent};
 use crate::util::time::DAY;
 use crate::world::{Action, Event, Interaction, Interner, Story, Truth, World, WorldMeta};
 use rayon::slice::ParallelSliceMut;
@@ -576,6 +577,39 @@ fn row<T>(
 /// # Complexity
 /// O(total file size + E log E + events log events) time; memory linear in the world.
 pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport), IoError> {
+    read_world_with_progress(dir, opts, &Silent)
+}
+
+/// The tables [`read_world`] reads, in order (`truth.tsv` last).
+const TABLES: [&str; 6] = [
+    "users.tsv",
+    "friendships.tsv",
+    "stories.tsv",
+    "events.tsv",
+    "interactions.tsv",
+    "truth.tsv",
+];
+
+/// As [`read_world`], reporting the step "parsing the world" to `progress`: its units are the
+/// bytes of the tables to read (as stored: a `.gz` table counts its compressed size), each
+/// table's advanced once it is read.
+///
+/// # Errors
+/// As [`read_world`].
+pub fn read_world_with_progress(
+    dir: &Path,
+    opts: &ReadOptions,
+    progress: &dyn Progress,
+) -> Result<(World, LoadReport), IoError> {
+    let size = |name: &str| {
+        crate::io::find_table(dir, name)
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(0, |m| m.len())
+    };
+    let tables = if opts.skip_truth { 5 } else { 6 };
+    let sizes: Vec<u64> = TABLES[..tables].iter().map(|t| size(t)).collect();
+    progress.step("parsing the world", sizes.iter().sum());
+    let done = |table: usize| progress.advance(sizes.get(table).copied().unwrap_or(0));
     let mut report = LoadReport::default();
     let mut world = World {
         meta: read_meta(dir)?,
@@ -583,17 +617,23 @@ pub fn read_world(dir: &Path, opts: &ReadOptions) -> Result<(World, LoadReport),
     };
     report.name = world.meta.name.clone();
     let declared = read_users(dir, opts, &mut world, &mut report)?;
+    done(0);
     let edges = read_friendships(dir, opts, &mut world, &mut report, declared)?;
+    done(1);
     read_stories(dir, opts, &mut world, &mut report, declared)?;
+    done(2);
     // The user set is now final: build the graph.
     let (graph, stats) = Graph::from_edges(world.users.len(), &edges);
     world.graph = graph;
     report.friendships = stats;
     drop(edges);
     world.events = read_events(dir, opts, &world, &mut report, declared)?;
+    done(3);
     read_interactions(dir, opts, &mut world, &mut report, declared)?;
+    done(4);
     if !opts.skip_truth {
         read_truth(dir, opts, &mut world, &mut report, declared)?;
+        done(5);
     }
     report.count(&world);
     tracing::info!(dir = %dir.display(), users = report.users, events = report.total_events(), skipped = report.total_skipped(), "loaded world");
