@@ -219,17 +219,21 @@ impl<'w> FeedRanker<'w> {
     /// ([`crate::eval::evaluate`]), scored through this index: the scope must hold every
     /// viewer of the lists ([`Scope::All`]), else the first outside one is an error.
     ///
+    /// Reports each method's lists to `progress`.
+    ///
     /// # Errors
     /// [`crate::eval::EvalError`] from the evaluation.
     pub fn evaluate(
         &self,
         params: &crate::eval::EvalParams,
+        progress: &dyn Progress,
     ) -> Result<crate::eval::EvalResult, Error> {
         let scorer = self.scorer()?;
-        Ok(crate::eval::evaluate(
+        Ok(crate::eval::evaluate_with_progress(
             self.index.world(),
             Some(&scorer),
             params,
+            progress,
         )?)
     }
 

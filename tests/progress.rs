@@ -116,6 +116,26 @@ fn training_and_evaluation_report_rows_fits_and_lists() {
         assert_eq!(what, &format!("evaluating {}", m.name));
         assert_eq!(*total, lists.lists.len() as u64);
     }
+    // the same through `evaluate` (what `feedrank run` calls), which builds the lists itself
+    let rec = Recorder::default();
+    let again =
+        feedrank::eval::evaluate_with_progress(&world, Some(&scorer), &params, &rec).unwrap();
+    assert_eq!(rec.complete_steps(), steps);
+    assert_eq!(again.to_json().unwrap(), result.to_json().unwrap());
+
+    // the report's bootstrap: 5 intervals per method, one per difference to the model
+    let opts = feedrank::eval::ReportOptions {
+        resamples: 50,
+        ..feedrank::eval::ReportOptions::default()
+    };
+    let rec = Recorder::default();
+    let stats = feedrank::eval::report::report_stats_with_progress(&result, &opts, &rec);
+    let m = result.methods.len() as u64;
+    assert_eq!(
+        rec.complete_steps(),
+        vec![("bootstrap intervals".to_string(), 5 * m + (m - 1))]
+    );
+    assert_eq!(stats, feedrank::eval::report::report_stats(&result, &opts));
 }
 
 #[test]

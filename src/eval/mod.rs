@@ -20,7 +20,7 @@ pub mod result;
 
 pub use lists::{check_split_at, default_split_at, Candidate, EvalList, EvalLists, DEFAULT_GRADES};
 pub use methods::{tie_key, Baseline, EdgeRankParams};
-pub use report::{write_report, ReportExtras, ReportOptions};
+pub use report::{write_report, write_report_with_progress, ReportExtras, ReportOptions};
 pub use result::{
     bootstrap_ci, paired_diff_ci, Ablation, EvalResult, HeadCurves, ListStats, MethodResult,
 };
@@ -521,13 +521,27 @@ pub fn evaluate<S: Scorer>(
     model: Option<&S>,
     params: &EvalParams,
 ) -> Result<EvalResult, EvalError> {
+    evaluate_with_progress(world, model, params, &Silent)
+}
+
+/// As [`evaluate`], reporting each method's lists to `progress`
+/// ([`evaluate_lists_with_progress`]).
+///
+/// # Errors
+/// As [`evaluate`].
+pub fn evaluate_with_progress<S: Scorer>(
+    world: &World,
+    model: Option<&S>,
+    params: &EvalParams,
+    progress: &dyn Progress,
+) -> Result<EvalResult, EvalError> {
     params.check()?;
     let split_at = match params.split_at {
         Some(t) => t,
         None => default_split_at(world)?,
     };
     let lists = EvalLists::build(world, split_at, &params.grades)?;
-    evaluate_lists(world, &lists, model, params)
+    evaluate_lists_with_progress(world, &lists, model, params, progress)
 }
 
 /// [`evaluate`] on lists already built (so that ablations reuse them).

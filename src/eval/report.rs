@@ -21,6 +21,7 @@ use crate::io::atomic::write_atomic;
 use crate::io::world_tsv::civil::format_utc_minute;
 use crate::io::IoError;
 use crate::util::html::escape as html_escape;
+use crate::util::progress::{Progress, Silent};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -140,9 +141,35 @@ fn method_cis(m: &MethodResult, opts: &ReportOptions) -> MethodCis {
 /// # Complexity
 /// O(resamples * lists * (5 * methods + methods + ablations)).
 pub fn report_stats(result: &EvalResult, opts: &ReportOptions) -> ReportStats {
-    let methods = result.methods.iter().map(|m| method_cis(m, opts)).collect();
-    let mut diffs = Vec::new();
+    report_stats_with_progress(result, opts, &Silent)
+}
+
+/// As [`report_stats`], reporting the step "bootstrap intervals" to `progress`: one unit per
+/// interval (5 per method, one per paired difference and per ablation).
+pub fn report_stats_with_progress(
+    result: &EvalResult,
+    opts: &ReportOptions,
+    progress: &dyn Progress,
+) -> ReportStats {
     let model = result.method("model");
+    let n = result.methods.len() as u64;
+    let diffs_n = if model.is_some() {
+        n.saturating_sub(1)
+    } else {
+        0
+    };
+    let ablations_n = result.ablations.iter().flatten().count() as u64;
+    progress.step("bootstrap intervals", 5 * n + diffs_n + ablations_n);
+    let methods = result
+        .methods
+        .iter()
+        .map(|m| {
+            let cis = method_cis(m, opts);
+            progress.advance(5);
+            cis
+        })
+        .collect();
+    let mut diffs = Vec::new();
     if let Some(model) = model {
         let a = model.per_list_ndcg();
         for m in result.methods.iter().filter(|m| m.name != "model") {
@@ -154,6 +181,7 @@ pub fn report_stats(result: &EvalResult, opts: &ReportOptions) -> ReportStats {
                     ci: paired_diff_ci(&a, &b, opts.resamples, opts.seed),
                 },
             ));
+            progress.advance(1);
         }
     }
     let mut ablations = Vec::new();
@@ -167,6 +195,7 @@ pub fn report_stats(result: &EvalResult, opts: &ReportOptions) -> ReportStats {
             )
         });
         ablations.push((g.to_string(), Estimate { mean: ab.delta, ci }));
+        progress.advance(1);
     }
     ReportStats {
         methods,
@@ -1088,8 +1117,23 @@ pub fn write_report(
     extras: &ReportExtras,
     opts: &ReportOptions,
 ) -> Result<(), EvalError> {
+    write_report_with_progress(dir, result, extras, opts, &Silent)
+}
+
+/// As [`write_report`], reporting the bootstrap to `progress`
+/// ([`report_stats_with_progress`]).
+///
+/// # Errors
+/// As [`write_report`].
+pub fn write_report_with_progress(
+    dir: &Path,
+    result: &EvalResult,
+    extras: &ReportExtras,
+    opts: &ReportOptions,
+    progress: &dyn Progress,
+) -> Result<(), EvalError> {
     std::fs::create_dir_all(dir).map_err(|e| io_write(dir, e))?;
-    let stats = report_stats(result, opts);
+    let stats = report_stats_with_progress(result, opts, progress);
     let json = result.to_json()?;
     let md = report_markdown(result, &stats, extras, opts);
     let html = report_html(result, &stats, extras, opts)?;

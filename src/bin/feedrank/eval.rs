@@ -244,7 +244,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             seed: args.seed,
             ..eval::ReportOptions::default()
         };
-        eval::write_report(dir, &result, &extras, &opts)
+        eval::write_report_with_progress(dir, &result, &extras, &opts, &crate::common::Bars::new())
             .with_context(|| format!("writing the report to {}", dir.display()))?;
         eprintln!("wrote {}", dir.join("index.html").display());
     }

@@ -121,7 +121,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         oracle_weights: model.weights.as_array(),
         ..EvalParams::default()
     };
-    let result = ranker.evaluate(&eparams)?;
+    let result = ranker.evaluate(&eparams, &crate::common::Bars::new())?;
 
     let mut out = crate::common::stdout();
     writeln!(out)?;
