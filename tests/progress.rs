@@ -220,3 +220,54 @@ fn the_parse_and_snapshot_build_are_reported_once_then_not_at_all() {
     assert_eq!(from, feedrank::pipeline::LoadedFrom::Snapshot);
     assert!(rec.complete_steps().is_empty());
 }
+
+#[test]
+fn an_import_reports_its_input_bytes_and_its_stories() {
+    let d = tempfile::tempdir().unwrap();
+    let friends = "userID\tfriendID\n1\t2\n2\t1\n2\t3\n";
+    let tags = "userID\tartistID\ttagID\tday\tmonth\tyear\n1\t9\t5\t1\t1\t2009\n\
+                2\t9\t5\t1\t3\t2009\n2\t9\t5\t1\t4\t2009\n3\t8\t1\t1\t1\t2009\n";
+    std::fs::write(d.path().join("user_friends.dat"), friends).unwrap();
+    std::fs::write(d.path().join("user_taggedartists.dat"), tags).unwrap();
+    let input = feedrank::io::import::LastfmInput::from_dir(d.path()).unwrap();
+    let opts = feedrank::io::import::ImportOptions::default();
+    let rec = Recorder::default();
+    let (world, _) =
+        feedrank::io::import::import_lastfm_with_progress(&input, &opts, &rec).unwrap();
+    assert_eq!(
+        rec.complete_steps(),
+        vec![
+            (
+                "reading the input".to_string(),
+                (friends.len() + tags.len()) as u64
+            ),
+            ("inferring likes".to_string(), world.stories.len() as u64)
+        ]
+    );
+    assert!(!world.stories.is_empty());
+}
+
+#[test]
+fn writing_a_world_reports_every_row() {
+    let world = simulate(&SimParams::new(120, 3, 1)).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let rec = Recorder::default();
+    feedrank::io::world_tsv::write_world_with_progress(
+        &world,
+        d.path(),
+        &feedrank::io::world_tsv::WriteOptions::default(),
+        &rec,
+    )
+    .unwrap();
+    // every table's data rows (the files' lines minus their headers)
+    let rows: usize = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tsv"))
+        .map(|p| std::fs::read_to_string(p).unwrap().lines().count() - 1)
+        .sum();
+    assert_eq!(
+        rec.complete_steps(),
+        vec![("writing the world".to_string(), rows as u64)]
+    );
+}

@@ -5,7 +5,9 @@ use feedrank::io::import::{
     import_ciao_with_progress, import_lastfm_with_progress, import_snap, CiaoInput, ImportOptions,
     LastfmInput, TrustMode,
 };
-use feedrank::io::world_tsv::{read_world_with_progress, write_world, ReadOptions, WriteOptions};
+use feedrank::io::world_tsv::{
+    read_world_with_progress, write_world_with_progress, ReadOptions, WriteOptions,
+};
 use std::path::PathBuf;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -80,7 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     bars.clear();
     eprintln!("{report}");
-    write_world(&world, &args.out, &WriteOptions { gzip: args.gzip })
+    write_world_with_progress(&world, &args.out, &WriteOptions { gzip: args.gzip }, &bars)
         .with_context(|| format!("writing the world to {}", args.out.display()))?;
     let (_, load) = read_world_with_progress(&args.out, &ReadOptions::default(), &bars)
         .with_context(|| format!("re-reading {}", args.out.display()))?;

@@ -1,7 +1,7 @@
 //! `feedrank simulate`: generate a world with known ground truth (see `feedrank::sim`) and
 //! write it as a world directory.
 use crate::common;
-use feedrank::io::world_tsv::write::{write_world, WriteOptions};
+use feedrank::io::world_tsv::write::{write_world_with_progress, WriteOptions};
 use feedrank::sim::{ceiling::ceiling, simulate_with_progress, SimParams};
 use feedrank::world::Action;
 use std::path::PathBuf;
@@ -52,9 +52,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let bars = common::Bars::new();
     let (world, hidden) = simulate_with_progress(&params, args.ceiling, &bars)?;
-    drop(bars);
     let t_sim = t0.elapsed().as_secs_f64();
-    write_world(&world, &args.out, &WriteOptions { gzip: args.gzip })?;
+    write_world_with_progress(&world, &args.out, &WriteOptions { gzip: args.gzip }, &bars)?;
+    drop(bars);
     if let Some(h) = hidden {
         let split = feedrank::eval::default_split_at(&world)?;
         let c = ceiling(&h, world.num_users(), split);

@@ -102,7 +102,8 @@ pub fn import_ciao(
     import_ciao_with_progress(input, opts, &crate::util::progress::Silent)
 }
 
-/// As [`import_ciao`], reporting the like inference to `progress`
+/// As [`import_ciao`], reporting two steps to `progress`: "reading the input" (one unit per
+/// byte of the input files, each file's advanced once it is read) and the like inference
 /// ([`super::infer_likes_with_progress`]).
 ///
 /// # Errors
@@ -117,12 +118,19 @@ pub fn import_ciao_with_progress(
         horizon_days: opts.horizon_days,
         ..ImportReport::default()
     };
+    let mut files = vec![input.ratings.as_path(), input.trust.as_path()];
+    files.extend(input.catalog.as_deref());
+    let sizes = super::file_sizes(&files);
+    progress.step("reading the input", sizes.iter().sum());
     let catalog = match &input.catalog {
         Some(p) => read_catalog(p)?,
         None => HashMap::new(),
     };
+    progress.advance(sizes.get(2).copied().unwrap_or(0));
     let mut world = read_reviews(&input.ratings, &catalog, &mut report)?;
+    progress.advance(sizes[0]);
     let rows = read_trust(&input.trust, opts.trust, &mut world.users, &mut report)?;
+    progress.advance(sizes[1]);
     let (graph, stats) = Graph::from_edges(world.users.len(), &rows);
     world.graph = graph;
     report.friendships = stats;

@@ -87,7 +87,8 @@ pub fn import_lastfm(
     import_lastfm_with_progress(input, opts, &crate::util::progress::Silent)
 }
 
-/// As [`import_lastfm`], reporting the like inference to `progress`
+/// As [`import_lastfm`], reporting two steps to `progress`: "reading the input" (one unit per
+/// byte of the input files, each file's advanced once it is read) and the like inference
 /// ([`super::infer_likes_with_progress`]).
 ///
 /// # Errors
@@ -104,8 +105,12 @@ pub fn import_lastfm_with_progress(
     };
     let mut users = Interner::new();
     let mut topics = Interner::new();
+    let sizes = super::file_sizes(&[&input.tags, &input.friends]);
+    progress.step("reading the input", sizes.iter().sum());
     let keys = read_tag_months(&input.tags, &mut users, &mut topics, &mut report)?;
+    progress.advance(sizes[0]);
     let rows = read_friends(&input.friends, &mut users, &mut report)?;
+    progress.advance(sizes[1]);
     let (graph, stats) = Graph::from_edges(users.len(), &rows);
     report.friendships = stats;
     let (story_ids, kinds, stories) = monthly_stories(keys, &users, &topics);

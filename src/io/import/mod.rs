@@ -226,6 +226,14 @@ pub fn infer_likes_with_progress(
     events
 }
 
+/// The size in bytes of each input file (0 when it cannot be read: opening it will say why).
+pub(crate) fn file_sizes(paths: &[&Path]) -> Vec<u64> {
+    paths
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .collect()
+}
+
 /// Sum over stories of the author's degree (the inferred exposures).
 pub fn friends_of_author_exposures(graph: &Graph, stories: &[Story]) -> u64 {
     stories.iter().map(|s| graph.degree(s.author) as u64).sum()

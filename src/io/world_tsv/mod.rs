@@ -9,4 +9,4 @@ pub mod table;
 pub mod write;
 
 pub use read::{read_world, read_world_with_progress, LoadReport, ReadOptions, WorldError};
-pub use write::{write_world, WriteOptions};
+pub use write::{write_world, write_world_with_progress, WriteOptions};

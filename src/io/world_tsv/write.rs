@@ -5,6 +5,7 @@
 
 use crate::io::atomic::AtomicFile;
 use crate::io::IoError;
+use crate::util::progress::{Progress, Silent};
 use crate::world::World;
 use std::io::Write;
 use std::path::Path;
@@ -57,6 +58,31 @@ fn write_table(
 /// # Errors
 /// [`IoError::Write`] naming the file on any failure; files already written stay complete.
 pub fn write_world(world: &World, dir: &Path, opts: &WriteOptions) -> Result<(), IoError> {
+    write_world_with_progress(world, dir, opts, &Silent)
+}
+
+/// As [`write_world`], reporting the step "writing the world" to `progress`: one unit per
+/// row written (users, friendships, stories, events, interactions, truth), each table's
+/// advanced once it is written.
+///
+/// # Errors
+/// As [`write_world`].
+pub fn write_world_with_progress(
+    world: &World,
+    dir: &Path,
+    opts: &WriteOptions,
+    progress: &dyn Progress,
+) -> Result<(), IoError> {
+    let rows = [
+        world.users.len(),
+        world.graph.num_edges(),
+        world.stories.len(),
+        world.events.len(),
+        world.interactions.len(),
+        world.truth.len(),
+    ];
+    progress.step("writing the world", rows.iter().sum::<usize>() as u64);
+    let done = |table: usize| progress.advance(rows[table] as u64);
     std::fs::create_dir_all(dir).map_err(|source| IoError::Write {
         path: dir.to_path_buf(),
         source,
@@ -75,6 +101,7 @@ pub fn write_world(world: &World, dir: &Path, opts: &WriteOptions) -> Result<(),
         }
         Ok(())
     })?;
+    done(0);
 
     let g = &world.graph;
     write_table(dir, "friendships.tsv", opts, |w| {
@@ -88,6 +115,7 @@ pub fn write_world(world: &World, dir: &Path, opts: &WriteOptions) -> Result<(),
         }
         Ok(())
     })?;
+    done(1);
 
     let has_topic = world.stories.iter().any(|s| s.topic.is_some());
     write_table(dir, "stories.tsv", opts, |w| {
@@ -113,6 +141,7 @@ pub fn write_world(world: &World, dir: &Path, opts: &WriteOptions) -> Result<(),
         }
         Ok(())
     })?;
+    done(2);
 
     write_table(dir, "events.tsv", opts, |w| {
         writeln!(w, "user_id\tstory_id\taction\tts")?;
@@ -128,6 +157,7 @@ pub fn write_world(world: &World, dir: &Path, opts: &WriteOptions) -> Result<(),
         }
         Ok(())
     })?;
+    done(3);
 
     if !world.interactions.is_empty() {
         write_table(dir, "interactions.tsv", opts, |w| {
@@ -145,6 +175,7 @@ pub fn write_world(world: &World, dir: &Path, opts: &WriteOptions) -> Result<(),
             Ok(())
         })?;
     }
+    done(4);
 
     if !world.truth.is_empty() {
         write_table(dir, "truth.tsv", opts, |w| {
@@ -169,5 +200,6 @@ pub fn write_world(world: &World, dir: &Path, opts: &WriteOptions) -> Result<(),
             Ok(())
         })?;
     }
+    done(5);
     Ok(())
 }
