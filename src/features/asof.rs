@@ -72,7 +72,7 @@ impl FeatureSpace<'_> {
     /// A space built with aggregates ([`FeatureSpace::scoped_with_aggregates`]) already has
     /// its tables, at its one `as_of`: this leaves them.
     pub fn precompute_as_of(&mut self, as_of: i64) {
-        if self.pinned_as_of.is_some() {
+        if self.pinned {
             return;
         }
         let w = self.world;
@@ -87,37 +87,59 @@ impl FeatureSpace<'_> {
                 )
             })
             .unzip();
-        self.at = Some(Arc::new(AsOfTables {
+        let mut t = AsOfTables {
             as_of,
             author_rate,
             story_engagements,
             story_exposures,
             inv_ln_deg: w.graph.inv_ln_degrees(),
             story_at: Vec::new(),
-        }));
-        self.pack_story_tables();
+        };
+        self.pack_story_tables(&mut t);
+        self.at = vec![Arc::new(t)];
     }
 
-    /// As [`FeatureSpace::precompute_as_of`] at `aggs.as_of` on a space built by
+    /// As [`FeatureSpace::precompute_as_of`] at each `as_of` of `aggs`, on a space built by
     /// [`FeatureSpace::scoped_with_aggregates`]: the author rates and story exposures come
     /// from `aggs` (computed over the whole world) instead of the author-side indices, which
     /// such a space does not hold; the story engagements come from its own complete lists.
     ///
     /// # Errors
     /// [`FeatureError::MissingAggregate`] when an in-scope story, or its author, has no row
-    /// in `aggs`; [`FeatureError::OutOfScope`] when the space is not scoped.
+    /// in one of `aggs`; [`FeatureError::OutOfScope`] when the space is not scoped or `aggs`
+    /// is empty or repeats an `as_of`.
     pub(super) fn precompute_from_aggregates(
         &mut self,
-        aggs: &AsOfAggregates,
+        aggs: &[AsOfAggregates],
     ) -> Result<(), FeatureError> {
-        let w = self.world;
-        let as_of = aggs.as_of;
-        let Some(scope) = self.scope.as_ref() else {
+        let mut as_ofs: Vec<i64> = aggs.iter().map(|a| a.as_of).collect();
+        as_ofs.sort_unstable();
+        as_ofs.dedup();
+        if self.scope.is_none() || as_ofs.is_empty() || as_ofs.len() != aggs.len() {
             return Err(FeatureError::OutOfScope {
-                what: "aggregates of a whole-world space",
+                what: "aggregates (a scoped space needs them at distinct as_of values)",
                 id: 0,
             });
-        };
+        }
+        let mut tables = aggs
+            .iter()
+            .map(|a| self.tables_from_aggregates(a).map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        tables.sort_by_key(|t| t.as_of);
+        self.at = tables;
+        self.pinned = true;
+        Ok(())
+    }
+
+    /// The tables at `aggs.as_of` of a scoped space (see
+    /// [`FeatureSpace::precompute_from_aggregates`]).
+    fn tables_from_aggregates(&self, aggs: &AsOfAggregates) -> Result<AsOfTables, FeatureError> {
+        let w = self.world;
+        let as_of = aggs.as_of;
+        let scope = self.scope.as_ref().ok_or(FeatureError::OutOfScope {
+            what: "aggregates of a whole-world space",
+            id: 0,
+        })?;
         let mut author_rate = vec![0.0; w.num_users()];
         let mut story_exposures = vec![0u32; w.stories.len()];
         for (s, st) in w.stories.iter().enumerate() {
@@ -142,31 +164,27 @@ impl FeatureSpace<'_> {
         let story_engagements = (0..w.stories.len() as u32)
             .map(|s| self.ix.story_eng.get(s).partition_point(|e| e.0 < as_of) as u32)
             .collect();
-        self.at = Some(Arc::new(AsOfTables {
+        let mut t = AsOfTables {
             as_of,
             author_rate,
             story_engagements,
             story_exposures,
             inv_ln_deg: w.graph.inv_ln_degrees(),
             story_at: Vec::new(),
-        }));
-        self.pack_story_tables();
-        self.pinned_as_of = Some(as_of);
-        Ok(())
+        };
+        self.pack_story_tables(&mut t);
+        Ok(t)
     }
 
     /// The author rates and story exposures of the precomputed tables (tests).
     #[cfg(test)]
     pub(super) fn as_of_table_values(&self) -> Option<(&[f64], &[u32])> {
-        let t = self.at.as_deref()?;
+        let t = self.at.first()?;
         Some((&t.author_rate, &t.story_exposures))
     }
 
     /// Fills [`AsOfTables::story_at`] from the other tables (called by `precompute_as_of`).
-    fn pack_story_tables(&mut self) {
-        let Some(t) = self.at.as_mut().and_then(Arc::get_mut) else {
-            return;
-        };
+    fn pack_story_tables(&self, t: &mut AsOfTables) {
         let w = self.world;
         let mut rows = Vec::with_capacity(w.stories.len());
         for (i, st) in w.stories.iter().enumerate() {

@@ -64,9 +64,9 @@ pub enum FeatureError {
     /// its author (`what = "author"`): the partition input is incomplete.
     #[error("the aggregates have no row for {what} {id}: the partition input is incomplete")]
     MissingAggregate { what: &'static str, id: u32 },
-    /// A space built with aggregates at one `as_of` was asked about another.
-    #[error("this feature space holds aggregates at as_of {pinned}, not at {asked}")]
-    AsOfPinned { pinned: i64, asked: i64 },
+    /// A space built with aggregates at some `as_of`s was asked about another.
+    #[error("this feature space holds aggregates at as_of {pinned:?} only, not at {asked}")]
+    AsOfPinned { pinned: Vec<i64>, asked: i64 },
 }
 
 /// What makes a world unusable for a feature space (ids out of range, signals of another

@@ -53,13 +53,14 @@ pub struct FeatureSpace<'w> {
     pub(super) n_kinds: usize,
     pub(super) mf: Option<Arc<dyn MfAffinity>>,
     /// Per-author and per-story aggregates precomputed for one `as_of` (see
-    /// [`FeatureSpace::precompute_as_of`]); contexts at that `as_of` read them instead of
+    /// [`FeatureSpace::precompute_as_of`]), or for each `as_of` of a space built with
+    /// aggregates (sorted by `as_of`); contexts at such an `as_of` read them instead of
     /// binary-searching the time-sorted lists per candidate.
-    pub(super) at: Option<Arc<AsOfTables>>,
+    pub(super) at: Vec<Arc<AsOfTables>>,
     /// The scope of a space built by [`FeatureSpace::scoped`].
     pub(super) scope: Option<FeatureScope>,
-    /// The one `as_of` a space built with aggregates answers at.
-    pub(super) pinned_as_of: Option<i64>,
+    /// A space built with aggregates answers only at the `as_of`s of its tables.
+    pub(super) pinned: bool,
     /// Each author's stories by time, for `posts.rs` (built on first use).
     pub(super) posts: OnceLock<super::posts::PostIndex>,
 }
@@ -150,11 +151,11 @@ impl<'w> FeatureSpace<'w> {
     /// As [`FeatureSpace::scoped`] for a partition world that holds only what its viewers
     /// need (README "Spark"), with the global aggregates given: the author rates and story
     /// exposures come from `aggs` (summed over the whole world's events), so the in-scope
-    /// stories' authors get no author-side indices; the tables are precomputed at
-    /// `aggs.as_of` and the space answers at that `as_of` only (any other is
-    /// [`FeatureError::AsOfPinned`]). Rows equal the whole world's when the partition holds
-    /// the viewers' events, the positive events on the in-scope stories and on the viewers'
-    /// stories, and the viewers' interactions.
+    /// stories' authors get no author-side indices; the tables are precomputed at each
+    /// `as_of` of `aggs` (one to rank, the start of every training day to train) and the
+    /// space answers at those only (any other is [`FeatureError::AsOfPinned`]). Rows equal
+    /// the whole world's when the partition holds the viewers' events, the positive events on
+    /// the in-scope stories and on the viewers' stories, and the viewers' interactions.
     ///
     /// # Errors
     /// As [`FeatureSpace::scoped`], and [`FeatureError::MissingAggregate`] when an in-scope
@@ -164,7 +165,7 @@ impl<'w> FeatureSpace<'w> {
         cfg: &FeatureConfig,
         signals: EdgeSignals,
         scope: FeatureScope,
-        aggs: &AsOfAggregates,
+        aggs: &[AsOfAggregates],
     ) -> Result<Self, FeatureError> {
         let mut fs = Self::scoped_inner(world, cfg, signals, scope, false)?;
         fs.precompute_from_aggregates(aggs)?;
@@ -233,9 +234,9 @@ impl<'w> FeatureSpace<'w> {
             exposures: cell,
             n_kinds,
             mf: None,
-            at: None,
+            at: Vec::new(),
             scope,
-            pinned_as_of: None,
+            pinned: false,
             posts: OnceLock::new(),
         }
     }

@@ -95,7 +95,7 @@ impl FeatureSpace<'_> {
     ///
     /// # Errors
     /// [`FeatureError::UserOutOfRange`]; [`FeatureError::OutOfScope`] for a viewer outside the
-    /// scope of a scoped space; [`FeatureError::AsOfPinned`] for another `as_of` than the one
+    /// scope of a scoped space; [`FeatureError::AsOfPinned`] for another `as_of` than those
     /// of a space built with aggregates.
     ///
     /// # Complexity
@@ -116,9 +116,10 @@ impl FeatureSpace<'_> {
                 });
             }
         }
-        if let Some(pinned) = self.pinned_as_of.filter(|&p| p != as_of) {
+        let at = self.at.iter().find(|t| t.as_of == as_of).cloned();
+        if self.pinned && at.is_none() {
             return Err(FeatureError::AsOfPinned {
-                pinned,
+                pinned: self.at.iter().map(|t| t.as_of).collect(),
                 asked: as_of,
             });
         }
@@ -135,7 +136,7 @@ impl FeatureSpace<'_> {
             posts: self.topic_posts(viewer, as_of),
             friends_engaged: Vec::with_capacity(deg + 1),
             components: Components::with_capacity(deg + 1),
-            at: self.at.as_ref().filter(|t| t.as_of == as_of).cloned(),
+            at,
             friend_bits: Vec::new(),
             friend_bits_ready: false,
             fast: true,

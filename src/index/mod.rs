@@ -187,24 +187,20 @@ impl<'w> WorldIndex<'w> {
                 &mut timings,
             )?,
             Scope::Partition(p) => {
-                if p.as_of() != as_of {
+                let Some(aggregates) = p.aggregates_at(as_of).filter(|_| p.as_of() == as_of) else {
                     return Err(IndexError::PartitionAsOf {
                         partition: p.as_of(),
                         asked: as_of,
                     }
                     .into());
-                }
-                let Partition {
-                    viewers,
-                    aggregates,
-                    ..
-                } = *p;
+                };
+                let aggregates = aggregates.clone();
                 build_scoped(
                     world,
                     cfg,
                     params,
                     as_of,
-                    viewers,
+                    p.viewers,
                     Some(&aggregates),
                     &mut lap,
                     &mut timings,
@@ -357,7 +353,13 @@ fn build_scoped<'w>(
     timings.candidates = lap();
     let fs = match aggregates {
         None => FeatureSpace::scoped(world, cfg, signals, fscope)?,
-        Some(a) => FeatureSpace::scoped_with_aggregates(world, cfg, signals, fscope, a)?,
+        Some(a) => FeatureSpace::scoped_with_aggregates(
+            world,
+            cfg,
+            signals,
+            fscope,
+            std::slice::from_ref(a),
+        )?,
     };
     timings.feature_space = lap();
     drop(ctx);

@@ -17,43 +17,53 @@
 //! the partitions' feeds with the whole world's).
 use super::{IndexError, Scope};
 use crate::features::AsOfAggregates;
-use crate::io::world_tsv::partition::{PartitionFiles, PartitionMeta};
+use crate::io::world_tsv::partition::{AggregateRows, PartitionFiles, PartitionMeta};
 use crate::rank::RankParams;
 use crate::util::bit;
 use crate::world::{Exposure, World};
 
-/// One partition of the viewers, with the aggregates its features read.
+/// One partition of the viewers, with the aggregates its features read: at its `as_of`
+/// (to rank), or at the start of every training day before it (the training input of a
+/// sample of viewers, [`extract_training`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Partition {
     pub index: u64,
     pub count: u64,
+    /// The time the partition is ranked at, or the training cut-off.
+    pub as_of: i64,
     /// The viewers, sorted and deduplicated.
     pub viewers: Vec<u32>,
-    pub aggregates: AsOfAggregates,
+    /// The aggregates, in increasing `as_of` order.
+    pub aggregates: Vec<AsOfAggregates>,
 }
 
 impl Partition {
     /// The partition of a world directory's partition tables (ids of `world`).
     pub fn from_files(world: &World, files: PartitionFiles) -> Partition {
-        let aggregates = aggregates_of(
-            world,
-            files.meta.as_of,
-            &files.story_exposures,
-            &files.author_counts,
-        );
+        let aggregates = files
+            .aggregates
+            .iter()
+            .map(|r| aggregates_of(world, r))
+            .collect();
         let mut viewers = files.viewers;
         viewers.sort_unstable();
         viewers.dedup();
         Partition {
             index: u64::from(files.meta.partition),
             count: u64::from(files.meta.partitions),
+            as_of: files.meta.as_of,
             viewers,
             aggregates,
         }
     }
 
     pub fn as_of(&self) -> i64 {
-        self.aggregates.as_of
+        self.as_of
+    }
+
+    /// The aggregates at `as_of`, if the partition has them.
+    pub fn aggregates_at(&self, as_of: i64) -> Option<&AsOfAggregates> {
+        self.aggregates.iter().find(|a| a.as_of == as_of)
     }
 
     /// The partition's scope.
@@ -62,20 +72,15 @@ impl Partition {
     }
 }
 
-/// Aggregates at `as_of` over `world`'s ids from the rows of the two aggregate tables.
-fn aggregates_of(
-    world: &World,
-    as_of: i64,
-    story_exposures: &[(u32, u64)],
-    author_counts: &[(u32, u64, u64)],
-) -> AsOfAggregates {
-    let mut aggregates = AsOfAggregates::new(as_of, world.num_users(), world.stories.len());
-    for &(s, n) in story_exposures {
+/// Aggregates over `world`'s ids from the rows of the two aggregate tables at one `as_of`.
+fn aggregates_of(world: &World, rows: &AggregateRows) -> AsOfAggregates {
+    let mut aggregates = AsOfAggregates::new(rows.as_of, world.num_users(), world.stories.len());
+    for &(s, n) in &rows.stories {
         if let Some(x) = aggregates.story_exposures.get_mut(s as usize) {
             *x = Some(n);
         }
     }
-    for &(a, e, p) in author_counts {
+    for &(a, e, p) in &rows.authors {
         if let Some(x) = aggregates.author_counts.get_mut(a as usize) {
             *x = Some((e, p));
         }
@@ -105,8 +110,8 @@ pub fn read_aggregates(dir: &std::path::Path, world: &World) -> crate::Result<As
     if world.meta.exposure != Exposure::Logged {
         return Err(IndexError::PartitionExposure.into());
     }
-    let (meta, s, a) = crate::io::world_tsv::partition::read_aggregates_dir(dir, world)?;
-    Ok(aggregates_of(world, meta.as_of, &s, &a))
+    let rows = crate::io::world_tsv::partition::read_aggregates_dir(dir, world)?;
+    Ok(aggregates_of(world, &rows))
 }
 
 /// Reads the partition tables of the world directory `dir` (loaded as `world`), or `None`
@@ -282,8 +287,11 @@ pub fn extract(
         PartitionFiles {
             meta,
             viewers,
-            story_exposures,
-            author_counts,
+            aggregates: vec![AggregateRows {
+                as_of: meta.as_of,
+                stories: story_exposures,
+                authors: author_counts,
+            }],
         },
     ))
 }

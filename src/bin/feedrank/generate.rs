@@ -239,8 +239,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 feedrank::index::Partition {
                     index,
                     count,
+                    as_of: aggregates.as_of,
                     viewers,
-                    aggregates,
+                    aggregates: vec![aggregates],
                 }
                 .scope()
             }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use feedrank::features::story_partials;
 use feedrank::index::partition::extract;
 use feedrank::io::world_tsv::partition::{
-    read_event_slice, write_aggregates_dir, write_partition_files, AggregatesMeta, PartitionMeta,
+    read_event_slice, write_aggregates_dir, write_partition_files, AggregateRows, PartitionMeta,
 };
 use feedrank::rank::{RankContext, Shard};
 use std::io::Write;
@@ -95,8 +95,13 @@ pub fn aggregates(a: AggregatesArgs) -> anyhow::Result<()> {
         .as_of
         .unwrap_or_else(|| RankContext::default_as_of(&world));
     let aggs = feedrank::index::whole_world_aggregates(&world, &model.feature_config, as_of);
-    let (stories, authors) = (aggs.story_rows(), aggs.author_rows());
-    write_aggregates_dir(out, &world, AggregatesMeta { as_of }, &stories, &authors)?;
+    let rows = AggregateRows {
+        as_of,
+        stories: aggs.story_rows(),
+        authors: aggs.author_rows(),
+    };
+    write_aggregates_dir(out, &world, &rows)?;
+    let (stories, authors) = (rows.stories, rows.authors);
     let cpu = common::cpu_seconds().map_or("?".into(), |c| format!("{c:.2}"));
     let rss = common::peak_rss_mib().map_or("?".into(), |m| format!("{m:.0}"));
     eprintln!(
@@ -197,7 +202,11 @@ pub fn partition(a: PartitionArgs) -> anyhow::Result<()> {
             sub.graph.num_edges(),
             sub.events.len(),
             sub.interactions.len(),
-            files.story_exposures.len()
+            files
+                .aggregates
+                .iter()
+                .map(|r| r.stories.len())
+                .sum::<usize>()
         );
     }
     Ok(())

@@ -9,6 +9,10 @@
 //! - `author_aggregates.tsv` (`author_id rate_exposures rate_positives`): each candidate
 //!   author's exposures and positive engagements within the author rate window.
 //!
+//! Both aggregate tables may have an `as_of` column: then each row holds the aggregates at
+//! its own `as_of` (the training input of a sample of viewers has them at the start of every
+//! training day); without it every row is at the `as_of` of `partition.toml`.
+//!
 //! Also the events-only table a Spark task pipes to `feedrank aggregates` (a slice of
 //! `events.tsv`, not a world: ids are interned as they come).
 use super::read::{check_width, id, int, read_toml, story, time, user, Rows};
@@ -44,10 +48,29 @@ pub struct PartitionFiles {
     pub meta: PartitionMeta,
     /// Viewers in file order.
     pub viewers: Vec<u32>,
+    /// The aggregate rows, one entry per `as_of` (in increasing `as_of` order when read).
+    pub aggregates: Vec<AggregateRows>,
+}
+
+/// The rows of the two aggregate tables at one `as_of`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AggregateRows {
+    pub as_of: i64,
     /// `(story, exposures)`.
-    pub story_exposures: Vec<(u32, u64)>,
+    pub stories: Vec<(u32, u64)>,
     /// `(author, rate_exposures, rate_positives)`.
-    pub author_counts: Vec<(u32, u64, u64)>,
+    pub authors: Vec<(u32, u64, u64)>,
+}
+
+impl AggregateRows {
+    /// The number of rows of both tables.
+    pub fn len(&self) -> usize {
+        self.stories.len() + self.authors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// A count column: an integer >= 0.
@@ -67,9 +90,17 @@ fn rows<T>(
     dir: &Path,
     file: &'static str,
     columns: &[&'static str],
-    mut parse: impl FnMut(&Row<'_>, &[usize]) -> Result<T, WorldError>,
+    parse: impl FnMut(&Row<'_>, &[usize]) -> Result<T, WorldError>,
 ) -> Result<Vec<T>, IoError> {
     let mut r = Rows::require(dir, file, &columns.join(" "))?;
+    rows_of(&mut r, columns, parse)
+}
+
+fn rows_of<T>(
+    r: &mut Rows,
+    columns: &[&'static str],
+    mut parse: impl FnMut(&Row<'_>, &[usize]) -> Result<T, WorldError>,
+) -> Result<Vec<T>, IoError> {
     let cols = columns
         .iter()
         .map(|c| r.col(c))
@@ -81,6 +112,24 @@ fn rows<T>(
         out.push(parse(&row, &cols)?);
     }
     Ok(out)
+}
+
+/// Reads an aggregate table of `dir`: each row's `as_of` (its `as_of` column, or `as_of`
+/// when the table has none) and its value.
+fn aggregate_rows<T>(
+    dir: &Path,
+    file: &'static str,
+    columns: &[&'static str],
+    as_of: i64,
+    mut parse: impl FnMut(&Row<'_>, &[usize]) -> Result<T, WorldError>,
+) -> Result<Vec<(i64, T)>, IoError> {
+    let mut r = Rows::require(dir, file, &columns.join(" "))?;
+    match r.t.find(&["as_of"]) {
+        None => rows_of(&mut r, columns, |row, c| Ok((as_of, parse(row, c)?))),
+        Some(t) => rows_of(&mut r, columns, |row, c| {
+            Ok((time(row, t, "as_of")?, parse(row, c)?))
+        }),
+    }
 }
 
 /// Reads the partition tables of `dir`, or `None` when it has no [`PARTITION_FILE`] (a whole
@@ -110,31 +159,32 @@ pub fn read_partition_files(dir: &Path, world: &World) -> Result<Option<Partitio
     let viewers = rows(dir, VIEWERS_FILE, &["user_id"], |row, c| {
         user(row, users, c[0], "user_id", "users.tsv")
     })?;
-    let (story_exposures, author_counts) = read_aggregate_tables(dir, world)?;
+    let aggregates = read_aggregate_tables(dir, world, meta.as_of)?;
     Ok(Some(PartitionFiles {
         meta,
         viewers,
-        story_exposures,
-        author_counts,
+        aggregates,
     }))
 }
 
 /// The two aggregate tables of `dir` ([`STORY_AGGREGATES_FILE`], [`AUTHOR_AGGREGATES_FILE`]),
-/// ids of `world`: `(story, exposures)` and `(author, rate_exposures, rate_positives)`.
+/// ids of `world`, grouped by `as_of` (rows without an `as_of` column are at `as_of`), in
+/// increasing `as_of` order.
 ///
 /// # Errors
 /// A missing table, a missing column, and row errors (file:line) for unknown ids and bad
 /// counts.
-#[allow(clippy::type_complexity)]
 pub fn read_aggregate_tables(
     dir: &Path,
     world: &World,
-) -> Result<(Vec<(u32, u64)>, Vec<(u32, u64, u64)>), IoError> {
+    as_of: i64,
+) -> Result<Vec<AggregateRows>, IoError> {
     let users = &world.users;
-    let story_exposures = rows(
+    let stories = aggregate_rows(
         dir,
         STORY_AGGREGATES_FILE,
         &["story_id", "exposures"],
+        as_of,
         |row, c| {
             Ok((
                 story(row, &world.story_ids, c[0])?,
@@ -142,10 +192,11 @@ pub fn read_aggregate_tables(
             ))
         },
     )?;
-    let author_counts = rows(
+    let authors = aggregate_rows(
         dir,
         AUTHOR_AGGREGATES_FILE,
         &["author_id", "rate_exposures", "rate_positives"],
+        as_of,
         |row, c| {
             Ok((
                 user(row, users, c[0], "author_id", "users.tsv")?,
@@ -154,7 +205,23 @@ pub fn read_aggregate_tables(
             ))
         },
     )?;
-    Ok((story_exposures, author_counts))
+    let mut by: std::collections::BTreeMap<i64, AggregateRows> = Default::default();
+    fn at(by: &mut std::collections::BTreeMap<i64, AggregateRows>, t: i64) -> &mut AggregateRows {
+        by.entry(t).or_insert_with(|| AggregateRows {
+            as_of: t,
+            ..Default::default()
+        })
+    }
+    for (t, r) in stories {
+        at(&mut by, t).stories.push(r);
+    }
+    for (t, r) in authors {
+        at(&mut by, t).authors.push(r);
+    }
+    if by.is_empty() {
+        at(&mut by, as_of);
+    }
+    Ok(by.into_values().collect())
 }
 
 /// `aggregates.toml`: the `as_of` of a directory of whole-world aggregates (written by
@@ -168,18 +235,27 @@ pub struct AggregatesMeta {
 /// The file naming the `as_of` of a directory of aggregates.
 pub const AGGREGATES_FILE: &str = "aggregates.toml";
 
-/// Reads a directory of whole-world aggregates: its `as_of` and its two tables.
+/// Reads a directory of whole-world aggregates: its two tables, every row at the `as_of` of
+/// its [`AGGREGATES_FILE`].
 ///
 /// # Errors
-/// As [`read_aggregate_tables`], and a missing or bad [`AGGREGATES_FILE`].
-#[allow(clippy::type_complexity)]
-pub fn read_aggregates_dir(
-    dir: &Path,
-    world: &World,
-) -> Result<(AggregatesMeta, Vec<(u32, u64)>, Vec<(u32, u64, u64)>), IoError> {
-    let meta: AggregatesMeta = read_toml(&dir.join(AGGREGATES_FILE))?;
-    let (s, a) = read_aggregate_tables(dir, world)?;
-    Ok((meta, s, a))
+/// As [`read_aggregate_tables`], a missing or bad [`AGGREGATES_FILE`], and rows at another
+/// `as_of`.
+pub fn read_aggregates_dir(dir: &Path, world: &World) -> Result<AggregateRows, IoError> {
+    let path = dir.join(AGGREGATES_FILE);
+    let meta: AggregatesMeta = read_toml(&path)?;
+    let mut all = read_aggregate_tables(dir, world, meta.as_of)?;
+    match all.pop() {
+        Some(rows) if all.is_empty() && rows.as_of == meta.as_of => Ok(rows),
+        _ => Err(WorldError::Meta {
+            path,
+            message: format!(
+                "expected every aggregate row at as_of = {}, found rows at other times",
+                meta.as_of
+            ),
+        }
+        .into()),
+    }
 }
 
 /// Writes the partition tables of `files` into the world directory `dir` (each atomically,
@@ -199,7 +275,7 @@ pub fn write_partition_files(
         text.push('\n');
     }
     crate::io::atomic::write_atomic(dir.join(VIEWERS_FILE), text.as_bytes())?;
-    write_aggregate_tables(dir, world, &files.story_exposures, &files.author_counts)?;
+    write_aggregate_tables(dir, world, files.meta.as_of, &files.aggregates)?;
     // Last: the file that makes the directory a partition.
     write_toml(&dir.join(PARTITION_FILE), &files.meta)
 }
@@ -212,32 +288,49 @@ pub fn write_partition_files(
 pub fn write_aggregates_dir(
     dir: &Path,
     world: &World,
-    meta: AggregatesMeta,
-    story_exposures: &[(u32, u64)],
-    author_counts: &[(u32, u64, u64)],
+    rows: &AggregateRows,
 ) -> Result<(), IoError> {
     std::fs::create_dir_all(dir).map_err(write_err(dir))?;
-    write_aggregate_tables(dir, world, story_exposures, author_counts)?;
-    write_toml(&dir.join(AGGREGATES_FILE), &meta)
+    write_aggregate_tables(dir, world, rows.as_of, std::slice::from_ref(rows))?;
+    write_toml(
+        &dir.join(AGGREGATES_FILE),
+        &AggregatesMeta { as_of: rows.as_of },
+    )
 }
 
+/// Writes the two aggregate tables; with an `as_of` column unless every row is at `as_of`.
 fn write_aggregate_tables(
     dir: &Path,
     world: &World,
-    story_exposures: &[(u32, u64)],
-    author_counts: &[(u32, u64, u64)],
+    as_of: i64,
+    aggregates: &[AggregateRows],
 ) -> Result<(), IoError> {
     let (users, stories) = (&world.users, &world.story_ids);
+    let timed = aggregates.iter().any(|r| r.as_of != as_of);
+    let t = |r: &AggregateRows| {
+        if timed {
+            format!("{}\t", r.as_of)
+        } else {
+            String::new()
+        }
+    };
+    let head = if timed { "as_of\t" } else { "" };
     let mut buf = Vec::new();
-    writeln!(buf, "story_id\texposures").map_err(write_err(dir))?;
-    for &(s, n) in story_exposures {
-        writeln!(buf, "{}\t{n}", stories.name(s)).map_err(write_err(dir))?;
+    writeln!(buf, "{head}story_id\texposures").map_err(write_err(dir))?;
+    for r in aggregates {
+        let t = t(r);
+        for &(s, n) in &r.stories {
+            writeln!(buf, "{t}{}\t{n}", stories.name(s)).map_err(write_err(dir))?;
+        }
     }
     crate::io::atomic::write_atomic(dir.join(STORY_AGGREGATES_FILE), &buf)?;
     buf.clear();
-    writeln!(buf, "author_id\trate_exposures\trate_positives").map_err(write_err(dir))?;
-    for &(a, e, p) in author_counts {
-        writeln!(buf, "{}\t{e}\t{p}", users.name(a)).map_err(write_err(dir))?;
+    writeln!(buf, "{head}author_id\trate_exposures\trate_positives").map_err(write_err(dir))?;
+    for r in aggregates {
+        let t = t(r);
+        for &(a, e, p) in &r.authors {
+            writeln!(buf, "{t}{}\t{e}\t{p}", users.name(a)).map_err(write_err(dir))?;
+        }
     }
     crate::io::atomic::write_atomic(dir.join(AUTHOR_AGGREGATES_FILE), &buf)?;
     Ok(())
