@@ -322,6 +322,29 @@ pub fn train_for(
     )?)
 }
 
+/// Trains the engagement model on a training input (the world directory of `feedrank
+/// partition --training`, loaded as `world`, with its partition tables `partition`) before
+/// its cut-off: the rows are the ones the whole world gives for the sample's viewers, and
+/// MF is fitted on the sample's events.
+///
+/// # Errors
+/// [`crate::index::IndexError::NotTrainingInput`] for a partition to rank; as
+/// [`train_for`].
+pub fn train_sample(
+    world: &World,
+    partition: &crate::index::Partition,
+    cfg: &Config,
+    progress: &dyn Progress,
+) -> Result<TrainedModel, Error> {
+    let fs = partition.training_space(world, &cfg.features)?;
+    Ok(crate::model::train_with_progress(
+        &fs,
+        partition.as_of(),
+        cfg,
+        progress,
+    )?)
+}
+
 /// Why a saved model is not current for `world` (trained before `as_of` with `cfg`), or
 /// `None` when it is. The world is recognised as `generate` and `eval` recognise it
 /// ([`crate::model::check_world`]): by the world identity the model recorded (its name and,

@@ -15,7 +15,10 @@
 //! which the facade ([`crate::pipeline`]) binds to a model.
 pub mod partition;
 
-pub use partition::{extract, read_aggregates, read_partition, whole_world_aggregates, Partition};
+pub use partition::{
+    extract, extract_training, read_aggregates, read_partition, sample_viewers,
+    whole_world_aggregates, Partition,
+};
 
 use crate::features::{AsOfAggregates, FeatureConfig, FeatureSpace};
 use crate::graph::EdgeSignals;
@@ -38,6 +41,15 @@ pub enum IndexError {
     /// Partitions need exposures computable from event slices.
     #[error("partitions need a world whose exposures are logged (world.toml `exposure = \"logged\"`); rank this world whole or by shards")]
     PartitionExposure,
+    /// A training input given to rank, or a partition to rank given to train.
+    #[error("this partition world is a training input (partition.toml `training = true`): train on it with `feedrank train`; rank the partitions of `feedrank partition` without --training")]
+    TrainingInput,
+    /// A training input trained with another author rate window than its aggregates'.
+    #[error("the training input's aggregates are for an author rate window of {input} s, not {asked} s: write it again with the configuration you train with (`feedrank partition --training --config FILE`)")]
+    TrainingWindow { input: i64, asked: i64 },
+    /// A partition to rank given to train.
+    #[error("this partition world was built to rank its viewers at one as_of; train on the input of `feedrank partition --training`")]
+    NotTrainingInput,
 }
 
 /// Which viewers an index serves.
@@ -187,6 +199,9 @@ impl<'w> WorldIndex<'w> {
                 &mut timings,
             )?,
             Scope::Partition(p) => {
+                if p.training {
+                    return Err(IndexError::TrainingInput.into());
+                }
                 let Some(aggregates) = p.aggregates_at(as_of).filter(|_| p.as_of() == as_of) else {
                     return Err(IndexError::PartitionAsOf {
                         partition: p.as_of(),

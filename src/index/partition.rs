@@ -16,7 +16,8 @@
 //! Every feature and ranking read of a viewer in V then finds complete data (tests compare
 //! the partitions' feeds with the whole world's).
 use super::{IndexError, Scope};
-use crate::features::AsOfAggregates;
+use crate::features::{AsOfAggregates, FeatureSpace};
+use crate::graph::EdgeSignals;
 use crate::io::world_tsv::partition::{AggregateRows, PartitionFiles, PartitionMeta};
 use crate::rank::RankParams;
 use crate::util::bit;
@@ -35,6 +36,10 @@ pub struct Partition {
     pub viewers: Vec<u32>,
     /// The aggregates, in increasing `as_of` order.
     pub aggregates: Vec<AsOfAggregates>,
+    /// A training input ([`extract_training`]), not a partition to rank.
+    pub training: bool,
+    /// A training input's author rate window (seconds), which its aggregates are for.
+    pub author_rate_window_s: Option<i64>,
 }
 
 impl Partition {
@@ -54,7 +59,55 @@ impl Partition {
             as_of: files.meta.as_of,
             viewers,
             aggregates,
+            training: files.meta.training,
+            author_rate_window_s: files.meta.author_rate_window_s,
         }
+    }
+
+    /// The feature space of a training input ([`extract_training`]) loaded as `world`:
+    /// scoped to its viewers and to the stories its aggregates hold, with the aggregates at
+    /// the start of every training day; `feedrank train` builds from it the rows the whole
+    /// world gives for these viewers.
+    ///
+    /// # Errors
+    /// [`IndexError::NotTrainingInput`] for a partition to rank; as
+    /// [`FeatureSpace::scoped_with_aggregates`].
+    pub fn training_space<'w>(
+        &self,
+        world: &'w World,
+        cfg: &crate::features::FeatureConfig,
+    ) -> crate::Result<FeatureSpace<'w>> {
+        if !self.training {
+            return Err(IndexError::NotTrainingInput.into());
+        }
+        let window = rate_window_s(cfg);
+        if let Some(input) = self.author_rate_window_s.filter(|&w| w != window) {
+            return Err(IndexError::TrainingWindow {
+                input,
+                asked: window,
+            }
+            .into());
+        }
+        let mut scope = crate::features::FeatureScope::new(world.num_users(), world.stories.len());
+        for &v in &self.viewers {
+            scope.add_user(v);
+        }
+        for a in &self.aggregates {
+            for (s, n) in a.story_exposures.iter().enumerate() {
+                if n.is_some() {
+                    scope.add_story(s as u32);
+                }
+            }
+        }
+        let signals =
+            EdgeSignals::compute_for_egos(&world.graph, &cfg.signal_params(), &self.viewers);
+        Ok(FeatureSpace::scoped_with_aggregates(
+            world,
+            cfg,
+            signals,
+            scope,
+            &self.aggregates,
+        )?)
     }
 
     pub fn as_of(&self) -> i64 {
@@ -203,13 +256,7 @@ pub fn extract(
     params: &RankParams,
     whole: &AsOfAggregates,
 ) -> crate::Result<(World, PartitionFiles)> {
-    let users = world.num_users();
-    if let Some(&viewer) = viewers.iter().find(|&&v| v as usize >= users) {
-        return Err(IndexError::ViewerOutOfRange { viewer, users }.into());
-    }
-    if world.meta.exposure != Exposure::Logged {
-        return Err(IndexError::PartitionExposure.into());
-    }
+    check_viewers(world, viewers)?;
     if whole.as_of != meta.as_of {
         return Err(IndexError::PartitionAsOf {
             partition: whole.as_of,
@@ -218,80 +265,227 @@ pub fn extract(
         .into());
     }
     let plan = Plan::new(world, viewers, meta.as_of, params);
-    let g = &world.graph;
-    let mut edges = Vec::new();
-    for u in 0..g.num_nodes() as u32 {
-        for &v in g.neighbors(u) {
-            if u < v && (bit(&plan.nodes, u) || bit(&plan.nodes, v)) {
-                edges.push((u, v));
-            }
-        }
-    }
-    let (graph, _) = crate::graph::Graph::from_edges(g.num_nodes(), &edges);
-    let by_viewer = |s: u32| {
-        world
-            .stories
-            .get(s as usize)
-            .is_some_and(|st| bit(&plan.viewers, st.author))
-    };
-    let events = world
-        .events
+    let sub = plan.world(world, None);
+    let aggregates = vec![plan.aggregate_rows(world, whole)?];
+    Ok((sub, files(meta, viewers, aggregates)))
+}
+
+/// The training input of the sample `viewers` with cut-off `meta.as_of` (README "Spark",
+/// training beyond one machine): a partition world from which `feedrank train` builds
+/// exactly the rows the whole world gives for these viewers' exposures before the cut-off.
+///
+/// For the stories S the viewers were exposed to before the cut-off, with F the viewers'
+/// friends: the nodes whose neighbour lists are read are V, F and the authors of S; the
+/// world keeps every user and story, the friendships touching them, the events before the
+/// cut-off by V and the positive ones on S or on V's stories, and the interactions before
+/// the cut-off touching V; and the whole world's aggregates of S and of its authors at the
+/// start of every day the viewers had a first exposure on (the days the rows' features are
+/// computed at), from `cfg`'s author rate window. `meta.training` is set.
+///
+/// # Errors
+/// [`IndexError::ViewerOutOfRange`]; [`IndexError::PartitionExposure`] for a world whose
+/// exposures are not logged.
+pub fn extract_training(
+    world: &World,
+    viewers: &[u32],
+    mut meta: PartitionMeta,
+    cfg: &crate::features::FeatureConfig,
+) -> crate::Result<(World, PartitionFiles)> {
+    check_viewers(world, viewers)?;
+    meta.training = true;
+    meta.author_rate_window_s = Some(rate_window_s(cfg));
+    let (plan, days) = Plan::training(world, viewers, meta.as_of);
+    let sub = plan.world(world, Some(meta.as_of));
+    let authors: Vec<u32> = world.stories.iter().map(|s| s.author).collect();
+    let aggregates = days
         .iter()
-        .filter(|e| {
-            bit(&plan.viewers, e.user)
-                || (e.action.is_positive() && (bit(&plan.stories, e.story) || by_viewer(e.story)))
+        .map(|&day| {
+            let partials =
+                crate::features::story_partials(&world.events, world.stories.len(), day, cfg);
+            let whole = AsOfAggregates::from_partials(day, world.num_users(), &authors, &partials);
+            plan.aggregate_rows(world, &whole)
         })
-        .copied()
-        .collect();
-    let interactions = world
-        .interactions
-        .iter()
-        .filter(|it| bit(&plan.viewers, it.from) || bit(&plan.viewers, it.to))
-        .copied()
-        .collect();
-    let sub = World {
-        meta: world.meta.clone(),
-        users: world.users.clone(),
-        graph,
-        stories: world.stories.clone(),
-        story_ids: world.story_ids.clone(),
-        kinds: world.kinds.clone(),
-        topics: world.topics.clone(),
-        events,
-        interactions,
-        interaction_kinds: world.interaction_kinds.clone(),
-        truth: Vec::new(),
-    };
-    let missing = |what, id| crate::features::FeatureError::MissingAggregate { what, id };
-    let mut story_exposures = Vec::new();
-    let mut authors = vec![0u64; users.div_ceil(64)];
-    for (s, st) in world.stories.iter().enumerate() {
-        if bit(&plan.stories, s as u32) {
-            let n = whole.story_exposures.get(s).copied().flatten();
-            story_exposures.push((s as u32, n.ok_or(missing("story", s as u32))?));
-            set(&mut authors, st.author);
-        }
+        .collect::<crate::Result<Vec<_>>>()?;
+    Ok((sub, files(meta, viewers, aggregates)))
+}
+
+/// The viewers of the sample of fraction `fraction` in (0, 1]: the users whose FNV-1a hash
+/// of their id, modulo 1,000,000, is below `fraction` x 1,000,000 (rounded), in id order.
+/// The hash is the one of `--shard`, so the Spark job draws the same sample.
+pub fn sample_viewers(world: &World, fraction: f64) -> Vec<u32> {
+    let below = sample_threshold(fraction);
+    (0..world.num_users() as u32)
+        .filter(|&u| {
+            crate::util::hash::fnv1a(world.users.name(u).as_bytes()) % SAMPLE_MODULUS < below
+        })
+        .collect()
+}
+
+/// The modulus of [`sample_viewers`]' hash.
+pub const SAMPLE_MODULUS: u64 = 1_000_000;
+
+/// The hash bound of a sample of fraction `fraction` (clamped to [0, 1]).
+pub fn sample_threshold(fraction: f64) -> u64 {
+    (fraction.clamp(0.0, 1.0) * SAMPLE_MODULUS as f64).round() as u64
+}
+
+/// The author rate window of `cfg`, in seconds.
+fn rate_window_s(cfg: &crate::features::FeatureConfig) -> i64 {
+    (cfg.author_rate_window_days * crate::util::time::DAY as f64) as i64
+}
+
+fn check_viewers(world: &World, viewers: &[u32]) -> crate::Result<()> {
+    let users = world.num_users();
+    if let Some(&viewer) = viewers.iter().find(|&&v| v as usize >= users) {
+        return Err(IndexError::ViewerOutOfRange { viewer, users }.into());
     }
-    let author_counts = (0..users as u32)
-        .filter(|&a| bit(&authors, a))
-        .map(|a| {
-            let c = whole.author_counts.get(a as usize).copied().flatten();
-            c.map(|(e, p)| (a, e, p)).ok_or(missing("author", a))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    if world.meta.exposure != Exposure::Logged {
+        return Err(IndexError::PartitionExposure.into());
+    }
+    Ok(())
+}
+
+fn files(meta: PartitionMeta, viewers: &[u32], aggregates: Vec<AggregateRows>) -> PartitionFiles {
     let mut viewers = viewers.to_vec();
     viewers.sort_unstable();
     viewers.dedup();
-    Ok((
-        sub,
-        PartitionFiles {
-            meta,
-            viewers,
-            aggregates: vec![AggregateRows {
-                as_of: meta.as_of,
-                stories: story_exposures,
-                authors: author_counts,
-            }],
-        },
-    ))
+    PartitionFiles {
+        meta,
+        viewers,
+        aggregates,
+    }
+}
+
+impl Plan {
+    /// The plan of a training input (see [`extract_training`]) and the days (UTC day
+    /// starts, increasing) of the viewers' first exposures before `as_of`.
+    fn training(world: &World, viewers: &[u32], as_of: i64) -> (Plan, Vec<i64>) {
+        let (nu, ns) = (world.num_users(), world.stories.len());
+        let g = &world.graph;
+        let mut pv = vec![0u64; nu.div_ceil(64)];
+        let mut nodes = vec![0u64; nu.div_ceil(64)];
+        for &v in viewers {
+            set(&mut pv, v);
+            set(&mut nodes, v);
+            for &f in g.neighbors(v) {
+                set(&mut nodes, f);
+            }
+        }
+        // first sightings: the first event of each (viewer, story) pair
+        let mut pairs: Vec<(u32, u32, i64)> = world
+            .events
+            .iter()
+            .filter(|e| e.ts < as_of && bit(&pv, e.user))
+            .map(|e| (e.user, e.story, e.ts))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup_by_key(|p| (p.0, p.1));
+        let mut stories = vec![0u64; ns.div_ceil(64)];
+        let mut days = std::collections::BTreeSet::new();
+        for &(_, s, ts) in &pairs {
+            set(&mut stories, s);
+            days.insert(crate::util::time::day_start(ts));
+        }
+        for (s, st) in world.stories.iter().enumerate() {
+            if bit(&stories, s as u32) {
+                set(&mut nodes, st.author);
+            }
+        }
+        let plan = Plan {
+            viewers: pv,
+            stories,
+            nodes,
+        };
+        (plan, days.into_iter().collect())
+    }
+
+    /// The partition world: every user and story, the friendships touching the plan's
+    /// nodes, the events by its viewers and the positive events on its stories or on the
+    /// viewers' stories, and the interactions touching its viewers; with `before`, only
+    /// the events and interactions before it.
+    fn world(&self, world: &World, before: Option<i64>) -> World {
+        let g = &world.graph;
+        let mut edges = Vec::new();
+        for u in 0..g.num_nodes() as u32 {
+            for &v in g.neighbors(u) {
+                if u < v && (bit(&self.nodes, u) || bit(&self.nodes, v)) {
+                    edges.push((u, v));
+                }
+            }
+        }
+        let (graph, _) = crate::graph::Graph::from_edges(g.num_nodes(), &edges);
+        let by_viewer = |s: u32| {
+            world
+                .stories
+                .get(s as usize)
+                .is_some_and(|st| bit(&self.viewers, st.author))
+        };
+        let in_time = |ts: i64| before.is_none_or(|b| ts < b);
+        let events = world
+            .events
+            .iter()
+            .filter(|e| {
+                in_time(e.ts)
+                    && (bit(&self.viewers, e.user)
+                        || (e.action.is_positive()
+                            && (bit(&self.stories, e.story) || by_viewer(e.story))))
+            })
+            .copied()
+            .collect();
+        let interactions = world
+            .interactions
+            .iter()
+            .filter(|it| {
+                in_time(it.ts) && (bit(&self.viewers, it.from) || bit(&self.viewers, it.to))
+            })
+            .copied()
+            .collect();
+        World {
+            meta: world.meta.clone(),
+            users: world.users.clone(),
+            graph,
+            stories: world.stories.clone(),
+            story_ids: world.story_ids.clone(),
+            kinds: world.kinds.clone(),
+            topics: world.topics.clone(),
+            events,
+            interactions,
+            interaction_kinds: world.interaction_kinds.clone(),
+            truth: Vec::new(),
+        }
+    }
+
+    /// The rows of `whole` for the plan's stories and their authors.
+    ///
+    /// # Errors
+    /// [`crate::features::FeatureError::MissingAggregate`] when `whole` lacks one.
+    fn aggregate_rows(
+        &self,
+        world: &World,
+        whole: &AsOfAggregates,
+    ) -> crate::Result<AggregateRows> {
+        let users = world.num_users();
+        let missing = |what, id| crate::features::FeatureError::MissingAggregate { what, id };
+        let mut story_exposures = Vec::new();
+        let mut authors = vec![0u64; users.div_ceil(64)];
+        for (s, st) in world.stories.iter().enumerate() {
+            if bit(&self.stories, s as u32) {
+                let n = whole.story_exposures.get(s).copied().flatten();
+                story_exposures.push((s as u32, n.ok_or(missing("story", s as u32))?));
+                set(&mut authors, st.author);
+            }
+        }
+        let author_counts = (0..users as u32)
+            .filter(|&a| bit(&authors, a))
+            .map(|a| {
+                let c = whole.author_counts.get(a as usize).copied().flatten();
+                c.map(|(e, p)| (a, e, p)).ok_or(missing("author", a))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(AggregateRows {
+            as_of: whole.as_of,
+            stories: story_exposures,
+            authors: author_counts,
+        })
+    }
 }

@@ -95,6 +95,12 @@ pub fn build_rows(fs: &FeatureSpace, as_of: i64) -> Result<Rows, ModelError> {
     build_rows_sampled(fs, as_of, None)
 }
 
+/// Whether exposure `e` becomes a training row: every exposure of a full space; a scoped
+/// space's (the training input of a sample of viewers) only those of its viewers.
+fn trains_on(fs: &FeatureSpace, e: &crate::features::ExposureRow) -> bool {
+    fs.scope().is_none_or(|sc| sc.has_user(e.user))
+}
+
 /// Whether exposure `e` has a positive label (any engagement action) before `as_of`.
 fn any_label(e: &crate::features::ExposureRow, as_of: i64) -> bool {
     (0..5).any(|k| e.label(k, as_of))
@@ -132,7 +138,8 @@ pub fn build_rows_with_progress(
         .iter()
         .enumerate()
         .filter(|(_, e)| {
-            sampling.is_none_or(|s| any_label(e, as_of) || s.keeps(e.user, e.story, e.ts))
+            trains_on(fs, e)
+                && sampling.is_none_or(|s| any_label(e, as_of) || s.keeps(e.user, e.story, e.ts))
         })
         .map(|(i, e)| (e.user, day_start(e.ts), e.story, i as u32))
         .collect();
@@ -230,7 +237,16 @@ pub fn train_with_progress(
     let mut rows = build_rows_with_progress(fs, as_of, sampling, progress)?;
     let use_mf = cfg.model.mf && !cfg.model.ablates(AblationGroup::Mf);
     let mf = if use_mf && !rows.is_empty() {
-        Some(fit_mf(fs.world(), &mut rows, as_of, cfg, progress)?)
+        // a scoped space (a sample's training input) also holds other users' positive
+        // events on the sample's stories: MF sees the sample's own events only
+        let sample_world = fs.scope().map(|sc| {
+            let mut w = fs.world().clone();
+            w.events.retain(|e| sc.has_user(e.user));
+            w.interactions.clear();
+            w
+        });
+        let world = sample_world.as_ref().unwrap_or(fs.world());
+        Some(fit_mf(world, &mut rows, as_of, cfg, progress)?)
     } else {
         for r in rows.x.chunks_exact_mut(NUM_FEATURES) {
             r[Feature::MfAuthorAffinity.idx()] = 0.0;
@@ -252,7 +268,10 @@ pub fn train_with_progress(
 pub fn training_sampling(fs: &FeatureSpace, as_of: i64, cfg: &Config) -> Option<NegativeSampling> {
     let mc = &cfg.model;
     let exps = fs.exposures();
-    let exps = &exps[..exps.partition_point(|e| e.ts < as_of)];
+    let exps: Vec<&crate::features::ExposureRow> = exps[..exps.partition_point(|e| e.ts < as_of)]
+        .iter()
+        .filter(|e| trains_on(fs, e))
+        .collect();
     let positives = exps.iter().filter(|e| any_label(e, as_of)).count();
     let negatives = exps.len() - positives;
     let mut rate = mc.negative_downsampling;

@@ -242,6 +242,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                     as_of: aggregates.as_of,
                     viewers,
                     aggregates: vec![aggregates],
+                    training: false,
+                    author_rate_window_s: None,
                 }
                 .scope()
             }

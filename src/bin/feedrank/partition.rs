@@ -150,21 +150,41 @@ pub struct PartitionArgs {
     /// World directory.
     #[arg(long)]
     pub world: PathBuf,
-    /// The model that will rank the partitions.
-    #[arg(long)]
-    pub model: PathBuf,
+    /// The model that will rank the partitions (not with `--training`).
+    #[arg(
+        long,
+        required_unless_present = "training",
+        conflicts_with = "training"
+    )]
+    pub model: Option<PathBuf>,
     /// Number of partitions (viewers split by the FNV-1a hash of their id, as `--shard`).
-    #[arg(long)]
-    pub partitions: u32,
-    /// Rank as of this unix time (seconds; default: one second after the world's last event).
-    #[arg(long)]
+    #[arg(
+        long,
+        required_unless_present = "training",
+        conflicts_with = "training"
+    )]
+    pub partitions: Option<u32>,
+    /// Rank as of this unix time (seconds or YYYY-MM-DD; default: one second after the
+    /// world's last event); with `--training`, the training cut-off (default: the start of
+    /// the world's last day, as `feedrank train`).
+    #[arg(long, value_parser = crate::common::parse_time)]
     pub as_of: Option<i64>,
-    /// TOML configuration file; its `[rank]` section overrides the ranking defaults.
+    /// TOML configuration file; its `[rank]` section overrides the ranking defaults (with
+    /// `--training`, its `[features]` section is the one `feedrank train` will use).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Output directory: one partition world per partition, `part-00000`, ...
+    /// Output directory: one partition world per partition, `part-00000`, ...; with
+    /// `--training`, the training input itself.
     #[arg(long)]
     pub out: PathBuf,
+    /// Write the training input of a sample of viewers instead (`feedrank train --world
+    /// OUT` trains on it): the world directory that holds what their training rows read.
+    #[arg(long, requires = "sample_viewers")]
+    pub training: bool,
+    /// With `--training`: the fraction of viewers in the sample, in (0, 1] (the users whose
+    /// FNV-1a hash of their id modulo 1,000,000 is below it times 1,000,000).
+    #[arg(long, requires = "training")]
+    pub sample_viewers: Option<f64>,
     /// Write the tables gzip-compressed.
     #[arg(long)]
     pub gzip: bool,
@@ -173,41 +193,96 @@ pub struct PartitionArgs {
 /// Writes the partition worlds of a whole world: what the Spark job's partitioned mode
 /// builds, on one machine.
 pub fn partition(a: PartitionArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(a.partitions > 0, "--partitions must be at least 1");
+    if a.training {
+        return training_input(a);
+    }
+    let (Some(partitions), Some(model)) = (a.partitions, &a.model) else {
+        anyhow::bail!("--partitions and --model are required without --training");
+    };
+    anyhow::ensure!(partitions > 0, "--partitions must be at least 1");
     let params = rank_params(a.config.as_deref(), None)?;
     let world = load_world(&a.world, false)?;
-    let model = load_model(&a.model)?;
+    let model = load_model(model)?;
     let as_of = a
         .as_of
         .unwrap_or_else(|| RankContext::default_as_of(&world));
     let whole = feedrank::index::whole_world_aggregates(&world, &model.feature_config, as_of);
-    for i in 0..a.partitions {
-        let shard = Shard::parse(&format!("{i}/{}", a.partitions))?;
+    for i in 0..partitions {
+        let shard = Shard::parse(&format!("{i}/{partitions}"))?;
         let viewers = feedrank::index::Scope::shard(&world, shard).viewer_ids(&world);
         let meta = PartitionMeta {
             as_of,
             partition: i,
-            partitions: a.partitions,
+            partitions,
+            training: false,
+            author_rate_window_s: None,
         };
         let (sub, files) = extract(&world, &viewers, meta, &params, &whole)?;
-        let dir = a.out.join(format!("part-{i:05}"));
-        let opts = feedrank::io::world_tsv::WriteOptions { gzip: a.gzip };
-        feedrank::io::world_tsv::write_world(&sub, &dir, &opts)
-            .with_context(|| format!("writing {}", dir.display()))?;
-        write_partition_files(&dir, &sub, &files)?;
-        eprintln!(
-            "{}: {} viewers, {} friendships, {} events, {} interactions, {} candidate stories",
-            dir.display(),
-            files.viewers.len(),
-            sub.graph.num_edges(),
-            sub.events.len(),
-            sub.interactions.len(),
-            files
-                .aggregates
-                .iter()
-                .map(|r| r.stories.len())
-                .sum::<usize>()
-        );
+        write_partition(&a.out.join(format!("part-{i:05}")), &sub, &files, a.gzip)?;
     }
+    Ok(())
+}
+
+/// `--training`: the training input of a sample of viewers.
+fn training_input(a: PartitionArgs) -> anyhow::Result<()> {
+    let fraction = a
+        .sample_viewers
+        .context("--training needs --sample-viewers")?;
+    anyhow::ensure!(
+        fraction > 0.0 && fraction <= 1.0,
+        "--sample-viewers {fraction}: expected a fraction in (0, 1]"
+    );
+    let cfg = match &a.config {
+        Some(p) => feedrank::config::Config::load(p)?,
+        None => feedrank::config::Config::default(),
+    };
+    let world = load_world(&a.world, false)?;
+    let as_of = match a.as_of {
+        Some(t) => t,
+        None => feedrank::model::default_as_of(&world).context("the world has no events")?,
+    };
+    let viewers = feedrank::index::sample_viewers(&world, fraction);
+    anyhow::ensure!(
+        !viewers.is_empty(),
+        "--sample-viewers {fraction} keeps none of the world's {} users",
+        world.num_users()
+    );
+    let meta = PartitionMeta {
+        as_of,
+        partition: 0,
+        partitions: 1,
+        training: true,
+        author_rate_window_s: None,
+    };
+    let (sub, files) = feedrank::index::extract_training(&world, &viewers, meta, &cfg.features)?;
+    write_partition(&a.out, &sub, &files, a.gzip)
+}
+
+/// Writes a partition world and its tables to `dir`, and a line about it to stderr.
+fn write_partition(
+    dir: &std::path::Path,
+    sub: &feedrank::world::World,
+    files: &feedrank::io::world_tsv::partition::PartitionFiles,
+    gzip: bool,
+) -> anyhow::Result<()> {
+    let opts = feedrank::io::world_tsv::WriteOptions { gzip };
+    feedrank::io::world_tsv::write_world(sub, dir, &opts)
+        .with_context(|| format!("writing {}", dir.display()))?;
+    write_partition_files(dir, sub, files)?;
+    let what = if files.meta.training {
+        "exposed stories"
+    } else {
+        "candidate stories"
+    };
+    eprintln!(
+        "{}: {} viewers, {} friendships, {} events, {} interactions, {} {what}, aggregates at {} as_of",
+        dir.display(),
+        files.viewers.len(),
+        sub.graph.num_edges(),
+        sub.events.len(),
+        sub.interactions.len(),
+        files.aggregates.iter().map(|r| r.stories.len()).max().unwrap_or(0),
+        files.aggregates.len()
+    );
     Ok(())
 }

@@ -92,11 +92,34 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     // before training: a model path that cannot be written fails now
     crate::common::check_writable(&a.model)?;
     let world = crate::generate::load_world(&a.world, false)?;
-    let as_of = match a.as_of {
-        Some(t) => t,
-        None => default_as_of(&world).context("the world has no events or stories")?,
+    let bars = crate::common::Bars::new();
+    let model = match feedrank::index::read_partition(&a.world, &world)? {
+        // the training input of a sample of viewers: its own cut-off
+        Some(p) => {
+            if let Some(t) = a.as_of.filter(|&t| t != p.as_of()) {
+                anyhow::bail!(
+                    "{} is a training input cut off at as_of {}; --as-of {t} asks for another \
+                     (write the input again with `feedrank partition --training --as-of {t}`)",
+                    a.world.display(),
+                    p.as_of()
+                );
+            }
+            eprintln!(
+                "training input of {} sampled viewers, cut off at as_of {}",
+                p.viewers.len(),
+                p.as_of()
+            );
+            feedrank::pipeline::train_sample(&world, &p, &cfg, &bars)?
+        }
+        None => {
+            let as_of = match a.as_of {
+                Some(t) => t,
+                None => default_as_of(&world).context("the world has no events or stories")?,
+            };
+            feedrank::pipeline::train_for(&world, as_of, &cfg, &bars)?
+        }
     };
-    let model = feedrank::pipeline::train_for(&world, as_of, &cfg, &crate::common::Bars::new())?;
+    drop(bars);
     save(&model, &a.model)?;
     eprint!("{}", summary(&model, t0.elapsed().as_secs_f64()));
     eprintln!("model written to {}", a.model.display());

@@ -2,7 +2,8 @@
 //! what one partition's viewers need, plus the viewers, the global aggregates summed over
 //! the whole world, and the `as_of` they were computed at:
 //!
-//! - `partition.toml`: `as_of`, `partition` (its index) and `partitions` (how many);
+//! - `partition.toml`: `as_of`, `partition` (its index), `partitions` (how many), and
+//!   `training = true` for the training input of a sample of viewers;
 //! - `viewers.tsv` (`user_id`): the users to rank;
 //! - `story_aggregates.tsv` (`story_id exposures`): each candidate story's exposures before
 //!   `as_of`;
@@ -40,6 +41,14 @@ pub struct PartitionMeta {
     pub as_of: i64,
     pub partition: u32,
     pub partitions: u32,
+    /// A training input (`feedrank partition --training`): its viewers' rows are trained on,
+    /// not ranked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub training: bool,
+    /// A training input's author rate window (seconds): its aggregates hold only for
+    /// feature settings with this window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_rate_window_s: Option<i64>,
 }
 
 /// The extra tables of a partition world, ids resolved against its world.
