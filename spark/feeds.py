@@ -16,6 +16,13 @@ rule is computed by the binary. Two modes:
 
 Output: OUT/feeds/ (JSONL part files), OUT/feeds.parquet/ (one row per feed item),
 OUT/_metrics.json, and OUT/_SUCCESS written last.
+
+Training beyond one machine: `--sample-viewers F --write-inputs DIR` writes instead the
+training input of a sample of viewers, the world directory `feedrank partition --training`
+writes (the same rows), which `feedrank train --world DIR` trains on one machine:
+
+    spark-submit --master 'local[2]' spark/feeds.py --world DIR --sample-viewers 0.1 \
+        --write-inputs INPUT [--as-of T] [--config FILE] [--partitions N]
 """
 
 import argparse
@@ -59,10 +66,23 @@ def parse_args(argv):
     p.add_argument(
         "--world", required=True, help="world directory: TSV(.gz) tables or Parquet tables"
     )
-    p.add_argument("--model", required=True, help="trained model file (feedrank train)")
-    p.add_argument("--out", required=True, help="output directory (must not exist or be empty)")
+    p.add_argument("--model", help="trained model file (feedrank train)")
+    p.add_argument("--out", help="output directory (must not exist or be empty)")
     p.add_argument(
-        "--partitions", required=True, type=positive_int, help="number of partitions / shards N"
+        "--partitions",
+        type=positive_int,
+        help="number of partitions / shards N (with --write-inputs: event slices, default: "
+        "Spark's parallelism)",
+    )
+    p.add_argument(
+        "--sample-viewers",
+        type=fraction,
+        help="with --write-inputs: the fraction of viewers in the training sample, in (0, 1]",
+    )
+    p.add_argument(
+        "--write-inputs",
+        help="write the training input of the --sample-viewers sample to this directory "
+        "(for `feedrank train --world DIR`) instead of ranking",
     )
     p.add_argument("--mode", choices=("partitioned", "shard"), default="partitioned")
     p.add_argument("--as-of", type=int, help="ranking time, unix seconds (default: last event + 1)")
@@ -88,18 +108,44 @@ def positive_int(text):
     return value
 
 
+def fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], found {text!r}")
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], found {value}")
+    return value
+
+
 def check_args(parser, args):
     args.bin = os.path.abspath(args.bin)
     if not os.access(args.bin, os.X_OK):
         parser.error(
             f"--bin {args.bin}: no executable feedrank binary there (cargo build --release)"
         )
-    if not os.path.isfile(args.model):
-        parser.error(f"--model {args.model}: no such file")
     if args.config and not os.path.isfile(args.config):
         parser.error(f"--config {args.config}: no such file")
     if not os.path.isdir(args.world):
         parser.error(f"--world {args.world}: no such directory")
+    if args.write_inputs or args.sample_viewers is not None:
+        if not (args.write_inputs and args.sample_viewers is not None):
+            parser.error("--sample-viewers and --write-inputs go together")
+        for name in ("model", "out", "k"):
+            if getattr(args, name) is not None:
+                parser.error(f"--{name} ranks; --write-inputs writes a training input instead")
+        target = args.write_inputs
+        if os.path.exists(target) and (not os.path.isdir(target) or os.listdir(target)):
+            parser.error(
+                f"--write-inputs {target}: exists and is not an empty directory; remove it or "
+                "choose another"
+            )
+        return
+    for name in ("model", "out", "partitions"):
+        if getattr(args, name) is None:
+            parser.error(f"--{name} is required (or --sample-viewers F --write-inputs DIR)")
+    if not os.path.isfile(args.model):
+        parser.error(f"--model {args.model}: no such file")
     if os.path.exists(args.out) and (not os.path.isdir(args.out) or os.listdir(args.out)):
         parser.error(
             f"--out {args.out}: exists and is not an empty directory; remove it or choose another"
@@ -404,7 +450,9 @@ def fnv1a_64(text):
 
 
 def partition_spec(binary, as_of, model, config):
-    cmd = [binary, "partition-spec", "--as-of", str(as_of), "--model", model]
+    cmd = [binary, "partition-spec", "--as-of", str(as_of)]
+    if model:
+        cmd += ["--model", model]
     if config:
         cmd += ["--config", config]
     result = subprocess.run(cmd, capture_output=True, text=True)
@@ -414,6 +462,11 @@ def partition_spec(binary, as_of, model, config):
 
 
 AGGREGATES_COLUMNS = ["story_id", "exposures", "rate_exposures", "rate_positives"]
+
+
+def aggregates_columns(times):
+    """The columns `feedrank aggregates --as-of T1,T2,...` prints (`as_of` first for several)."""
+    return (["as_of"] if len(times) > 1 else []) + AGGREGATES_COLUMNS
 
 
 def aggregates_task(job, header, slices_dir, out_dir):
@@ -431,14 +484,19 @@ def aggregates_task(job, header, slices_dir, out_dir):
             ]
             if concatenate(events, header, sources) == 0:
                 return
-            cmd = [local_binary(job), "aggregates", "--as-of", str(job["as_of"]), "--events", "-"]
-            cmd += ["--model", local_file(job["files"]["model"])]
+            times = job["aggregate_times"]
+            cmd = [local_binary(job), "aggregates", "--as-of", ",".join(map(str, times))]
+            cmd += ["--events", "-"]
+            if job["files"]["model"]:
+                cmd += ["--model", local_file(job["files"]["model"])]
+            elif job["files"]["config"]:
+                cmd += ["--config", local_file(job["files"]["config"])]
             out_path, _ = run_feedrank(cmd, workdir, stdin_path=events)
             with open(out_path, encoding="utf-8") as f:
                 found = f.readline().rstrip("\n").split("\t")
-            if found != AGGREGATES_COLUMNS:
+            if found != aggregates_columns(times):
                 raise FeedrankTaskError(
-                    f"feedrank aggregates: header {found}, expected {AGGREGATES_COLUMNS}"
+                    f"feedrank aggregates: header {found}, expected {aggregates_columns(times)}"
                 )
             # Copy, then rename: a retried or speculative attempt replaces the file whole.
             partial = os.path.join(out_dir, f".slice-{index}.{os.getpid()}.tmp")
@@ -452,7 +510,8 @@ def aggregates_task(job, header, slices_dir, out_dir):
 
 
 def aggregate_sums(spark, world, job, staging):
-    """Per-story exposures and per-author rate counts, summed over slices of the event log.
+    """Per-story exposures and per-author rate counts at each time of
+    job["aggregate_times"] (column `as_of`), summed over slices of the event log.
 
     The JVM writes the slices (events repartitioned by user, source order within a slice) to
     STAGING/event_slices; task i pipes slice i to `feedrank aggregates` and writes its output to
@@ -475,8 +534,10 @@ def aggregate_sums(spark, world, job, staging):
     )
     task = aggregates_task(job, world.header("events"), slices_dir, out_dir)
     spark.sparkContext.parallelize(range(n), n).mapPartitionsWithIndex(task).collect()
+    times = job["aggregate_times"]
     schema = StructType(
-        [StructField("story_id", StringType())]
+        [StructField("as_of", LongType())] * (len(times) > 1)
+        + [StructField("story_id", StringType())]
         + [StructField(c, LongType()) for c in AGGREGATES_COLUMNS[1:]]
     )
     files = sorted(
@@ -492,19 +553,44 @@ def aggregate_sums(spark, world, job, staging):
         )
     else:
         slices = spark.createDataFrame([], schema)
-    per_story = slices.groupBy("story_id").agg(
+    if len(times) == 1:
+        slices = slices.withColumn("as_of", F.lit(times[0]).cast("long"))
+    per_story = slices.groupBy("as_of", "story_id").agg(
         *[F.sum(c).alias(c) for c in AGGREGATES_COLUMNS[1:]]
     )
     authors = world.df("stories").select("story_id", "author_id")
     per_author = (
         per_story.join(authors, "story_id")
-        .groupBy("author_id")
+        .groupBy("as_of", "author_id")
         .agg(
             F.sum("rate_exposures").alias("rate_exposures"),
             F.sum("rate_positives").alias("rate_positives"),
         )
     )
-    return per_story.select("story_id", "exposures").cache(), per_author.cache()
+    return per_story.select("as_of", "story_id", "exposures").cache(), per_author.cache()
+
+
+def rows_touching(df, all_columns, columns, users):
+    """Rows (part, _row, line) of table `df` with any of `columns` in the partition's `users`."""
+    from pyspark.sql import functions as F
+
+    table = df.select(*columns, "_row", tsv_line(all_columns).alias("line"))
+    hits = [
+        table.join(users.withColumnRenamed("user", c), c).select("part", "_row", "line")
+        for c in columns
+    ]
+    out = hits[0]
+    for h in hits[1:]:
+        out = out.union(h)
+    return out.dropDuplicates(["part", "_row"]).select("part", "_row", F.col("line"))
+
+
+def edges_both_ways(world):
+    """Friendships (u, v) in both directions, self-loops dropped."""
+    from pyspark.sql import functions as F
+
+    pairs = world.df("friendships").select(F.col("user_a").alias("u"), F.col("user_b").alias("v"))
+    return pairs.union(pairs.select(F.col("v").alias("u"), F.col("u").alias("v"))).filter("u != v")
 
 
 class PartitionInputs:
@@ -525,12 +611,7 @@ class PartitionInputs:
         viewers = self.viewers.select("part", "user")
         self.parts = spark.range(n).select(F.col("id").cast("int").alias("part"))
         # F: friends of the viewers (friendships in both directions, self-loops dropped).
-        pairs = world.df("friendships").select(
-            F.col("user_a").alias("u"), F.col("user_b").alias("v")
-        )
-        edges = pairs.union(pairs.select(F.col("v").alias("u"), F.col("u").alias("v"))).filter(
-            "u != v"
-        )
+        edges = edges_both_ways(world)
         friends = (
             viewers.join(edges, viewers.user == edges.u)
             .select("part", F.col("v").alias("user"))
@@ -577,19 +658,7 @@ class PartitionInputs:
         self.viewer_set = viewers
 
     def rows_touching(self, name, columns, users):
-        """Rows of `name` with any of `columns` in the partition's `users`."""
-        from pyspark.sql import functions as F
-
-        w = self.world
-        table = w.df(name).select(*columns, "_row", tsv_line(w.columns[name]).alias("line"))
-        hits = [
-            table.join(users.withColumnRenamed("user", c), c).select("part", "_row", "line")
-            for c in columns
-        ]
-        out = hits[0]
-        for h in hits[1:]:
-            out = out.union(h)
-        return out.dropDuplicates(["part", "_row"]).select("part", "_row", F.col("line"))
+        return rows_touching(self.world.df(name), self.world.columns[name], columns, users)
 
     def events(self):
         """Events by a viewer, positive events on viewers' stories or on candidate stories."""
@@ -791,6 +860,163 @@ def partitioned_results(spark, world, job, staging):
 
 
 # ---------------------------------------------------------------------------------------
+# Training beyond one machine: the training input of a sample of viewers
+
+SAMPLE_MODULUS = 1_000_000
+DAY = 86_400
+
+
+def default_training_as_of(world):
+    """What `feedrank train` uses: the start of the UTC day of the last event (held out)."""
+    from pyspark.sql import functions as F
+
+    last = world.df("events").agg(F.max(F.col("ts").cast("long"))).first()[0]
+    if last is None:
+        raise UsageError(f"{world.dir}: the world has no events to train on")
+    return ((int(last) - DAY + 1) // DAY) * DAY
+
+
+def training_tables(spark, world, spec, job, staging):
+    """The tables (part 0) of the training input of the viewers in the sample: the users whose
+    FNV-1a hash of their id modulo 1,000,000 is below fraction x 1,000,000 (the sample of
+    `feedrank partition --training`). With S the stories they first saw before the cut-off:
+    the friendships touching them, their friends or S's authors; the events before the
+    cut-off by them and the positive ones on S or on their stories; their interactions
+    before the cut-off; and the aggregates of S and of its authors at the start of every
+    day of those first sightings, summed from `feedrank aggregates` over event slices."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import BooleanType
+
+    as_of = job["as_of"]
+    threshold = round(job["sample"] * SAMPLE_MODULUS)
+    in_sample = F.udf(
+        lambda user: fnv1a_64(user) % SAMPLE_MODULUS < threshold, BooleanType(), useArrow=False
+    )
+    viewers = (
+        world.df("users")
+        .filter(in_sample("user_id"))
+        .select(F.lit(0).alias("part"), F.col("user_id").alias("user"), "_row")
+        .cache()
+    )
+    viewer_set = viewers.select("part", "user")
+    events = world.df("events").withColumn("t", F.col("ts").cast("long"))
+    before = events.filter(F.col("t") < as_of)
+    by_viewer = before.join(viewer_set.withColumnRenamed("user", "user_id"), "user_id")
+    first = by_viewer.groupBy("user_id", "story_id").agg(F.min("t").alias("t"))
+    exposed = first.select("story_id").distinct().cache()
+    days = sorted(
+        int(r.day)
+        for r in first.select((F.floor(F.col("t") / DAY) * DAY).alias("day")).distinct().collect()
+    )
+    if not days:
+        raise UsageError(
+            f"the sample's viewers saw no story before as_of {as_of}: nothing to train on"
+        )
+    job["aggregate_times"] = days
+    started = time.time()
+    per_story, per_author = aggregate_sums(spark, world, job, staging)
+    stage_time("aggregates", started)
+    story_author = world.df("stories").select("story_id", "author_id")
+    exposed_by = exposed.join(story_author, "story_id").cache()
+    friends = (
+        viewer_set.join(edges_both_ways(world), F.col("user") == F.col("u"))
+        .select("part", F.col("v").alias("user"))
+    )
+    closure = (
+        viewer_set.union(friends)
+        .union(exposed_by.select(F.lit(0).alias("part"), F.col("author_id").alias("user")))
+        .distinct()
+    )
+    line = tsv_line(world.columns["events"]).alias("line")
+    positive = before.filter(F.col("action").isin(spec["positive_actions"]))
+    on_exposed = positive.join(exposed, "story_id")
+    on_viewer_story = positive.join(story_author, "story_id").join(
+        viewer_set.withColumnRenamed("user", "author_id"), "author_id"
+    )
+    events_rows = (
+        by_viewer.select("_row", line)
+        .union(on_exposed.select("_row", line))
+        .union(on_viewer_story.select("_row", line))
+        .dropDuplicates(["_row"])
+        .select(F.lit(0).alias("part"), "_row", "line")
+    )
+    day_rows = spark.createDataFrame([(d,) for d in days], "as_of long")
+
+    def aggregate_lines(keys, sums, key, values):
+        return (
+            keys.crossJoin(day_rows)
+            .join(sums, ["as_of", key], "left")
+            .select(
+                F.lit(0).alias("part"),
+                F.lit(0).cast("long").alias("_row"),
+                F.concat_ws(
+                    "\t", "as_of", key, *[F.coalesce(v, F.lit(0)) for v in values]
+                ).alias("line"),
+            )
+        )
+
+    tables = {
+        "viewers": viewers.select("part", "_row", F.col("user").alias("line")),
+        "friendships": rows_touching(
+            world.df("friendships"), world.columns["friendships"], ["user_a", "user_b"], closure
+        ),
+        "events": events_rows,
+        "story_aggregates": aggregate_lines(exposed, per_story, "story_id", ["exposures"]),
+        "author_aggregates": aggregate_lines(
+            exposed_by.select("author_id").distinct(),
+            per_author,
+            "author_id",
+            ["rate_exposures", "rate_positives"],
+        ),
+    }
+    if world.has("interactions"):
+        interactions = world.df("interactions").filter(F.col("ts").cast("long") < as_of)
+        tables["interactions"] = rows_touching(
+            interactions, world.columns["interactions"], ["from_user", "to_user"], viewer_set
+        )
+    return tables
+
+
+def write_training_inputs(spark, world, job, staging, target):
+    """Writes the training input of the sample to `target` (a world directory with
+    partition.toml `training = true`) and returns its table row counts."""
+    spec = partition_spec(job["bin"], job["as_of"], None, job["config_path"])
+    os.makedirs(staging, exist_ok=True)
+    tables = training_tables(spark, world, spec, job, staging)
+    started = time.time()
+    tables_dir = stage_partition_tables(spark, tables, staging, 1)
+    headers = part_headers(world)
+    headers["story_aggregates"] = "as_of\t" + headers["story_aggregates"]
+    headers["author_aggregates"] = "as_of\t" + headers["author_aggregates"]
+    # Written beside the target, then renamed: a failed job leaves no half-written input.
+    partial = target.rstrip("/") + f".partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    os.makedirs(partial)
+    counts = {}
+    for name in ("users", "stories"):
+        os.replace(stage_whole_table(world, name, staging), os.path.join(partial, name + ".tsv"))
+        counts[name] = job["totals"][name]
+    part_dir = os.path.join(tables_dir, "part=0")
+    for name, header in headers.items():
+        if name in counts:
+            continue
+        sources = staged_parts(os.path.join(part_dir, f"table={name}"))
+        counts[name] = concatenate(os.path.join(partial, name + ".tsv"), header, sources)
+    with open(os.path.join(partial, "world.toml"), "w", encoding="utf-8") as f:
+        f.write(world.toml)
+    with open(os.path.join(partial, "partition.toml"), "w", encoding="utf-8") as f:
+        f.write(
+            f"as_of = {job['as_of']}\npartition = 0\npartitions = 1\ntraining = true\n"
+            f"author_rate_window_s = {spec['author_rate_window_s']}\n"
+        )
+    stage_time("training input", started)
+    if os.path.isdir(target):
+        os.rmdir(target)  # empty (checked by the arguments)
+    os.replace(partial, target)
+    return counts
+
+
+# ---------------------------------------------------------------------------------------
 # Output
 
 
@@ -892,6 +1118,8 @@ def main(argv):
 
     spark = SparkSession.builder.appName("feedrank feeds").getOrCreate()
     sc = spark.sparkContext
+    if args.partitions is None:
+        args.partitions = sc.defaultParallelism
     if not sc.getConf().contains("spark.sql.shuffle.partitions"):
         # Spark's default of 200 shuffle partitions is overhead on small worlds.
         spark.conf.set(
@@ -899,18 +1127,22 @@ def main(argv):
         )
     sc.setLogLevel(os.environ.get("FEEDRANK_SPARK_LOG_LEVEL", "WARN"))
     sc.addFile(args.bin)
-    sc.addFile(os.path.abspath(args.model))
-    model_name = os.path.basename(args.model)
+    model_name = os.path.basename(args.model) if args.model else None
+    if args.model:
+        sc.addFile(os.path.abspath(args.model))
     config_name = os.path.basename(args.config) if args.config else None
     if args.config:
         sc.addFile(os.path.abspath(args.config))
     world = World(spark, args.world)
+    if args.write_inputs:
+        return main_training(spark, args, world, config_name)
     as_of = args.as_of if args.as_of is not None else default_as_of(world)
     totals = world_counts(world)
     job = {
         "mode": args.mode,
         "n": args.partitions,
         "as_of": as_of,
+        "aggregate_times": [as_of],
         "k": args.k,
         "config": config_name,
         "config_path": args.config,
@@ -942,6 +1174,38 @@ def main(argv):
             shutil.rmtree(job["faults"]["marker_dir"], ignore_errors=True)
     spark.stop()
     print(f"feeds.py: wrote {args.out}", file=sys.stderr)
+
+
+def main_training(spark, args, world, config_name):
+    """`--sample-viewers F --write-inputs DIR`: the training input of the sample."""
+    as_of = args.as_of if args.as_of is not None else default_training_as_of(world)
+    job = {
+        "n": args.partitions,
+        "as_of": as_of,
+        "sample": args.sample_viewers,
+        "config_path": args.config,
+        "bin": args.bin,
+        "totals": world_counts(world),
+        "files": {"bin": os.path.basename(args.bin), "model": None, "config": config_name},
+    }
+    print(
+        f"feeds.py: training input of a {args.sample_viewers} viewer sample, cut off at as_of "
+        f"{as_of}, world {world.dir} ({world.format})",
+        file=sys.stderr,
+    )
+    # Staged beside the input: on a cluster, its directory must be on storage every worker
+    # reads and writes (as OUT for ranking).
+    staging = os.path.abspath(args.write_inputs).rstrip("/") + f".staging-{os.getpid()}"
+    try:
+        counts = write_training_inputs(spark, world, job, staging, args.write_inputs)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    spark.stop()
+    print(
+        f"feeds.py: wrote {args.write_inputs}: "
+        + ", ".join(f"{counts[t]} {t}" for t in sorted(counts)),
+        file=sys.stderr,
+    )
 
 
 def entry():

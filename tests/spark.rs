@@ -390,3 +390,76 @@ fn spark_simulated_5000_users() {
         5,
     );
 }
+
+/// The sorted lines of `dir/name`.
+fn table_lines(dir: &Path, name: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join(name))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()));
+    sorted_lines(&text)
+}
+
+/// Training beyond one machine: the Spark job writes the training input of a viewer sample
+/// with the same rows as `feedrank partition --training`, and `feedrank train` gives the same
+/// model from either.
+#[test]
+fn spark_training_input_of_a_viewer_sample() {
+    let Some(spark) = spark_or_skip() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let world = repo().join("graph_data/sample");
+    let input = tmp.path().join("spark-input");
+    Submit::new(&spark, "feeds.py")
+        .flag("--world", &world)
+        .flag("--sample-viewers", "0.3")
+        .flag("--write-inputs", &input)
+        .flag("--partitions", "3")
+        .flag("--bin", FEEDRANK)
+        .run();
+    let reference = tmp.path().join("reference-input");
+    run_ok(
+        Command::new(FEEDRANK)
+            .args(["partition", "--training", "--sample-viewers", "0.3"])
+            .arg("--world")
+            .arg(&world)
+            .arg("--out")
+            .arg(&reference),
+    );
+    for name in [
+        "partition.toml",
+        "world.toml",
+        "users.tsv",
+        "stories.tsv",
+        "friendships.tsv",
+        "events.tsv",
+        "interactions.tsv",
+        "viewers.tsv",
+        "story_aggregates.tsv",
+        "author_aggregates.tsv",
+    ] {
+        let (got, want) = (table_lines(&input, name), table_lines(&reference, name));
+        assert!(got.len() > 1, "{name}: empty");
+        assert!(
+            got == want,
+            "{name}: {} lines from Spark, {} from feedrank partition",
+            got.len(),
+            want.len()
+        );
+    }
+    assert!(table_lines(&input, "partition.toml").contains(&"training = true".to_string()));
+    let mut models = Vec::new();
+    for dir in [&input, &reference] {
+        let model = dir.with_extension("frm");
+        run_ok(
+            Command::new(FEEDRANK)
+                .arg("train")
+                .arg("--world")
+                .arg(dir)
+                .arg("--model")
+                .arg(&model),
+        );
+        models.push(std::fs::read(&model).expect("model"));
+    }
+    assert!(
+        models[0] == models[1],
+        "the two inputs train the same model"
+    );
+}

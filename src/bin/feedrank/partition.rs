@@ -20,19 +20,33 @@ pub struct SpecArgs {
     /// The time the partitions are ranked at (unix seconds).
     #[arg(long)]
     pub as_of: i64,
-    /// The model that will rank them (its feature settings hold the author rate window).
+    /// The model that will rank them (its feature settings hold the author rate window);
+    /// without it, the `[features]` of `--config` (or the defaults), as for a training input.
     #[arg(long)]
-    pub model: PathBuf,
+    pub model: Option<PathBuf>,
     /// TOML configuration file; its `[rank]` section overrides the ranking defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
 }
 
+/// The feature settings of the model, if one is given, else of the configuration file (or
+/// the defaults): the ones a training input is written for.
+fn feature_config(
+    model: Option<&std::path::Path>,
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<feedrank::features::FeatureConfig> {
+    Ok(match (model, config) {
+        (Some(m), _) => load_model(m)?.feature_config,
+        (None, Some(c)) => feedrank::config::Config::load(c)?.features,
+        (None, None) => feedrank::config::Config::default().features,
+    })
+}
+
 /// Prints, as JSON, the windows that decide a partition's input.
 pub fn spec(a: SpecArgs) -> anyhow::Result<()> {
     let params = rank_params(a.config.as_deref(), None)?;
-    let model = load_model(&a.model)?;
-    let rate_days = model.feature_config.author_rate_window_days;
+    let rate_days =
+        feature_config(a.model.as_deref(), a.config.as_deref())?.author_rate_window_days;
     let spec = serde_json::json!({
         "as_of": a.as_of,
         "in_network_window_s": params.in_network_window,
@@ -68,12 +82,19 @@ pub struct AggregatesArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// The time the feeds are ranked at (unix seconds; with `--world`, default: one second
-    /// after the world's last event).
-    #[arg(long)]
-    pub as_of: Option<i64>,
-    /// The model that will rank them (its feature settings hold the author rate window).
-    #[arg(long)]
-    pub model: PathBuf,
+    /// after the world's last event). With `--events`, several times (comma-separated, for
+    /// the training days of a training input) add an `as_of` column, first, and leave out
+    /// the rows whose counts are all 0.
+    #[arg(long, value_delimiter = ',')]
+    pub as_of: Vec<i64>,
+    /// The model that will rank them (its feature settings hold the author rate window);
+    /// with `--events`, without it, the `[features]` of `--config` (or the defaults), as for
+    /// a training input.
+    #[arg(long, required_unless_present = "events")]
+    pub model: Option<PathBuf>,
+    /// With `--events` and no `--model`: the training configuration (its `[features]`).
+    #[arg(long, conflicts_with = "model")]
+    pub config: Option<PathBuf>,
 }
 
 /// `--events`: prints the slice's per-story partials as TSV (`story_id exposures
@@ -81,20 +102,23 @@ pub struct AggregatesArgs {
 /// first appearance; summed over slices by story, they are the whole world's. `--world`:
 /// writes the whole world's aggregates (every story and author) to `--out`.
 pub fn aggregates(a: AggregatesArgs) -> anyhow::Result<()> {
-    let model = load_model(&a.model)?;
+    let cfg = feature_config(a.model.as_deref(), a.config.as_deref())?;
     let (Some(world_dir), Some(out)) = (&a.world, &a.out) else {
         let events = a
             .events
             .as_ref()
             .context("--events or --world is required")?;
-        let as_of = a.as_of.context("--as-of is required with --events")?;
-        return print_slice_partials(events, as_of, &model.feature_config);
+        anyhow::ensure!(!a.as_of.is_empty(), "--as-of is required with --events");
+        return print_slice_partials(events, &a.as_of, &cfg);
+    };
+    let as_of = match a.as_of[..] {
+        [] => None,
+        [t] => Some(t),
+        _ => anyhow::bail!("--world takes one --as-of"),
     };
     let world = load_world(world_dir, false)?;
-    let as_of = a
-        .as_of
-        .unwrap_or_else(|| RankContext::default_as_of(&world));
-    let aggs = feedrank::index::whole_world_aggregates(&world, &model.feature_config, as_of);
+    let as_of = as_of.unwrap_or_else(|| RankContext::default_as_of(&world));
+    let aggs = feedrank::index::whole_world_aggregates(&world, &cfg, as_of);
     let rows = AggregateRows {
         as_of,
         stories: aggs.story_rows(),
@@ -118,7 +142,7 @@ pub fn aggregates(a: AggregatesArgs) -> anyhow::Result<()> {
 
 fn print_slice_partials(
     events: &std::path::Path,
-    as_of: i64,
+    as_of: &[i64],
     cfg: &feedrank::features::FeatureConfig,
 ) -> anyhow::Result<()> {
     let path = if common::is_stdout(events) {
@@ -127,18 +151,32 @@ fn print_slice_partials(
         events.to_path_buf()
     };
     let slice = read_event_slice(&path)?;
-    let partials = story_partials(&slice.events, slice.stories.len(), as_of, cfg);
+    let many = as_of.len() > 1;
     let mut out = common::stdout();
-    writeln!(out, "story_id\texposures\trate_exposures\trate_positives")?;
-    for (s, p) in partials.iter().enumerate() {
-        writeln!(
-            out,
-            "{}\t{}\t{}\t{}",
-            slice.stories.name(s as u32),
-            p.exposures,
-            p.rate_exposures,
-            p.rate_positives
-        )?;
+    let header = "story_id\texposures\trate_exposures\trate_positives";
+    if many {
+        writeln!(out, "as_of\t{header}")?;
+    } else {
+        writeln!(out, "{header}")?;
+    }
+    for &t in as_of {
+        let partials = story_partials(&slice.events, slice.stories.len(), t, cfg);
+        for (s, p) in partials.iter().enumerate() {
+            if many && *p == Default::default() {
+                continue;
+            }
+            if many {
+                write!(out, "{t}\t")?;
+            }
+            writeln!(
+                out,
+                "{}\t{}\t{}\t{}",
+                slice.stories.name(s as u32),
+                p.exposures,
+                p.rate_exposures,
+                p.rate_positives
+            )?;
+        }
     }
     out.flush()?;
     Ok(())
