@@ -503,8 +503,9 @@ fn evaluate_oracle_with(
     Ok(Some(r))
 }
 
-/// Evaluates a reference learner given by its probabilities of the test impressions (rows
-/// keyed like [`World::truth`]) as method `name`, ranked like the oracle (value weights
+/// Evaluates a reference learner given by its probabilities of impressions (rows keyed like
+/// [`World::truth`], looked up as the oracle looks up the truth: at least one row per test
+/// candidate's (viewer, story)) as method `name`, ranked like the oracle (value weights
 /// `params.oracle_weights`), with per-head metrics. `fitted_before` is the time before which
 /// the learner saw data: it must be at or before the test period's start, so that the
 /// learner never saw what it is tested on. `feedrank eval` ranks a simulated world with the
