@@ -1,41 +1,49 @@
 //! `feedrank eval --report DIR` end to end on a small simulated world: the three files, the
-//! JSON identical to `--json-out`, one inline SVG per chart, the oracle's head curves.
-use std::process::Command;
+//! JSON identical to `--json-out`, one inline SVG per chart, the oracle's head curves; the
+//! ceiling learner beside the oracle with the AUCs of `simulate --ceiling`, and absent on a
+//! world that is not simulated.
+use std::ffi::OsStr;
+use std::process::{Command, Output};
+
+/// `feedrank ARGS`, checked to succeed.
+fn feedrank(args: &[&OsStr]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_feedrank"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
 
 #[test]
 fn eval_report_on_a_simulated_world() {
-    let bin = env!("CARGO_BIN_EXE_feedrank");
     let dir = tempfile::tempdir().unwrap();
     let world = dir.path().join("world");
-    let out = Command::new(bin)
-        .args(["simulate", "--users", "400", "--days", "7", "--seed", "3"])
-        .arg("--out")
-        .arg(&world)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let os = |s: &'static str| OsStr::new(s);
+    let mut args: Vec<&OsStr> = ["simulate", "--users", "400", "--days", "7"]
+        .into_iter()
+        .chain(["--seed", "3", "--ceiling", "--out"])
+        .map(os)
+        .collect();
+    args.push(world.as_os_str());
+    feedrank(&args);
     let report = dir.path().join("report");
     let json = dir.path().join("eval.json");
-    let out = Command::new(bin)
-        .arg("eval")
-        .arg("--world")
-        .arg(&world)
-        .arg("--json-out")
-        .arg(&json)
-        .arg("--report")
-        .arg(&report)
-        .args(["--resamples", "200"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    feedrank(&[
+        os("eval"),
+        os("--world"),
+        world.as_os_str(),
+        os("--json-out"),
+        json.as_os_str(),
+        os("--report"),
+        report.as_os_str(),
+        os("--resamples"),
+        os("200"),
+    ]);
     let a = std::fs::read_to_string(report.join("results.json")).unwrap();
     let b = std::fs::read_to_string(&json).unwrap();
     assert_eq!(a, b);
@@ -68,4 +76,34 @@ fn eval_report_on_a_simulated_world() {
     let md = std::fs::read_to_string(report.join("results.md")).unwrap();
     assert!(md.contains("| edgerank | "));
     assert!(md.contains("95% bootstrap intervals"));
+
+    // the ceiling learner: right after the oracle, with the AUCs `simulate --ceiling` wrote
+    assert!(md.contains("| ceiling | "), "{md}");
+    assert!(html.contains(">ceiling<"));
+    let oracle_at = a.find("\"oracle\"").unwrap();
+    let ceiling_at = a.find("\"ceiling\"").expect("a ceiling method");
+    assert!(oracle_at < ceiling_at);
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(world.join("ceiling.json")).unwrap())
+            .unwrap();
+    assert_eq!(c["split_at"], v["split_at"]);
+    for (k, head) in c["heads"].as_array().unwrap().iter().enumerate() {
+        let want = c["estimated_tastes_no_quality"][k].as_f64();
+        let got = v["methods"]["ceiling"]["heads"][head.as_str().unwrap()]["auc"].as_f64();
+        match (want, got) {
+            (Some(w), Some(g)) => assert!((w - g).abs() < 1e-12, "{head}: {g} vs {w}"),
+            _ => assert_eq!(want, got, "{head}"),
+        }
+    }
+
+    // the same world, declared imported: no ceiling method (and no warning)
+    let toml = std::fs::read_to_string(world.join("world.toml")).unwrap();
+    let renamed = toml.replace("name = \"simulated\"", "name = \"imported\"");
+    assert_ne!(renamed, toml);
+    std::fs::write(world.join("world.toml"), renamed).unwrap();
+    let out = feedrank(&[os("eval"), os("--world"), world.as_os_str(), os("--json")]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["methods"].get("oracle").is_some());
+    assert!(v["methods"].get("ceiling").is_none(), "{v}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("ceiling"));
 }

@@ -19,10 +19,14 @@
 //!   `b = 1` is the friendship prior, `H_a = 14` days, `H_s = 1` day.
 //! - `random`: uniform scores from a ChaCha8 stream seeded by (seed, viewer, day).
 //! - `oracle`: `V = sum_k w_k * p_k` from the world's true probabilities for that impression.
+//! - `ceiling` (simulated worlds whose hidden inputs the simulator reproduces): the same value
+//!   from the probabilities of the `estimated_tastes_no_quality` learner of
+//!   [`crate::sim::ceiling`], which knows the hidden model's form and estimates each viewer's
+//!   tastes from the impressions before the split only ([`super::evaluate_learner`]).
 
 use super::lists::{Candidate, EvalList};
 use crate::util::time::DAY;
-use crate::world::{Action, World};
+use crate::world::{Action, Truth, World};
 use rand::{Rng, SeedableRng};
 
 /// EdgeRank settings (see the module docs for the formula).
@@ -280,18 +284,16 @@ pub(crate) fn score_baseline(
     }
 }
 
-/// The world's true probabilities, indexed by (user, story, ts).
+/// Per-impression probabilities (the world's truth, or a reference learner's), indexed by
+/// (user, story, ts).
 pub(crate) struct TruthIndex {
     rows: Vec<(u32, u32, i64, [f64; 5])>,
 }
 
 impl TruthIndex {
-    pub(crate) fn new(world: &World) -> Self {
-        let mut rows: Vec<_> = world
-            .truth
-            .iter()
-            .map(|t| (t.user, t.story, t.ts, t.p))
-            .collect();
+    /// Indexes `truth` (the world's, or a learner's rows of the same shape).
+    pub(crate) fn new(truth: &[Truth]) -> Self {
+        let mut rows: Vec<_> = truth.iter().map(|t| (t.user, t.story, t.ts, t.p)).collect();
         rows.sort_by_key(|r| (r.0, r.1, r.2));
         Self { rows }
     }

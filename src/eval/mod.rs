@@ -80,6 +80,23 @@ pub enum EvalError {
         story: u32,
         value: f64,
     },
+    #[error(
+        "method {method} was fitted on data up to {} UTC ({fitted_before}), after the test \
+         period starts ({} UTC, {split_at}): it would have seen what it is tested on",
+        fmt_utc(*.fitted_before), fmt_utc(*.split_at)
+    )]
+    LearnerSawTestPeriod {
+        method: String,
+        fitted_before: i64,
+        split_at: i64,
+    },
+    #[error("method {method} has no probabilities for viewer {viewer}, story {story} at {ts}")]
+    MissingProbability {
+        method: String,
+        viewer: u32,
+        story: u32,
+        ts: i64,
+    },
     #[error(transparent)]
     Io(#[from] crate::io::IoError),
     #[error(transparent)]
@@ -472,31 +489,11 @@ fn evaluate_oracle_with(
     params: &EvalParams,
     progress: &dyn Progress,
 ) -> Result<Option<MethodResult>, EvalError> {
-    let truth = TruthIndex::new(world);
+    let truth = TruthIndex::new(&world.truth);
     if truth.is_empty() {
         return Ok(None);
     }
-    let missing = std::sync::atomic::AtomicUsize::new(0);
-    let w = params.oracle_weights;
-    let r = run_method(
-        "oracle",
-        lists,
-        params,
-        &Action::ENGAGEMENTS,
-        |list, cands, scores, probs| {
-            for c in cands {
-                let p = truth.lookup(list.viewer, c.story, c.ts).unwrap_or_else(|| {
-                    missing.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    [0.0; 5]
-                });
-                scores.push(w.iter().zip(&p).map(|(a, b)| a * b).sum());
-                probs.push(p);
-            }
-            Ok(())
-        },
-        progress,
-    )?;
-    let missing = missing.into_inner();
+    let (r, missing) = evaluate_probabilities("oracle", &truth, lists, params, false, progress)?;
     if missing > 0 {
         tracing::warn!(
             missing,
@@ -504,6 +501,83 @@ fn evaluate_oracle_with(
         );
     }
     Ok(Some(r))
+}
+
+/// Evaluates a reference learner given by its probabilities of impressions (rows keyed like
+/// [`World::truth`], looked up as the oracle looks up the truth: at least one row per test
+/// candidate's (viewer, story)) as method `name`, ranked like the oracle (value weights
+/// `params.oracle_weights`), with per-head metrics. `fitted_before` is the time before which
+/// the learner saw data: it must be at or before the test period's start, so that the
+/// learner never saw what it is tested on. `feedrank eval` ranks a simulated world with the
+/// ceiling learner this way (`crate::sim::ceiling::evaluate_ceiling`).
+///
+/// # Errors
+/// [`EvalError::LearnerSawTestPeriod`] when `fitted_before` is after `lists.split_at`;
+/// [`EvalError::MissingProbability`] for a test impression without a row;
+/// [`EvalError::InvalidParam`] for bad parameters.
+pub fn evaluate_learner(
+    name: &str,
+    rows: &[crate::world::Truth],
+    fitted_before: i64,
+    lists: &EvalLists,
+    params: &EvalParams,
+    progress: &dyn Progress,
+) -> Result<MethodResult, EvalError> {
+    params.check()?;
+    if fitted_before > lists.split_at {
+        return Err(EvalError::LearnerSawTestPeriod {
+            method: name.to_string(),
+            fitted_before,
+            split_at: lists.split_at,
+        });
+    }
+    let index = TruthIndex::new(rows);
+    Ok(evaluate_probabilities(name, &index, lists, params, true, progress)?.0)
+}
+
+/// Ranks the lists with the probabilities of `truth` as method `name`; hands on the result
+/// and how many candidates had no row (scored 0 unless `strict`, where the first one is
+/// [`EvalError::MissingProbability`]).
+fn evaluate_probabilities(
+    name: &str,
+    truth: &TruthIndex,
+    lists: &EvalLists,
+    params: &EvalParams,
+    strict: bool,
+    progress: &dyn Progress,
+) -> Result<(MethodResult, usize), EvalError> {
+    let missing = std::sync::atomic::AtomicUsize::new(0);
+    let w = params.oracle_weights;
+    let r = run_method(
+        name,
+        lists,
+        params,
+        &Action::ENGAGEMENTS,
+        |list, cands, scores, probs| {
+            for c in cands {
+                let p = match truth.lookup(list.viewer, c.story, c.ts) {
+                    Some(p) => p,
+                    None if strict => {
+                        return Err(EvalError::MissingProbability {
+                            method: name.to_string(),
+                            viewer: list.viewer,
+                            story: c.story,
+                            ts: c.ts,
+                        })
+                    }
+                    None => {
+                        missing.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        [0.0; 5]
+                    }
+                };
+                scores.push(w.iter().zip(&p).map(|(a, b)| a * b).sum());
+                probs.push(p);
+            }
+            Ok(())
+        },
+        progress,
+    )?;
+    Ok((r, missing.into_inner()))
 }
 
 /// The whole evaluation: builds the lists, then ranks them with `model` (when given, as

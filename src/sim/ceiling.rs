@@ -7,10 +7,15 @@
 //! - `estimated_tastes`: a deliberately generous learner that knows the hidden model's exact
 //!   form and coefficients, every topic factor `g_t`, the shared (circle) part of each taste,
 //!   each story's quality, and every other input exactly, and estimates only `f_u` and `kappa_u`
-//!   by maximum a posteriori from the viewer's impressions before the split (Gaussian priors
-//!   of the simulator's own variances, all five heads' likelihoods, Newton's method);
+//!   by maximum a posteriori from the viewer's impressions before the split and the actions
+//!   logged before it (Gaussian priors of the simulator's own variances, all five heads'
+//!   likelihoods, Newton's method);
 //! - `estimated_tastes_no_quality`: the same with quality at its prior mean 0;
 //! - `no_latent`: tastes at their prior means and quality 0 (only observable inputs).
+//!
+//! [`CeilingLearner`] fits the tastes once and scores any impression with any of these, so
+//! `feedrank eval` can rank its test lists with `estimated_tastes_no_quality` (method
+//! `ceiling`) beside the model and the oracle.
 //!
 //! No model trained on the same data can beat the `estimated_tastes` learner by much: it
 //! is told far more than any model sees. The gap between it and the oracle is therefore a
@@ -21,9 +26,11 @@
 //! (25 steps), then O(T log T) per head for T test impressions; parallel over users.
 use super::hidden::{probabilities, HiddenX, BETA, BIAS, KIND_EFFECT};
 use super::{Hidden, HiddenRow};
+use crate::eval::{EvalError, EvalLists, EvalParams, MethodResult};
 use crate::metrics::roc_auc;
 use crate::util::math::{sigmoid, solve_spd};
-use crate::world::Action;
+use crate::util::progress::Progress;
+use crate::world::{Action, Truth};
 use rayon::prelude::*;
 
 /// Newton steps per viewer (the MAP objective is strictly concave; 25 is plenty).
@@ -43,83 +50,209 @@ pub struct CeilingReport {
     pub no_latent: Vec<Option<f64>>,
 }
 
-/// Computes the [`CeilingReport`] of `hidden` for a test period starting at `split_at`.
-pub fn ceiling(hidden: &Hidden, n_users: usize, split_at: i64) -> CeilingReport {
-    let d = hidden.taste_dim;
-    let mut by_user: Vec<Vec<u32>> = vec![Vec::new(); n_users];
-    let mut test: Vec<&HiddenRow> = Vec::new();
-    let mut n_train = 0usize;
-    for (i, r) in hidden.rows.iter().enumerate() {
-        if r.ts < split_at {
-            if let Some(v) = by_user.get_mut(r.user as usize) {
-                v.push(i as u32);
-                n_train += 1;
-            }
-        } else {
-            test.push(r);
+/// The scorers of the [`CeilingReport`] (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CeilingScorer {
+    /// The true probabilities.
+    Oracle,
+    /// Estimated tastes, everything else (quality included) known.
+    EstimatedTastes,
+    /// Estimated tastes, quality at its prior mean 0: the yardstick of issue 15.
+    EstimatedTastesNoQuality,
+    /// Tastes at their prior means, quality 0.
+    NoLatent,
+}
+
+impl CeilingScorer {
+    /// Its key in `ceiling.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CeilingScorer::Oracle => "oracle",
+            CeilingScorer::EstimatedTastes => "estimated_tastes",
+            CeilingScorer::EstimatedTastesNoQuality => "estimated_tastes_no_quality",
+            CeilingScorer::NoLatent => "no_latent",
         }
-    }
-    let est: Vec<Vec<f64>> = by_user
-        .par_iter()
-        .enumerate()
-        .map(|(u, rows)| estimate(hidden, u, rows))
-        .collect();
-    let topic_dot = |r: &HiddenRow, f: &[f64]| -> f64 {
-        let g = hidden
-            .topic_factors
-            .get(r.topic as usize * d..(r.topic as usize + 1) * d)
-            .unwrap_or(&[]);
-        g.iter().zip(f).map(|(a, b)| a * b).sum()
-    };
-    let score = |variant: u8| -> Vec<[f64; 5]> {
-        test.iter()
-            .map(|r| {
-                let mut h = r.x;
-                let u = r.user as usize;
-                match variant {
-                    0 => {}
-                    1 | 2 => {
-                        let th = &est[u];
-                        h.x[3] = topic_dot(r, &th[..d]);
-                        h.x[4] = th[d + h.kind.min(3)];
-                        if variant == 2 {
-                            h.x[5] = 0.0;
-                        }
-                    }
-                    _ => {
-                        let prior = hidden.taste_prior.get(u * d..(u + 1) * d).unwrap_or(&[]);
-                        h.x[3] = topic_dot(r, prior);
-                        h.x[4] = 0.0;
-                        h.x[5] = 0.0;
-                    }
-                }
-                probabilities(&h)
-            })
-            .collect()
-    };
-    let aucs = |p: &[[f64; 5]]| -> Vec<Option<f64>> {
-        (0..5)
-            .map(|k| {
-                let s: Vec<f64> = p.iter().map(|x| x[k]).collect();
-                let y: Vec<bool> = test.iter().map(|r| r.fired[k]).collect();
-                roc_auc(&s, &y)
-            })
-            .collect()
-    };
-    CeilingReport {
-        split_at,
-        train_impressions: n_train,
-        test_impressions: test.len(),
-        heads: Action::ENGAGEMENTS.iter().map(|a| a.as_str()).collect(),
-        oracle: aucs(&score(0)),
-        estimated_tastes: aucs(&score(1)),
-        estimated_tastes_no_quality: aucs(&score(2)),
-        no_latent: aucs(&score(3)),
     }
 }
 
-/// MAP estimate of `[f_u (d values), kappa_u (4 values)]` from the viewer's training rows.
-fn estimate(hidden: &Hidden, u: usize, rows: &[u32]) -> Vec<f64> {
+/// The ceiling learners fitted on a simulated world's impressions before `split_at`: every
+/// viewer's MAP taste estimate. Scores any impression of the world; the test period is every
+/// impression at or after `split_at`.
+#[derive(Debug, Clone)]
+pub struct CeilingLearner<'h> {
+    hidden: &'h Hidden,
+    split_at: i64,
+    train_impressions: usize,
+    /// Per user: `[f_u (taste_dim values), kappa_u (4 values)]`.
+    est: Vec<Vec<f64>>,
+}
+
+impl<'h> CeilingLearner<'h> {
+    /// Fits the tastes of users `0..n_users` from the rows of `hidden` strictly before
+    /// `split_at` (rows of other users are ignored); nothing at or after `split_at` is read.
+    ///
+    /// # Complexity
+    /// See the module docs; parallel over users.
+    pub fn fit(hidden: &'h Hidden, n_users: usize, split_at: i64) -> Self {
+        let mut by_user: Vec<Vec<u32>> = vec![Vec::new(); n_users];
+        let mut n_train = 0usize;
+        for (i, r) in hidden.rows.iter().enumerate() {
+            if r.ts < split_at {
+                if let Some(v) = by_user.get_mut(r.user as usize) {
+                    v.push(i as u32);
+                    n_train += 1;
+                }
+            }
+        }
+        let est = by_user
+            .par_iter()
+            .enumerate()
+            .map(|(u, rows)| estimate(hidden, u, rows, split_at))
+            .collect();
+        Self {
+            hidden,
+            split_at,
+            train_impressions: n_train,
+            est,
+        }
+    }
+
+    /// The start of the test period: the learner saw only impressions before it.
+    pub fn split_at(&self) -> i64 {
+        self.split_at
+    }
+
+    /// The test impressions (at or after the split), in the order of [`Hidden::rows`].
+    fn test_rows(&self) -> impl Iterator<Item = &'h HiddenRow> + '_ {
+        let split_at = self.split_at;
+        self.hidden.rows.iter().filter(move |r| r.ts >= split_at)
+    }
+
+    /// The probabilities (click, like, comment, share, hide) `scorer` gives impression `r`.
+    pub fn probabilities(&self, r: &HiddenRow, scorer: CeilingScorer) -> [f64; 5] {
+        let d = self.hidden.taste_dim;
+        let u = r.user as usize;
+        let topic_dot = |f: &[f64]| -> f64 {
+            let g = self
+                .hidden
+                .topic_factors
+                .get(r.topic as usize * d..(r.topic as usize + 1) * d)
+                .unwrap_or(&[]);
+            g.iter().zip(f).map(|(a, b)| a * b).sum()
+        };
+        let mut h = r.x;
+        match scorer {
+            CeilingScorer::Oracle => {}
+            CeilingScorer::EstimatedTastes | CeilingScorer::EstimatedTastesNoQuality => {
+                let th = self.est.get(u).map_or(&[][..], Vec::as_slice);
+                h.x[3] = topic_dot(th.get(..d).unwrap_or(&[]));
+                h.x[4] = th.get(d + h.kind.min(3)).copied().unwrap_or(0.0);
+                if scorer == CeilingScorer::EstimatedTastesNoQuality {
+                    h.x[5] = 0.0;
+                }
+            }
+            CeilingScorer::NoLatent => {
+                let prior = self
+                    .hidden
+                    .taste_prior
+                    .get(u * d..(u + 1) * d)
+                    .unwrap_or(&[]);
+                h.x[3] = topic_dot(prior);
+                h.x[4] = 0.0;
+                h.x[5] = 0.0;
+            }
+        }
+        probabilities(&h)
+    }
+
+    /// `scorer`'s probabilities of every impression of the world, as rows of
+    /// [`World::truth`]'s type (what `feedrank eval` ranks with: its test lists also hold
+    /// impressions shown just before the split and engaged with after it). The tastes were
+    /// fitted on data before the split only, whichever impression is scored.
+    ///
+    /// [`World::truth`]: crate::world::World::truth
+    pub fn all_probabilities(&self, scorer: CeilingScorer) -> Vec<Truth> {
+        self.hidden
+            .rows
+            .iter()
+            .map(|r| Truth {
+                user: r.user,
+                story: r.story,
+                ts: r.ts,
+                p: self.probabilities(r, scorer),
+            })
+            .collect()
+    }
+
+    /// Per-head test AUCs of every scorer.
+    pub fn report(&self) -> CeilingReport {
+        let test: Vec<&HiddenRow> = self.test_rows().collect();
+        let aucs = |scorer: CeilingScorer| -> Vec<Option<f64>> {
+            let p: Vec<[f64; 5]> = test.iter().map(|r| self.probabilities(r, scorer)).collect();
+            (0..5)
+                .map(|k| {
+                    let s: Vec<f64> = p.iter().map(|x| x[k]).collect();
+                    let y: Vec<bool> = test.iter().map(|r| r.fired[k]).collect();
+                    roc_auc(&s, &y)
+                })
+                .collect()
+        };
+        CeilingReport {
+            split_at: self.split_at,
+            train_impressions: self.train_impressions,
+            test_impressions: test.len(),
+            heads: Action::ENGAGEMENTS.iter().map(|a| a.as_str()).collect(),
+            oracle: aucs(CeilingScorer::Oracle),
+            estimated_tastes: aucs(CeilingScorer::EstimatedTastes),
+            estimated_tastes_no_quality: aucs(CeilingScorer::EstimatedTastesNoQuality),
+            no_latent: aucs(CeilingScorer::NoLatent),
+        }
+    }
+}
+
+/// Computes the [`CeilingReport`] of `hidden` for a test period starting at `split_at`.
+pub fn ceiling(hidden: &Hidden, n_users: usize, split_at: i64) -> CeilingReport {
+    CeilingLearner::fit(hidden, n_users, split_at).report()
+}
+
+/// The name of the ceiling learner among `feedrank eval`'s methods.
+pub const EVAL_METHOD: &str = "ceiling";
+
+/// Ranks the evaluation's `lists` with the `estimated_tastes_no_quality` learner fitted on the
+/// impressions of `hidden` before the lists' split (as [`ceiling`] fits it for the same
+/// split), as method [`EVAL_METHOD`]: value weights `params.oracle_weights`, per-head metrics
+/// over the test impressions. Reports the step "fitting the ceiling learner" (one unit) and
+/// then the lists to `progress`.
+///
+/// # Errors
+/// As [`crate::eval::evaluate_learner`]: above all
+/// [`crate::eval::EvalError::MissingProbability`] when a test impression of the lists is not
+/// one of `hidden`'s (the lists are not of the world that `hidden` belongs to).
+pub fn evaluate_ceiling(
+    hidden: &Hidden,
+    n_users: usize,
+    lists: &EvalLists,
+    params: &EvalParams,
+    progress: &dyn Progress,
+) -> Result<MethodResult, EvalError> {
+    progress.step("fitting the ceiling learner", 1);
+    let learner = CeilingLearner::fit(hidden, n_users, lists.split_at);
+    let rows = learner.all_probabilities(CeilingScorer::EstimatedTastesNoQuality);
+    progress.advance(1);
+    crate::eval::evaluate_learner(
+        EVAL_METHOD,
+        &rows,
+        learner.split_at(),
+        lists,
+        params,
+        progress,
+    )
+}
+
+/// MAP estimate of `[f_u (d values), kappa_u (4 values)]` from the viewer's training rows,
+/// with the outcomes logged before `split_at` (an action logged at or after it is not known
+/// yet: the impression counts as a negative for that head, as in the model's training rows).
+fn estimate(hidden: &Hidden, u: usize, rows: &[u32], split_at: i64) -> Vec<f64> {
     let d = hidden.taste_dim;
     let np = d + 4;
     let prior: Vec<f64> = hidden
@@ -153,7 +286,8 @@ fn estimate(hidden: &Hidden, u: usize, rows: &[u32]) -> Vec<f64> {
                 .unwrap_or(&[]);
             let dot: f64 = g.iter().zip(&th).map(|(a, b)| a * b).sum();
             // Hide is drawn first; the other heads only when there is no hide.
-            let heads: &[usize] = if r.fired[4] { &[4] } else { &[4, 0, 1, 2, 3] };
+            let fired: [bool; 5] = std::array::from_fn(|k| r.fired_before(k, split_at));
+            let heads: &[usize] = if fired[4] { &[4] } else { &[4, 0, 1, 2, 3] };
             for &k in heads {
                 let z =
                     logit_without_tastes(&r.x, k) + BETA[3][k] * dot + BETA[4][k] * th[d + kind];
@@ -163,7 +297,7 @@ fn estimate(hidden: &Hidden, u: usize, rows: &[u32]) -> Vec<f64> {
                     phi[q] = BETA[3][k] * gq;
                 }
                 phi[d + kind] = BETA[4][k];
-                let resid = if r.fired[k] { 1.0 } else { 0.0 } - p;
+                let resid = if fired[k] { 1.0 } else { 0.0 } - p;
                 let w = p * (1.0 - p);
                 for q in 0..np {
                     if phi[q] == 0.0 {
@@ -269,6 +403,7 @@ mod tests {
                 x,
                 topic: t as u32,
                 fired,
+                logged_at: [i as i64; 5],
             });
         }
         let hidden = Hidden {
@@ -280,7 +415,7 @@ mod tests {
             kind_taste_sd: 0.7,
         };
         let idx: Vec<u32> = (0..100_000).collect();
-        let th = estimate(&hidden, 0, &idx);
+        let th = estimate(&hidden, 0, &idx, i64::MAX);
         for (e, t) in th[..d].iter().zip(f_true) {
             assert!((e - t).abs() < 0.1, "{th:?}");
         }

@@ -53,6 +53,7 @@
 pub mod ceiling;
 pub mod hidden;
 pub mod params;
+pub mod replay;
 pub mod rng;
 pub mod social;
 
@@ -74,6 +75,12 @@ use rng::{normal, poisson, rng_for, Stream};
 pub enum SimError {
     #[error("invalid parameter {name}: {message}")]
     InvalidParam { name: &'static str, message: String },
+    #[error(
+        "the world's recorded simulator settings do not reproduce it ({what}: {detail}): it \
+         was edited or written by another version of the simulator, so its hidden inputs are \
+         unknown"
+    )]
+    NotReproduced { what: &'static str, detail: String },
 }
 
 /// Interaction kinds and their weight in tie strength.
@@ -102,6 +109,16 @@ pub struct HiddenRow {
     pub x: HiddenX,
     pub topic: u32,
     pub fired: [bool; 5],
+    /// When each head's action is (or, not fired, would have been) logged: at or after `ts`.
+    pub logged_at: [i64; 5],
+}
+
+impl HiddenRow {
+    /// Whether head `k` fired and was logged before `t`: what a learner at time `t` knows.
+    pub fn fired_before(&self, k: usize, t: i64) -> bool {
+        self.fired.get(k).copied().unwrap_or(false)
+            && self.logged_at.get(k).is_some_and(|&at| at < t)
+    }
 }
 
 /// The latent side of a simulated world: every impression's hidden inputs (sorted like
@@ -460,6 +477,18 @@ fn user_day(ctx: &Ctx, u: u32, day: i64, seen: &mut Vec<u32>) -> DayOut {
                     fired[k] = r[k] * keep < pr[k];
                 }
             }
+            let mut logged_at = [ts; 5];
+            for (k, &f) in fired.iter().enumerate() {
+                logged_at[k] = ts + rng.gen_range(DELAY[k].0..=DELAY[k].1);
+                if f {
+                    out.events.push(Event {
+                        ts: logged_at[k],
+                        user: u,
+                        story: s,
+                        action: Action::ENGAGEMENTS[k],
+                    });
+                }
+            }
             if ctx.record {
                 out.hidden.push(HiddenRow {
                     user: u,
@@ -468,18 +497,8 @@ fn user_day(ctx: &Ctx, u: u32, day: i64, seen: &mut Vec<u32>) -> DayOut {
                     x: h,
                     topic: ctx.stories[s as usize].topic,
                     fired,
+                    logged_at,
                 });
-            }
-            for (k, &f) in fired.iter().enumerate() {
-                let delay = rng.gen_range(DELAY[k].0..=DELAY[k].1);
-                if f {
-                    out.events.push(Event {
-                        ts: ts + delay,
-                        user: u,
-                        story: s,
-                        action: Action::ENGAGEMENTS[k],
-                    });
-                }
             }
         }
     }

@@ -1,7 +1,7 @@
 //! `feedrank eval`: trains the model on the events before the split (or takes a saved one
 //! trained before it, `--model`), ranks every
 //! (viewer, day) list of the test period with the model, the baselines and (on simulated
-//! worlds) the oracle, prints the table (or, with `--json`, the JSON) and optionally writes
+//! worlds) the oracle and the ceiling learner (`feedrank::sim::ceiling`), prints the table (or, with `--json`, the JSON) and optionally writes
 //! the JSON to a file (`--json-out`).
 use anyhow::Context;
 use feedrank::eval::{self, EvalParams};
@@ -146,6 +146,38 @@ fn model_coefficients(model: &TrainedScorer) -> Vec<(String, Vec<(String, f64)>)
         .collect()
 }
 
+/// On a simulated world whose hidden inputs the simulator reproduces, ranks the lists with
+/// the ceiling learner too (method `ceiling`, after the oracle); on other worlds nothing. A
+/// simulated world that the rerun does not reproduce gets a warning and a note, not an error:
+/// the rest of the evaluation stands.
+fn add_ceiling(
+    world: &World,
+    lists: &eval::EvalLists,
+    params: &EvalParams,
+    result: &mut eval::EvalResult,
+) -> anyhow::Result<()> {
+    let bars = crate::common::Bars::new();
+    match feedrank::sim::replay::hidden_of(world, &bars) {
+        Ok(Some(hidden)) => {
+            let m = feedrank::sim::ceiling::evaluate_ceiling(
+                &hidden,
+                world.num_users(),
+                lists,
+                params,
+                &bars,
+            )?;
+            result.methods.push(m);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            drop(bars);
+            eprintln!("warning: no ceiling method: {e}");
+            result.notes.push(format!("no ceiling method: {e}"));
+        }
+    }
+    Ok(())
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     crate::common::set_threads(args.threads)?;
     // before the evaluation: a JSON path that cannot be written fails now
@@ -196,8 +228,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eval::evaluate_lists_with_progress(&world, &lists, Some(&model), &params, &bars)?;
     drop(bars);
     let coefficients = model_coefficients(&model);
-    // free the main feature space and model before any ablation builds its own
+    // free the main feature space and model before any ablation builds its own (and before
+    // the simulator's rerun for the ceiling learner)
     drop(trained);
+    add_ceiling(&world, &lists, &params, &mut result)?;
     for &group in &args.ablate {
         let without = train_with_ablation(&world, split_at, &[group], &cfg)
             .with_context(|| format!("training without {group}"))?;
