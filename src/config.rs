@@ -35,7 +35,7 @@
 //! personal_l2_grid = [8.0, 32.0, 128.0, 512.0]
 //! recalibrate = false            # shift each head's intercept to the validation period's rate
 //! ablate = []                    # groups left out: graph, dispersion, tie_strength, mf,
-//!                                # topic_taste, personalisation
+//!                                # topic_taste, personalisation, social
 //!
 //! [value]
 //! click = 1.0
@@ -131,7 +131,7 @@ pub struct ModelConfig {
     /// (docs/quality-levers.md).
     pub recalibrate: bool,
     /// Groups left out of training (ablations): `graph`, `dispersion`, `tie_strength`, `mf`,
-    /// `topic_taste`, `personalisation` (see [`AblationGroup`]). Default none.
+    /// `topic_taste`, `personalisation`, `social` (see [`AblationGroup`]). Default none.
     pub ablate: Vec<AblationGroup>,
 }
 

@@ -34,17 +34,23 @@ pub enum AblationGroup {
     TopicTaste,
     /// The per-viewer offsets (no feature is masked).
     Personalisation,
+    /// Everything the model learns from the social network: the `graph` and `tie_strength`
+    /// groups together with `friends_topic_posts` (what the viewer's friends post about), so
+    /// the model keeps only the viewer's own history, the story, its author's and its own
+    /// engagement, and matrix factorisation.
+    Social,
 }
 
 impl AblationGroup {
     /// Every group, in the order the documentation lists them.
-    pub const ALL: [AblationGroup; 6] = [
+    pub const ALL: [AblationGroup; 7] = [
         AblationGroup::Graph,
         AblationGroup::Dispersion,
         AblationGroup::TieStrength,
         AblationGroup::Mf,
         AblationGroup::TopicTaste,
         AblationGroup::Personalisation,
+        AblationGroup::Social,
     ];
 
     /// The group's name in configuration files, on the command line and in model files.
@@ -56,6 +62,7 @@ impl AblationGroup {
             AblationGroup::Mf => "mf",
             AblationGroup::TopicTaste => "topic_taste",
             AblationGroup::Personalisation => "personalisation",
+            AblationGroup::Social => "social",
         }
     }
 
@@ -99,6 +106,29 @@ impl AblationGroup {
                 FriendsTopicPosts,
             ],
             AblationGroup::Personalisation => &[],
+            AblationGroup::Social => &[
+                IsFriend,
+                Embeddedness,
+                Jaccard,
+                AdamicAdar,
+                Dispersion,
+                DispNorm,
+                DispNormPaper,
+                RecursiveDispersion,
+                ViewerDegree,
+                AuthorDegree,
+                FriendsEngaged,
+                StructuralDiversity,
+                AffClick,
+                AffLike,
+                AffComment,
+                AffShare,
+                AffHide,
+                RecipEngagement,
+                DirectInteractions,
+                DaysSinceInteraction,
+                FriendsTopicPosts,
+            ],
         }
     }
 
@@ -184,7 +214,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "unknown group \"nonsense\" (known: graph, dispersion, tie_strength, mf, \
-             topic_taste, personalisation)"
+             topic_taste, personalisation, social)"
         );
         assert_eq!(format!("{:<8}|", AblationGroup::Mf), "mf      |");
     }
@@ -201,6 +231,14 @@ mod tests {
         let m = AblationGroup::mask(&[AblationGroup::Dispersion, AblationGroup::Mf]);
         assert_eq!(m.iter().filter(|&&b| b).count(), 6);
         assert!(m[Feature::DispNormPaper.idx()] && m[Feature::MfTopicAffinity.idx()]);
+        // `social` is `graph` + `tie_strength` + what friends post about, nothing else.
+        let social = AblationGroup::mask(&[AblationGroup::Social]);
+        let mut parts = AblationGroup::mask(&[AblationGroup::Graph, AblationGroup::TieStrength]);
+        parts[Feature::FriendsTopicPosts.idx()] = true;
+        assert_eq!(social, parts);
+        assert!(
+            !social[Feature::ViewerTopicPosts.idx()] && !social[Feature::MfAuthorAffinity.idx()]
+        );
     }
 
     #[test]

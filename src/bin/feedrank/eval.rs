@@ -39,7 +39,7 @@ pub struct Args {
     #[arg(long)]
     pub binary_gain: bool,
     /// Retrain without a feature group and report the nDCG drop (repeatable): `graph`,
-    /// `dispersion`, `tie_strength`, `mf`, `topic_taste`, `personalisation`.
+    /// `dispersion`, `tie_strength`, `mf`, `topic_taste`, `personalisation`, `social`.
     #[arg(long)]
     pub ablate: Vec<AblationGroup>,
     /// Write the report (index.html with charts, results.json, results.md) into this directory.
