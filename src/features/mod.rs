@@ -10,14 +10,15 @@
 //! Files by concern: `schema.rs` (the names), `space.rs` (the [`FeatureSpace`]: construction,
 //! validation, accessors), `scope.rs` ([`FeatureScope`]), `exposures.rs` ([`ExposureRow`],
 //! [`build_exposures`]), `indices.rs` (the per-user and per-story lists and their builders),
-//! `asof.rs` (the tables precomputed for one `as_of`, prefetch hints), `viewer.rs`
-//! ([`ViewerContext`]) and `row.rs` ([`FeatureSpace::write_row`], one function per feature
+//! `asof.rs` (the tables precomputed for one `as_of`, prefetch hints), `history.rs`
+//! ([`ViewerHistory`]: a viewer's topic lists over all time), `viewer.rs` ([`ViewerContext`]) and `row.rs` ([`FeatureSpace::write_row`], one function per feature
 //! group).
 pub mod ablation;
 pub mod aggregates;
 mod asof;
 pub mod config;
 mod exposures;
+mod history;
 mod indices;
 mod posts;
 mod row;
@@ -31,6 +32,7 @@ pub use ablation::{AblationGroup, UnknownAblationGroup};
 pub use aggregates::{story_partials, AsOfAggregates, StoryPartial};
 pub use config::{FeatureConfig, SettingError};
 pub use exposures::{build_exposures, ExposureRow};
+pub use history::ViewerHistory;
 pub use schema::{Feature, Transform, NAMES, NUM_FEATURES, SCHEMA_VERSION};
 pub use scope::FeatureScope;
 pub use space::{FeatureSpace, MfAffinity};

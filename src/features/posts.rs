@@ -9,9 +9,11 @@
 //! Features: `viewer_topic_posts` and `friends_topic_posts`, the log-odds of the share of the
 //! viewer's (the friends' pooled) stories on the candidate's topic, shrunk towards the uniform
 //! share `1 / topics` with [`POSTS_PRIOR_WEIGHT`] pseudo-stories (`shrink.rs`).
+use super::history::{count_before, total_before, ViewerHistory};
 use super::shrink::{logit, shrunk_logit};
 use super::space::FeatureSpace;
 use crate::world::World;
+use std::sync::Arc;
 
 /// Pseudo-stories of the uniform prior over topics.
 pub const POSTS_PRIOR_WEIGHT: f64 = 3.0;
@@ -55,7 +57,7 @@ impl PostIndex {
     }
 
     /// The author's stories with a topic, sorted by creation time (empty for an unknown id).
-    fn get(&self, author: u32) -> &[(i64, u32)] {
+    pub(super) fn get(&self, author: u32) -> &[(i64, u32)] {
         let a = author as usize;
         match (self.off.get(a), self.off.get(a + 1)) {
             (Some(&s), Some(&e)) => self.items.get(s..e).unwrap_or(&[]),
@@ -64,55 +66,37 @@ impl PostIndex {
     }
 }
 
-/// Topic counts of the stories a viewer (`own`) and the viewer's friends (`friends`, pooled)
-/// created before `as_of`: `(topic, count)` sorted by topic, and the totals.
-#[derive(Debug, Clone, Default)]
+/// What the viewer (`own`) and the viewer's friends (pooled) created before `as_of`, read
+/// from the viewer's [`ViewerHistory`]: the totals, and per topic on demand.
+#[derive(Debug, Clone)]
 pub(super) struct TopicPosts {
-    own: Vec<(u32, u32)>,
+    history: Arc<ViewerHistory>,
+    as_of: i64,
     own_total: u32,
-    friends: Vec<(u32, u32)>,
     friends_total: u32,
     /// The uniform prior share `1 / topics`.
     uniform: f64,
 }
 
 impl FeatureSpace<'_> {
-    /// The [`TopicPosts`] of `viewer` at `as_of`.
+    /// Each author's stories with a topic, by time (built on first use).
+    pub(super) fn post_index(&self) -> &PostIndex {
+        self.posts.get_or_init(|| PostIndex::build(self.world))
+    }
+
+    /// The [`TopicPosts`] of the viewer whose history is `history`, at `as_of`.
     ///
     /// # Complexity
-    /// O(p log p) for the p stories with a topic by the viewer and the viewer's friends.
-    pub(super) fn topic_posts(&self, viewer: u32, as_of: i64) -> TopicPosts {
-        let ix = self.posts.get_or_init(|| PostIndex::build(self.world));
-        let before = |a: u32| {
-            let s = ix.get(a);
-            &s[..s.partition_point(|p| p.0 < as_of)]
-        };
-        let own: Vec<u32> = before(viewer).iter().map(|p| p.1).collect();
-        let mut friends: Vec<u32> = Vec::new();
-        for &f in self.world.graph.neighbors(viewer) {
-            friends.extend(before(f).iter().map(|p| p.1));
-        }
+    /// O(log p) for the p stories with a topic by the viewer and the viewer's friends.
+    pub(super) fn topic_posts(&self, history: Arc<ViewerHistory>, as_of: i64) -> TopicPosts {
         TopicPosts {
-            own_total: own.len() as u32,
-            own: counts(own),
-            friends_total: friends.len() as u32,
-            friends: counts(friends),
+            own_total: total_before(&history.own_times, as_of),
+            friends_total: total_before(&history.friend_times, as_of),
+            history,
+            as_of,
             uniform: 1.0 / self.world.topics.len().max(1) as f64,
         }
     }
-}
-
-/// `(value, count)` of `v`, sorted by value.
-fn counts(mut v: Vec<u32>) -> Vec<(u32, u32)> {
-    v.sort_unstable();
-    let mut out: Vec<(u32, u32)> = Vec::new();
-    for x in v {
-        match out.last_mut() {
-            Some((y, c)) if *y == x => *c += 1,
-            _ => out.push((x, 1)),
-        }
-    }
-    out
 }
 
 impl TopicPosts {
@@ -123,14 +107,20 @@ impl TopicPosts {
             let z = logit(self.uniform);
             return (z, z);
         };
-        let share = |c: &[(u32, u32)], total: u32| {
-            let n = c.binary_search_by_key(&t, |x| x.0).map_or(0, |i| c[i].1);
+        let share = |posts: &[(u32, i64)], total: u32| {
+            let n = count_before(posts, t, self.as_of);
             shrunk_logit(n.into(), total.into(), self.uniform, POSTS_PRIOR_WEIGHT)
         };
         (
-            share(&self.own, self.own_total),
-            share(&self.friends, self.friends_total),
+            share(&self.history.own_posts, self.own_total),
+            share(&self.history.friend_posts, self.friends_total),
         )
+    }
+
+    /// Stories on `topic` the friends (pooled) created before `as_of`.
+    #[cfg(test)]
+    fn friends_on(&self, topic: u32) -> u32 {
+        count_before(&self.history.friend_posts, topic, self.as_of)
     }
 }
 
@@ -147,25 +137,34 @@ mod tests {
         let u = (0..world.num_users() as u32)
             .find(|&u| world.graph.degree(u) > 2)
             .expect("a user with friends");
-        let tp = fs.topic_posts(u, as_of);
+        let tp = fs.topic_posts(Arc::new(fs.viewer_history(u)), as_of);
         // the oracle: a scan of every story
         let friends = world.graph.neighbors(u);
         let (mut own, mut fr) = (0u32, 0u32);
+        let mut per_topic = std::collections::BTreeMap::<u32, u32>::new();
         for st in world
             .stories
             .iter()
             .filter(|s| s.created_at < as_of && s.topic.is_some())
         {
             own += u32::from(st.author == u);
-            fr += u32::from(friends.binary_search(&st.author).is_ok());
+            if friends.binary_search(&st.author).is_ok() {
+                fr += 1;
+                *per_topic.entry(st.topic.unwrap_or(0)).or_default() += 1;
+            }
         }
         assert_eq!((tp.own_total, tp.friends_total), (own, fr));
         assert!(fr > 0, "the friends posted nothing before as_of");
-        assert_eq!(tp.friends.iter().map(|c| c.1).sum::<u32>(), fr);
+        for t in 0..world.topics.len() as u32 {
+            assert_eq!(
+                tp.friends_on(t),
+                per_topic.get(&t).copied().unwrap_or(0),
+                "topic {t}"
+            );
+        }
         // a topic the friends posted on most scores above one they never posted on
-        let top = tp.friends.iter().max_by_key(|c| c.1).expect("a topic").0;
-        let never = (0..world.topics.len() as u32)
-            .find(|t| tp.friends.binary_search_by_key(t, |c| c.0).is_err());
+        let top = *per_topic.iter().max_by_key(|c| c.1).expect("a topic").0;
+        let never = (0..world.topics.len() as u32).find(|t| !per_topic.contains_key(t));
         if let Some(nv) = never {
             assert!(tp.features(Some(top)).1 > tp.features(Some(nv)).1);
         }

@@ -190,10 +190,7 @@ fn write_viewer(ctx: &ViewerContext, st: &Story, out: &mut [f32]) {
     out[Feature::ViewerEngagementRate.idx()] = ctx.eng_rate;
     let kr = ctx.kind_rate.get(st.kind as usize).copied();
     out[Feature::ViewerKindRate.idx()] = kr.unwrap_or(ctx.eng_rate);
-    let tr = st
-        .topic
-        .and_then(|t| ctx.topic_rate.binary_search_by_key(&t, |x| x.0).ok())
-        .map(|i| ctx.topic_rate[i].1);
+    let tr = st.topic.and_then(|t| ctx.topic_rate(t));
     out[Feature::ViewerTopicRate.idx()] = tr.unwrap_or(ctx.eng_rate);
     let kind = match st.kind {
         1 => Some(Feature::Kind1),

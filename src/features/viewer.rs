@@ -4,6 +4,7 @@
 //! [`FeatureSpace::write_row`] run without allocating. Built once per viewer by
 //! [`FeatureSpace::viewer`], from data strictly before `as_of`.
 use super::asof::AsOfTables;
+use super::history::{count_before, ViewerHistory};
 use super::posts::TopicPosts;
 use super::row::Components;
 use super::shrink::{
@@ -24,8 +25,10 @@ pub struct ViewerContext {
     pub(super) ties: Vec<(u32, Tie)>,
     pub(super) eng_rate: f32,
     pub(super) kind_rate: Vec<f32>,
-    /// (topic, shrunk log-odds of positive engagements per exposure), sorted by topic.
-    pub(super) topic_rate: Vec<(u32, f32)>,
+    /// The overall rate's log-odds before rounding to f32: the prior of the topic rates.
+    overall: f64,
+    /// The viewer's history, read at `as_of` (topic rates, posts).
+    history: Arc<ViewerHistory>,
     /// What the viewer and the viewer's friends posted about (`posts.rs`).
     pub(super) posts: TopicPosts,
     /// Scratch: the viewer's friends who engaged with the current candidate.
@@ -53,6 +56,22 @@ impl ViewerContext {
     pub fn num_ties(&self) -> usize {
         self.ties.len()
     }
+
+    /// The viewer's rate on `topic` before `as_of`: positive engagements over exposures on
+    /// the topic as log-odds shrunk towards the viewer's overall rate; `None` for a topic the
+    /// viewer neither saw nor engaged with.
+    pub(super) fn topic_rate(&self, topic: u32) -> Option<f32> {
+        let h = &self.history;
+        let p = count_before(&h.positives, topic, self.as_of);
+        let e = count_before(&h.exposures, topic, self.as_of);
+        (p > 0 || e > 0).then(|| taste(self.overall, p, e))
+    }
+}
+
+/// A kind or topic rate: `p` positives over `e` exposures as log-odds, shrunk towards the
+/// overall rate (log-odds `overall`).
+fn taste(overall: f64, p: u32, e: u32) -> f32 {
+    shrunk_logit(p.into(), e.into(), expit(overall), TASTE_PRIOR_WEIGHT) as f32
 }
 
 /// The viewer's tie to one other user before `as_of`: each term decayed by
@@ -83,11 +102,9 @@ impl Default for Tie {
 /// The viewer's engagement rates before `as_of` (shrunk log-odds of positive engagements per
 /// exposure, see `shrink.rs`).
 struct Rates {
-    overall: f32,
+    overall: f64,
     /// Per story kind.
     kind: Vec<f32>,
-    /// (topic, rate), sorted by topic.
-    topic: Vec<(u32, f32)>,
 }
 
 impl FeatureSpace<'_> {
@@ -101,6 +118,21 @@ impl FeatureSpace<'_> {
     /// # Complexity
     /// O((viewer's events + events on the viewer's stories + interactions) log of that).
     pub fn viewer(&self, viewer: u32, as_of: i64) -> Result<ViewerContext, FeatureError> {
+        self.viewer_with_history(viewer, as_of, Arc::new(self.viewer_history(viewer)))
+    }
+
+    /// As [`FeatureSpace::viewer`], with the viewer's [`ViewerHistory`] built beforehand
+    /// (by [`FeatureSpace::viewer_history`] for this viewer), so that contexts of one viewer
+    /// at many times share it.
+    ///
+    /// # Errors
+    /// As [`FeatureSpace::viewer`].
+    pub fn viewer_with_history(
+        &self,
+        viewer: u32,
+        as_of: i64,
+        history: Arc<ViewerHistory>,
+    ) -> Result<ViewerContext, FeatureError> {
         let w = self.world;
         if viewer as usize >= w.num_users() {
             return Err(FeatureError::UserOutOfRange {
@@ -130,10 +162,11 @@ impl FeatureSpace<'_> {
             viewer,
             as_of,
             ties,
-            eng_rate: rates.overall,
+            eng_rate: rates.overall as f32,
             kind_rate: rates.kind,
-            topic_rate: rates.topic,
-            posts: self.topic_posts(viewer, as_of),
+            overall: rates.overall,
+            posts: self.topic_posts(Arc::clone(&history), as_of),
+            history,
             friends_engaged: Vec::with_capacity(deg + 1),
             components: Components::with_capacity(deg + 1),
             at,
@@ -207,8 +240,6 @@ impl FeatureSpace<'_> {
         let (mut pos, mut imp) = (0u32, 0u32);
         let mut kind_pos = vec![0u32; self.n_kinds];
         let mut kind_imp = vec![0u32; self.n_kinds];
-        // (topic, positives, exposures), merged by topic below.
-        let mut topic_counts: Vec<(u32, u32, u32)> = Vec::new();
         for &(ts, story, action) in self.ix.user_eng.get(viewer) {
             if ts >= as_of {
                 break;
@@ -222,9 +253,6 @@ impl FeatureSpace<'_> {
                 if let Some(c) = kind_pos.get_mut(st.kind as usize) {
                     *c += 1;
                 }
-                if let Some(t) = st.topic {
-                    topic_counts.push((t, 1, 0));
-                }
             }
         }
         for &(ts, story) in self.ix.user_exp.get(viewer) {
@@ -236,28 +264,22 @@ impl FeatureSpace<'_> {
             if let Some(c) = kind_imp.get_mut(st.kind as usize) {
                 *c += 1;
             }
-            if let Some(t) = st.topic {
-                topic_counts.push((t, 0, 1));
-            }
         }
-        // Since schema 4: shrunk log-odds, kind and topic towards the overall rate (shrink.rs).
+        // Since schema 4: shrunk log-odds, kind and topic towards the overall rate (shrink.rs);
+        // the topic rates are read from the history on demand (`ViewerContext::topic_rate`).
         let overall = shrunk_logit(
             pos.into(),
             imp.into(),
             VIEWER_PRIOR_RATE,
             VIEWER_PRIOR_WEIGHT,
         );
-        let taste = |p: u32, i: u32| {
-            shrunk_logit(p.into(), i.into(), expit(overall), TASTE_PRIOR_WEIGHT) as f32
-        };
         Rates {
-            overall: overall as f32,
+            overall,
             kind: kind_pos
                 .iter()
                 .zip(&kind_imp)
-                .map(|(&p, &i)| taste(p, i))
+                .map(|(&p, &i)| taste(overall, p, i))
                 .collect(),
-            topic: topic_rates(topic_counts, taste),
         }
     }
 }
@@ -280,28 +302,6 @@ fn merge_ties(mut entries: Vec<(u32, Tie)>) -> Vec<(u32, Tie)> {
         }
     }
     ties
-}
-
-/// `(topic, rate(positives, exposures))` per topic, sorted by topic, from
-/// `(topic, positives, exposures)` counts in any order.
-fn topic_rates(
-    mut counts: Vec<(u32, u32, u32)>,
-    rate: impl Fn(u32, u32) -> f32,
-) -> Vec<(u32, f32)> {
-    counts.sort_unstable_by_key(|c| c.0);
-    let mut rates: Vec<(u32, f32)> = Vec::new();
-    let mut i = 0;
-    while i < counts.len() {
-        let t = counts[i].0;
-        let (mut p, mut e) = (0u32, 0u32);
-        while i < counts.len() && counts[i].0 == t {
-            p += counts[i].1;
-            e += counts[i].2;
-            i += 1;
-        }
-        rates.push((t, rate(p, e)));
-    }
-    rates
 }
 
 /// The fast-path helpers of [`ViewerContext`].

@@ -18,6 +18,7 @@ use crate::world::{Action, World};
 use ndarray::{Array2, ArrayView2, Axis, ShapeBuilder};
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// Default training cut-off: the last 24 hours of the world are held out, rounded back to a
 /// UTC day boundary (so a world whose last events spill a few seconds past midnight still
@@ -154,19 +155,38 @@ pub fn build_rows_with_progress(
         groups.push(i..j);
         i = j;
     }
+    // the (viewer, day) groups of each viewer, which share the viewer's history
+    let mut by_viewer: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut g = 0;
+    while g < groups.len() {
+        let user = order[groups[g].start].0;
+        let mut h = g + 1;
+        while h < groups.len() && order[groups[h].start].0 == user {
+            h += 1;
+        }
+        by_viewer.push(g..h);
+        g = h;
+    }
     progress.step("building training rows", order.len() as u64);
-    let parts: Vec<Vec<f32>> = groups
+    let parts: Vec<Vec<f32>> = by_viewer
         .par_iter()
-        .map(|r| -> Result<Vec<f32>, ModelError> {
-            let (user, day, _, _) = order[r.start];
-            let mut ctx = fs.viewer(user, day)?;
-            let mut out = vec![0f32; r.len() * NUM_FEATURES];
-            for (row, &(_, _, story, _)) in
-                out.chunks_exact_mut(NUM_FEATURES).zip(&order[r.clone()])
-            {
-                fs.write_row(&mut ctx, story, row)?;
+        .map(|gs| -> Result<Vec<f32>, ModelError> {
+            let first = groups[gs.start].start;
+            let last = groups[gs.end - 1].end;
+            let history = Arc::new(fs.viewer_history(order[first].0));
+            let mut out = vec![0f32; (last - first) * NUM_FEATURES];
+            for r in &groups[gs.clone()] {
+                let (user, day, _, _) = order[r.start];
+                let mut ctx = fs.viewer_with_history(user, day, Arc::clone(&history))?;
+                let rows =
+                    &mut out[(r.start - first) * NUM_FEATURES..(r.end - first) * NUM_FEATURES];
+                for (row, &(_, _, story, _)) in
+                    rows.chunks_exact_mut(NUM_FEATURES).zip(&order[r.clone()])
+                {
+                    fs.write_row(&mut ctx, story, row)?;
+                }
+                progress.advance(r.len() as u64);
             }
-            progress.advance(r.len() as u64);
             Ok(out)
         })
         .collect::<Result<_, _>>()?;
