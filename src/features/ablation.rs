@@ -41,6 +41,56 @@ pub enum AblationGroup {
     Social,
 }
 
+/// The `graph` group's features.
+const GRAPH: [Feature; 12] = {
+    use Feature::*;
+    [
+        IsFriend,
+        Embeddedness,
+        Jaccard,
+        AdamicAdar,
+        Dispersion,
+        DispNorm,
+        DispNormPaper,
+        RecursiveDispersion,
+        ViewerDegree,
+        AuthorDegree,
+        FriendsEngaged,
+        StructuralDiversity,
+    ]
+};
+
+/// The `tie_strength` group's features.
+const TIE_STRENGTH: [Feature; 8] = {
+    use Feature::*;
+    [
+        AffClick,
+        AffLike,
+        AffComment,
+        AffShare,
+        AffHide,
+        RecipEngagement,
+        DirectInteractions,
+        DaysSinceInteraction,
+    ]
+};
+
+/// The `social` group's features: [`GRAPH`], [`TIE_STRENGTH`] and `friends_topic_posts`.
+const SOCIAL: [Feature; GRAPH.len() + TIE_STRENGTH.len() + 1] = {
+    let mut out = [Feature::FriendsTopicPosts; GRAPH.len() + TIE_STRENGTH.len() + 1];
+    let mut i = 0;
+    while i < GRAPH.len() {
+        out[i] = GRAPH[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < TIE_STRENGTH.len() {
+        out[GRAPH.len() + j] = TIE_STRENGTH[j];
+        j += 1;
+    }
+    out
+};
+
 impl AblationGroup {
     /// Every group, in the order the documentation lists them.
     pub const ALL: [AblationGroup; 7] = [
@@ -71,33 +121,11 @@ impl AblationGroup {
     pub fn features(self) -> &'static [Feature] {
         use Feature::*;
         match self {
-            AblationGroup::Graph => &[
-                IsFriend,
-                Embeddedness,
-                Jaccard,
-                AdamicAdar,
-                Dispersion,
-                DispNorm,
-                DispNormPaper,
-                RecursiveDispersion,
-                ViewerDegree,
-                AuthorDegree,
-                FriendsEngaged,
-                StructuralDiversity,
-            ],
+            AblationGroup::Graph => &GRAPH,
             AblationGroup::Dispersion => {
                 &[Dispersion, DispNorm, DispNormPaper, RecursiveDispersion]
             }
-            AblationGroup::TieStrength => &[
-                AffClick,
-                AffLike,
-                AffComment,
-                AffShare,
-                AffHide,
-                RecipEngagement,
-                DirectInteractions,
-                DaysSinceInteraction,
-            ],
+            AblationGroup::TieStrength => &TIE_STRENGTH,
             AblationGroup::Mf => &[MfAuthorAffinity, MfTopicAffinity],
             AblationGroup::TopicTaste => &[
                 ViewerTopicRate,
@@ -106,29 +134,7 @@ impl AblationGroup {
                 FriendsTopicPosts,
             ],
             AblationGroup::Personalisation => &[],
-            AblationGroup::Social => &[
-                IsFriend,
-                Embeddedness,
-                Jaccard,
-                AdamicAdar,
-                Dispersion,
-                DispNorm,
-                DispNormPaper,
-                RecursiveDispersion,
-                ViewerDegree,
-                AuthorDegree,
-                FriendsEngaged,
-                StructuralDiversity,
-                AffClick,
-                AffLike,
-                AffComment,
-                AffShare,
-                AffHide,
-                RecipEngagement,
-                DirectInteractions,
-                DaysSinceInteraction,
-                FriendsTopicPosts,
-            ],
+            AblationGroup::Social => &SOCIAL,
         }
     }
 

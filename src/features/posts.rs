@@ -13,7 +13,6 @@ use super::history::{count_before, total_before, ViewerHistory};
 use super::shrink::{logit, shrunk_logit};
 use super::space::FeatureSpace;
 use crate::world::World;
-use std::sync::Arc;
 
 /// Pseudo-stories of the uniform prior over topics.
 pub const POSTS_PRIOR_WEIGHT: f64 = 3.0;
@@ -66,12 +65,10 @@ impl PostIndex {
     }
 }
 
-/// What the viewer (`own`) and the viewer's friends (pooled) created before `as_of`, read
-/// from the viewer's [`ViewerHistory`]: the totals, and per topic on demand.
+/// How many stories with a topic the viewer (`own`) and the viewer's friends (pooled) created
+/// before `as_of`; the counts per topic are read from the viewer's [`ViewerHistory`] on demand.
 #[derive(Debug, Clone)]
 pub(super) struct TopicPosts {
-    history: Arc<ViewerHistory>,
-    as_of: i64,
     own_total: u32,
     friends_total: u32,
     /// The uniform prior share `1 / topics`.
@@ -88,12 +85,10 @@ impl FeatureSpace<'_> {
     ///
     /// # Complexity
     /// O(log p) for the p stories with a topic by the viewer and the viewer's friends.
-    pub(super) fn topic_posts(&self, history: Arc<ViewerHistory>, as_of: i64) -> TopicPosts {
+    pub(super) fn topic_posts(&self, history: &ViewerHistory, as_of: i64) -> TopicPosts {
         TopicPosts {
             own_total: total_before(&history.own_times, as_of),
             friends_total: total_before(&history.friend_times, as_of),
-            history,
-            as_of,
             uniform: 1.0 / self.world.topics.len().max(1) as f64,
         }
     }
@@ -101,26 +96,26 @@ impl FeatureSpace<'_> {
 
 impl TopicPosts {
     /// `(viewer_topic_posts, friends_topic_posts)` for a story on `topic` (the prior's
-    /// log-odds for a story without one).
-    pub(super) fn features(&self, topic: Option<u32>) -> (f64, f64) {
+    /// log-odds for a story without one), from the `history` these totals were taken from at
+    /// `as_of`.
+    pub(super) fn features(
+        &self,
+        history: &ViewerHistory,
+        as_of: i64,
+        topic: Option<u32>,
+    ) -> (f64, f64) {
         let Some(t) = topic else {
             let z = logit(self.uniform);
             return (z, z);
         };
         let share = |posts: &[(u32, i64)], total: u32| {
-            let n = count_before(posts, t, self.as_of);
+            let n = count_before(posts, t, as_of);
             shrunk_logit(n.into(), total.into(), self.uniform, POSTS_PRIOR_WEIGHT)
         };
         (
-            share(&self.history.own_posts, self.own_total),
-            share(&self.history.friend_posts, self.friends_total),
+            share(&history.own_posts, self.own_total),
+            share(&history.friend_posts, self.friends_total),
         )
-    }
-
-    /// Stories on `topic` the friends (pooled) created before `as_of`.
-    #[cfg(test)]
-    fn friends_on(&self, topic: u32) -> u32 {
-        count_before(&self.history.friend_posts, topic, self.as_of)
     }
 }
 
@@ -137,7 +132,8 @@ mod tests {
         let u = (0..world.num_users() as u32)
             .find(|&u| world.graph.degree(u) > 2)
             .expect("a user with friends");
-        let tp = fs.topic_posts(Arc::new(fs.viewer_history(u)), as_of);
+        let history = fs.viewer_history(u);
+        let tp = fs.topic_posts(&history, as_of);
         // the oracle: a scan of every story
         let friends = world.graph.neighbors(u);
         let (mut own, mut fr) = (0u32, 0u32);
@@ -157,7 +153,7 @@ mod tests {
         assert!(fr > 0, "the friends posted nothing before as_of");
         for t in 0..world.topics.len() as u32 {
             assert_eq!(
-                tp.friends_on(t),
+                count_before(&history.friend_posts, t, as_of),
                 per_topic.get(&t).copied().unwrap_or(0),
                 "topic {t}"
             );
@@ -166,10 +162,13 @@ mod tests {
         let top = *per_topic.iter().max_by_key(|c| c.1).expect("a topic").0;
         let never = (0..world.topics.len() as u32).find(|t| !per_topic.contains_key(t));
         if let Some(nv) = never {
-            assert!(tp.features(Some(top)).1 > tp.features(Some(nv)).1);
+            assert!(
+                tp.features(&history, as_of, Some(top)).1
+                    > tp.features(&history, as_of, Some(nv)).1
+            );
         }
         // no topic: the uniform prior
         let z = logit(1.0 / world.topics.len() as f64);
-        assert_eq!(tp.features(None), (z, z));
+        assert_eq!(tp.features(&history, as_of, None), (z, z));
     }
 }

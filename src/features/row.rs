@@ -201,7 +201,7 @@ fn write_viewer(ctx: &ViewerContext, st: &Story, out: &mut [f32]) {
     if let Some(f) = kind {
         out[f.idx()] = 1.0;
     }
-    let (own, friends) = ctx.posts.features(st.topic);
+    let (own, friends) = ctx.topic_posts(st.topic);
     set(out, Feature::ViewerTopicPosts, own);
     set(out, Feature::FriendsTopicPosts, friends);
 }

@@ -30,7 +30,7 @@ pub struct ViewerContext {
     /// The viewer's history, read at `as_of` (topic rates, posts).
     history: Arc<ViewerHistory>,
     /// What the viewer and the viewer's friends posted about (`posts.rs`).
-    pub(super) posts: TopicPosts,
+    posts: TopicPosts,
     /// Scratch: the viewer's friends who engaged with the current candidate.
     pub(super) friends_engaged: Vec<u32>,
     /// Scratch: the union-find of the current candidate's structural diversity.
@@ -65,6 +65,11 @@ impl ViewerContext {
         let p = count_before(&h.positives, topic, self.as_of);
         let e = count_before(&h.exposures, topic, self.as_of);
         (p > 0 || e > 0).then(|| taste(self.overall, p, e))
+    }
+
+    /// `(viewer_topic_posts, friends_topic_posts)` for a story on `topic` (`posts.rs`).
+    pub(super) fn topic_posts(&self, topic: Option<u32>) -> (f64, f64) {
+        self.posts.features(&self.history, self.as_of, topic)
     }
 }
 
@@ -165,7 +170,7 @@ impl FeatureSpace<'_> {
             eng_rate: rates.overall as f32,
             kind_rate: rates.kind,
             overall: rates.overall,
-            posts: self.topic_posts(Arc::clone(&history), as_of),
+            posts: self.topic_posts(&history, as_of),
             history,
             friends_engaged: Vec::with_capacity(deg + 1),
             components: Components::with_capacity(deg + 1),

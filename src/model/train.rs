@@ -156,26 +156,17 @@ pub fn build_rows_with_progress(
         i = j;
     }
     // the (viewer, day) groups of each viewer, which share the viewer's history
-    let mut by_viewer: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut g = 0;
-    while g < groups.len() {
-        let user = order[groups[g].start].0;
-        let mut h = g + 1;
-        while h < groups.len() && order[groups[h].start].0 == user {
-            h += 1;
-        }
-        by_viewer.push(g..h);
-        g = h;
-    }
+    let by_viewer: Vec<&[std::ops::Range<usize>]> = groups
+        .chunk_by(|a, b| order[a.start].0 == order[b.start].0)
+        .collect();
     progress.step("building training rows", order.len() as u64);
     let parts: Vec<Vec<f32>> = by_viewer
         .par_iter()
         .map(|gs| -> Result<Vec<f32>, ModelError> {
-            let first = groups[gs.start].start;
-            let last = groups[gs.end - 1].end;
+            let first = gs[0].start;
             let history = Arc::new(fs.viewer_history(order[first].0));
-            let mut out = vec![0f32; (last - first) * NUM_FEATURES];
-            for r in &groups[gs.clone()] {
+            let mut out = vec![0f32; (gs[gs.len() - 1].end - first) * NUM_FEATURES];
+            for r in gs.iter() {
                 let (user, day, _, _) = order[r.start];
                 let mut ctx = fs.viewer_with_history(user, day, Arc::clone(&history))?;
                 let rows =
