@@ -205,3 +205,39 @@ fn errors_for_no_rows_and_mismatched_feature_settings() {
         Err(ModelError::FeatureConfigMismatch { .. })
     ));
 }
+
+#[test]
+fn a_viewer_state_reused_across_days_scores_as_a_fresh_one() {
+    // Evaluation ranks one viewer on several days and hands the scorer its previous state
+    // (Scorer::viewer_reusing): the reused history must not change a single score, whether
+    // the previous state was of the same viewer (earlier or later day) or of another one.
+    let w = toy_world(50, 6, 4);
+    let as_of = default_as_of(&w).unwrap();
+    let cfg = Config::default();
+    let m = train(&w, as_of, &cfg).unwrap();
+    let fs = FeatureSpace::new(&w, &cfg.features).unwrap();
+    let sc = ModelScorer::new(&fs, &m).unwrap();
+    let days = [as_of - 2 * 86_400, as_of, as_of - 86_400];
+    let mut prev = None;
+    let mut compared = 0;
+    for viewer in [3u32, 3, 3, 7, 7, 3] {
+        for &day in &days {
+            let mut fresh = sc.viewer(viewer, day).unwrap();
+            let mut reused = sc.viewer_reusing(prev.take(), viewer, day).unwrap();
+            for s in 0..w.stories.len() as u32 {
+                let (a, b) = (
+                    sc.score(&mut fresh, s).unwrap(),
+                    sc.score(&mut reused, s).unwrap(),
+                );
+                assert_eq!(a.p, b.p, "viewer {viewer} day {day} story {s}");
+                assert_eq!(a.value.to_bits(), b.value.to_bits());
+                compared += 1;
+            }
+            prev = Some(reused);
+        }
+    }
+    assert!(compared > 100);
+    // an unknown viewer is still an error, whatever state is handed over
+    let err = sc.viewer_reusing(prev, 10_000, as_of);
+    assert!(err.is_err());
+}

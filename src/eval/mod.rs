@@ -262,6 +262,40 @@ where
     F: Fn(&EvalList, &[Candidate], &mut Vec<f64>, &mut Vec<[f64; 5]>) -> Result<(), EvalError>
         + Sync,
 {
+    run_method_with(
+        name,
+        lists,
+        params,
+        heads,
+        || (),
+        |_, list, cands, scores, probs| score_fn(list, cands, scores, probs),
+        progress,
+    )
+}
+
+/// As [`run_method`], with a per-thread state `T` (made by `init`) that `score_fn` may keep
+/// between lists: lists come sorted by viewer and each thread takes a contiguous run of them,
+/// so a scorer can reuse what it built for the previous list's viewer.
+fn run_method_with<T, I, F>(
+    name: &str,
+    lists: &EvalLists,
+    params: &EvalParams,
+    heads: &[Action],
+    init: I,
+    score_fn: F,
+    progress: &dyn Progress,
+) -> Result<MethodResult, EvalError>
+where
+    I: Fn() -> T + Sync,
+    F: Fn(
+            &mut T,
+            &EvalList,
+            &[Candidate],
+            &mut Vec<f64>,
+            &mut Vec<[f64; 5]>,
+        ) -> Result<(), EvalError>
+        + Sync,
+{
     let want_probs = !heads.is_empty();
     progress.step(&format!("evaluating {name}"), lists.lists.len() as u64);
     let outs: Vec<ListOut> = lists
@@ -270,6 +304,7 @@ where
         .map_init(
             || {
                 (
+                    init(),
                     Vec::new(),
                     Vec::new(),
                     Vec::new(),
@@ -278,11 +313,11 @@ where
                     Vec::new(),
                 )
             },
-            |(scores, probs, order, ranked, ideal, keys), list| {
+            |(state, scores, probs, order, ranked, ideal, keys), list| {
                 let cands = lists.candidates_of(list);
                 scores.clear();
                 probs.clear();
-                score_fn(list, cands, scores, probs)?;
+                score_fn(state, list, cands, scores, probs)?;
                 if scores.len() != cands.len() {
                     return Err(EvalError::InvalidParam {
                         name: "scorer",
@@ -409,15 +444,17 @@ pub fn evaluate_scorer_with_progress<S: Scorer>(
     progress: &dyn Progress,
 ) -> Result<MethodResult, EvalError> {
     let heads = scorer.heads();
-    run_method(
+    run_method_with(
         name,
         lists,
         params,
         &heads,
-        |list, cands, scores, probs| {
-            let mut v = scorer.viewer(list.viewer, list.day)?;
+        || None,
+        |prev: &mut Option<S::Viewer>, list, cands, scores, probs| {
+            let v = scorer.viewer_reusing(prev.take(), list.viewer, list.day)?;
+            let v = prev.insert(v);
             for c in cands {
-                let s = scorer.score(&mut v, c.story)?;
+                let s = scorer.score(v, c.story)?;
                 scores.push(s.value);
                 probs.push(s.p);
             }

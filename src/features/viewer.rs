@@ -52,6 +52,11 @@ impl ViewerContext {
     pub fn as_of(&self) -> i64 {
         self.as_of
     }
+    /// The viewer's all-time history this context reads at `as_of`, to share with contexts
+    /// of the same viewer at other times ([`FeatureSpace::viewer_with_history`]).
+    pub fn history(&self) -> &Arc<ViewerHistory> {
+        &self.history
+    }
     /// Number of authors the viewer has any tie with before `as_of`.
     pub fn num_ties(&self) -> usize {
         self.ties.len()

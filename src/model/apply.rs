@@ -9,6 +9,7 @@ use super::ModelError;
 use crate::config::ValueWeights;
 use crate::features::{Feature, FeatureSpace, ViewerContext, NAMES, NUM_FEATURES};
 use crate::world::Action;
+use std::sync::Arc;
 
 /// A trained model bound to a feature space built with the model's feature settings.
 pub struct ModelScorer<'a> {
@@ -156,9 +157,23 @@ impl Scorer for ModelScorer<'_> {
     }
 
     fn viewer(&self, viewer: u32, as_of: i64) -> Result<ModelViewer, ModelError> {
+        self.viewer_reusing(None, viewer, as_of)
+    }
+
+    /// Reuses `prev`'s [`crate::features::ViewerHistory`] when `prev` is of the same viewer.
+    fn viewer_reusing(
+        &self,
+        prev: Option<ModelViewer>,
+        viewer: u32,
+        as_of: i64,
+    ) -> Result<ModelViewer, ModelError> {
+        let history = match prev {
+            Some(p) if p.ctx.viewer() == viewer => p.ctx.history().clone(),
+            _ => Arc::new(self.fs.viewer_history(viewer)),
+        };
         let ctx = self
             .fs
-            .viewer(viewer, as_of)
+            .viewer_with_history(viewer, as_of, history)
             .map_err(|source| ModelError::Score {
                 viewer,
                 story: None,

@@ -68,6 +68,23 @@ pub trait Scorer: Sync {
     /// viewer, or one outside a scoped index): never a default state that would score 0.
     fn viewer(&self, viewer: u32, as_of: i64) -> Result<Self::Viewer, ModelError>;
 
+    /// As [`Scorer::viewer`], given the state this scorer built last (`prev`, for any viewer
+    /// and time), so that a caller ranking one viewer at several times (an evaluation's
+    /// per-day lists) lets the scorer reuse the viewer's time-independent work. Must give the
+    /// same scores as [`Scorer::viewer`]. Default: ignores `prev`.
+    ///
+    /// # Errors
+    /// As [`Scorer::viewer`].
+    fn viewer_reusing(
+        &self,
+        prev: Option<Self::Viewer>,
+        viewer: u32,
+        as_of: i64,
+    ) -> Result<Self::Viewer, ModelError> {
+        drop(prev);
+        self.viewer(viewer, as_of)
+    }
+
     /// Scores one candidate story. The hot path: must not allocate.
     ///
     /// # Errors

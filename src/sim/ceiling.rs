@@ -11,7 +11,16 @@
 //!   logged before it (Gaussian priors of the simulator's own variances, all five heads'
 //!   likelihoods, Newton's method);
 //! - `estimated_tastes_no_quality`: the same with quality at its prior mean 0;
-//! - `no_latent`: tastes at their prior means and quality 0 (only observable inputs).
+//! - `no_latent`: tastes at their prior means and quality 0: the true form and coefficients,
+//!   every other input exact, and the shared (circle) part of each viewer's taste with the
+//!   true topic factors, so not only observable inputs;
+//! - `observable_fitted`: a learner, not a formula: one logistic regression per head
+//!   (linfa-logistic, as the model's heads), fitted on the training impressions over the
+//!   hidden model's observable inputs (tie, embeddedness, normalised dispersion clipped at 2,
+//!   author popularity, structural diversity, age, out of network, the kind as indicators),
+//!   each computed exactly at the impression's instant. It is what a linear model with the
+//!   hidden model's own feature engineering reaches without any estimate of taste or quality;
+//!   a model above it gets the rest from what it learns about each viewer.
 //!
 //! [`CeilingLearner`] fits the tastes once and scores any impression with any of these, so
 //! `feedrank eval` can rank its test lists with `estimated_tastes_no_quality` (method
@@ -48,6 +57,7 @@ pub struct CeilingReport {
     pub estimated_tastes: Vec<Option<f64>>,
     pub estimated_tastes_no_quality: Vec<Option<f64>>,
     pub no_latent: Vec<Option<f64>>,
+    pub observable_fitted: Vec<Option<f64>>,
 }
 
 /// The scorers of the [`CeilingReport`] (see the module docs).
@@ -206,8 +216,95 @@ impl<'h> CeilingLearner<'h> {
             estimated_tastes: aucs(CeilingScorer::EstimatedTastes),
             estimated_tastes_no_quality: aucs(CeilingScorer::EstimatedTastesNoQuality),
             no_latent: aucs(CeilingScorer::NoLatent),
+            observable_fitted: self.observable_fitted(&test),
         }
     }
+
+    /// Per-head test AUCs of the `observable_fitted` learner (module docs) on `test`; `None`
+    /// for a head whose training or test impressions have one class only (logged).
+    fn observable_fitted(&self, test: &[&HiddenRow]) -> Vec<Option<f64>> {
+        let split_at = self.split_at;
+        let train: Vec<&HiddenRow> = self
+            .hidden
+            .rows
+            .iter()
+            .filter(|r| r.ts < split_at)
+            .collect();
+        let (mean, sd) = observable_scaling(&train);
+        let matrix = |rows: &[&HiddenRow]| {
+            let mut z = ndarray::Array2::<f64>::zeros((rows.len(), OBSERVABLE_WIDTH));
+            for (mut out, r) in z.rows_mut().into_iter().zip(rows) {
+                for (j, v) in observable(&r.x).into_iter().enumerate() {
+                    out[j] = (v - mean[j]) / sd[j];
+                }
+            }
+            z
+        };
+        let (ztr, zte) = (matrix(&train), matrix(test));
+        let d = crate::config::ModelConfig::default();
+        let params = crate::model::fit::FitParams {
+            l2_per_row: d.l2_grid[0],
+            tol_per_row: d.gradient_tolerance_per_row,
+            max_iterations: d.max_iterations,
+        };
+        (0..Action::ENGAGEMENTS.len())
+            .map(|k| {
+                let y: Vec<bool> = train.iter().map(|r| r.fired_before(k, split_at)).collect();
+                let head = Action::ENGAGEMENTS[k].as_str();
+                let fit = crate::model::fit::fit_logistic(head, ztr.view(), &y, &params, None)
+                    .map_err(|e| tracing::warn!(head, %e, "observable_fitted: no fit"))
+                    .ok()?;
+                let s: Vec<f64> = zte
+                    .rows()
+                    .into_iter()
+                    .map(|z| {
+                        fit.intercept + z.iter().zip(&fit.coef).map(|(a, b)| a * b).sum::<f64>()
+                    })
+                    .collect();
+                let yt: Vec<bool> = test.iter().map(|r| r.fired[k]).collect();
+                roc_auc(&s, &yt)
+            })
+            .collect()
+    }
+}
+
+/// The hidden inputs a learner could observe ([`observable`]): tie, embeddedness, normalised
+/// dispersion, author popularity, structural diversity, age, out of network.
+const OBSERVABLE: [usize; 7] = [0, 1, 2, 6, 7, 8, 9];
+/// [`OBSERVABLE`] and three kind indicators (photo, link, video; status is the reference).
+const OBSERVABLE_WIDTH: usize = OBSERVABLE.len() + 3;
+
+/// The observable inputs of `x`, then its kind as indicators.
+fn observable(x: &HiddenX) -> [f64; OBSERVABLE_WIDTH] {
+    let mut v = [0.0; OBSERVABLE_WIDTH];
+    for (o, &j) in v.iter_mut().zip(&OBSERVABLE) {
+        *o = x.x[j];
+    }
+    if (1..4).contains(&x.kind) {
+        v[OBSERVABLE.len() + x.kind - 1] = 1.0;
+    }
+    v
+}
+
+/// Mean and standard deviation (1 where constant) of each [`observable`] column of `rows`.
+fn observable_scaling(rows: &[&HiddenRow]) -> ([f64; OBSERVABLE_WIDTH], [f64; OBSERVABLE_WIDTH]) {
+    let n = rows.len().max(1) as f64;
+    let (mut mean, mut sq) = ([0.0; OBSERVABLE_WIDTH], [0.0; OBSERVABLE_WIDTH]);
+    for r in rows {
+        for (j, v) in observable(&r.x).into_iter().enumerate() {
+            mean[j] += v;
+            sq[j] += v * v;
+        }
+    }
+    let mut sd = [1.0; OBSERVABLE_WIDTH];
+    for j in 0..OBSERVABLE_WIDTH {
+        mean[j] /= n;
+        let var = sq[j] / n - mean[j] * mean[j];
+        if var > 1e-12 {
+            sd[j] = var.sqrt();
+        }
+    }
+    (mean, sd)
 }
 
 /// Computes the [`CeilingReport`] of `hidden` for a test period starting at `split_at`.
@@ -364,6 +461,12 @@ mod tests {
             assert!(
                 o > e && e > n,
                 "head {k}: oracle {o} estimated {e} none {n}"
+            );
+            // a fit on the observable inputs ranks better than chance and below the oracle
+            let f = c.observable_fitted[k].unwrap();
+            assert!(
+                f > 0.55 && f < o,
+                "head {k}: observable_fitted {f} oracle {o}"
             );
         }
     }

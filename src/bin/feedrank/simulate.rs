@@ -79,6 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 &c.estimated_tastes_no_quality,
             ),
             ("no_latent", &c.no_latent),
+            ("observable_fitted", &c.observable_fitted),
         ] {
             println!(
                 "{name:<30}{}",
