@@ -274,8 +274,8 @@ where
 }
 
 /// As [`run_method`], with a per-thread state `T` (made by `init`) that `score_fn` may keep
-/// between lists: lists come sorted by viewer and each thread takes a contiguous run of them,
-/// so a scorer can reuse what it built for the previous list's viewer.
+/// between lists: lists are scored in (viewer, day) order and each thread takes contiguous
+/// runs of them, so a scorer can reuse what it built for the previous list's viewer.
 fn run_method_with<T, I, F>(
     name: &str,
     lists: &EvalLists,
@@ -298,9 +298,14 @@ where
 {
     let want_probs = !heads.is_empty();
     progress.step(&format!("evaluating {name}"), lists.lists.len() as u64);
-    let outs: Vec<ListOut> = lists
-        .lists
+    // Score in (viewer, day) order, so that a thread's consecutive lists are mostly of one
+    // viewer (the state `T` can keep what that viewer's lists share), then put the results
+    // back in the lists' own (day, viewer) order.
+    let mut order: Vec<usize> = (0..lists.lists.len()).collect();
+    order.sort_unstable_by_key(|&i| (lists.lists[i].viewer, lists.lists[i].day));
+    let scored: Vec<ListOut> = order
         .par_iter()
+        .map(|&i| &lists.lists[i])
         .map_init(
             || {
                 (
@@ -352,6 +357,12 @@ where
             },
         )
         .collect::<Result<_, _>>()?;
+    let mut slots: Vec<Option<ListOut>> = (0..scored.len()).map(|_| None).collect();
+    for (&i, o) in order.iter().zip(scored) {
+        slots[i] = Some(o);
+    }
+    // `order` is a permutation: every slot is filled
+    let outs: Vec<ListOut> = slots.into_iter().flatten().collect();
 
     let mut feed = crate::metrics::FeedMetrics::new(params.k, params.gain);
     let mut curve = vec![0.0; params.curve_max_k];
