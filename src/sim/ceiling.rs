@@ -15,7 +15,8 @@
 //!   every other input exact, and the shared (circle) part of each viewer's taste with the
 //!   true topic factors, so not only observable inputs;
 //! - `observable_fitted`: a learner, not a formula: one logistic regression per head
-//!   (linfa-logistic, as the model's heads), fitted on the training impressions over the
+//!   (linfa-logistic, as the model's heads), fitted on the training impressions (an even
+//!   sample of 2,000,000 on larger worlds) over the
 //!   hidden model's observable inputs (tie, embeddedness, normalised dispersion clipped at 2,
 //!   author popularity, structural diversity, age, out of network, the kind as indicators),
 //!   each computed exactly at the impression's instant. It is what a linear model with the
@@ -224,23 +225,30 @@ impl<'h> CeilingLearner<'h> {
     /// for a head whose training or test impressions have one class only (logged).
     fn observable_fitted(&self, test: &[&HiddenRow]) -> Vec<Option<f64>> {
         let split_at = self.split_at;
-        let train: Vec<&HiddenRow> = self
+        let all: Vec<&HiddenRow> = self
             .hidden
             .rows
             .iter()
             .filter(|r| r.ts < split_at)
             .collect();
+        // at most OBSERVABLE_MAX_ROWS, every step-th impression (in time order): 17
+        // coefficients need far fewer, and a large world's matrix would not fit
+        let step = all.len().div_ceil(OBSERVABLE_MAX_ROWS).max(1);
+        let train: Vec<&HiddenRow> = all.into_iter().step_by(step).collect();
         let (mean, sd) = observable_scaling(&train);
-        let matrix = |rows: &[&HiddenRow]| {
-            let mut z = ndarray::Array2::<f64>::zeros((rows.len(), OBSERVABLE_WIDTH));
-            for (mut out, r) in z.rows_mut().into_iter().zip(rows) {
-                for (j, v) in observable(&r.x).into_iter().enumerate() {
-                    out[j] = (v - mean[j]) / sd[j];
-                }
+        let standardised = |r: &HiddenRow| {
+            let mut z = observable(&r.x);
+            for (j, v) in z.iter_mut().enumerate() {
+                *v = (*v - mean[j]) / sd[j];
             }
             z
         };
-        let (ztr, zte) = (matrix(&train), matrix(test));
+        let mut ztr = ndarray::Array2::<f64>::zeros((train.len(), OBSERVABLE_WIDTH));
+        for (mut out, r) in ztr.rows_mut().into_iter().zip(&train) {
+            for (o, v) in out.iter_mut().zip(standardised(r)) {
+                *o = v;
+            }
+        }
         let d = crate::config::ModelConfig::default();
         let params = crate::model::fit::FitParams {
             l2_per_row: d.l2_grid[0],
@@ -254,10 +262,10 @@ impl<'h> CeilingLearner<'h> {
                 let fit = crate::model::fit::fit_logistic(head, ztr.view(), &y, &params, None)
                     .map_err(|e| tracing::warn!(head, %e, "observable_fitted: no fit"))
                     .ok()?;
-                let s: Vec<f64> = zte
-                    .rows()
-                    .into_iter()
-                    .map(|z| {
+                let s: Vec<f64> = test
+                    .iter()
+                    .map(|r| {
+                        let z = standardised(r);
                         fit.intercept + z.iter().zip(&fit.coef).map(|(a, b)| a * b).sum::<f64>()
                     })
                     .collect();
@@ -273,6 +281,8 @@ impl<'h> CeilingLearner<'h> {
 const OBSERVABLE: [usize; 7] = [0, 1, 2, 6, 7, 8, 9];
 /// [`OBSERVABLE`] and three kind indicators (photo, link, video; status is the reference).
 const OBSERVABLE_WIDTH: usize = OBSERVABLE.len() + 3;
+/// Training impressions of the `observable_fitted` learner at most (an even sample beyond).
+const OBSERVABLE_MAX_ROWS: usize = 2_000_000;
 
 /// The observable inputs of `x`, then its kind as indicators.
 fn observable(x: &HiddenX) -> [f64; OBSERVABLE_WIDTH] {
