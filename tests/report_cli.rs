@@ -87,6 +87,15 @@ fn eval_report_on_a_simulated_world() {
         serde_json::from_str(&std::fs::read_to_string(world.join("ceiling.json")).unwrap())
             .unwrap();
     assert_eq!(c["split_at"], v["split_at"]);
+    // the fitted observable-input learner, one AUC per head, each better than chance
+    let obs = c["observable_fitted"]
+        .as_array()
+        .expect("observable_fitted");
+    assert_eq!(obs.len(), c["heads"].as_array().unwrap().len());
+    assert!(
+        obs.iter().all(|a| a.as_f64().is_some_and(|a| a > 0.5)),
+        "{obs:?}"
+    );
     for (k, head) in c["heads"].as_array().unwrap().iter().enumerate() {
         let want = c["estimated_tastes_no_quality"][k].as_f64();
         let got = v["methods"]["ceiling"]["heads"][head.as_str().unwrap()]["auc"].as_f64();
