@@ -12,7 +12,11 @@ Input: the files of `cargo run --release --example dump_rows -- WORLD SPLIT OUT`
 Needs numpy, scipy, scikit-learn and lightgbm (pip). Not part of the build or the tests: a
 measurement tool (docs/quality-levers.md, step 7).
 
-Usage: scripts/tree_leaves_probe.py OUT [TREES [LEAVES [quick]]]
+With "pairs" instead (scripts/tree_leaves_probe.py OUT pairs): the logistic regression on the
+rows against the same on the rows plus every pairwise product of two features (the
+"interactions a linear model misses" lever), C = 1 and 0.01 for each.
+
+Usage: scripts/tree_leaves_probe.py OUT [TREES [LEAVES [quick]]] | OUT pairs
 ("quick": no 300-tree model, and each logistic regression at the inverse L2 that won on seed 7,
 C = 1 without the leaves and C = 0.01 with them, instead of the best of 0.01, 0.1 and 1.)
 """
@@ -46,8 +50,31 @@ def best_lr(xtr, y, xte, yt, grid):
     return best
 
 
+def pairs(d):
+    width = len(open(f"{d}/names.txt").read().split())
+    xtr, ytr = load(d, "train", width)
+    xte, yte = load(d, "test", width)
+    iu = np.triu_indices(width, 1)
+
+    def products(x):
+        return np.hstack([x, (x[:, iu[0]] * x[:, iu[1]]).astype(np.float32)])
+
+    ptr, pte = products(xtr), products(xte)
+    print(f"{len(xtr)} training rows, {len(xte)} test rows, {width} features + {len(iu[0])} products")
+    print("head      positives  LR      LR+products")
+    for k, h in enumerate(HEADS):
+        y, yt = (ytr >> k) & 1, (yte >> k) & 1
+        t = time.time()
+        a_lr, _ = best_lr(xtr, y, xte, yt, [1.0, 0.01])
+        a_p, c = best_lr(ptr, y, pte, yt, [1.0, 0.01])
+        print(f"{h:8s} {int(y.sum()):10d}  {a_lr:.4f}  {a_p:.4f} (C={c})  {time.time() - t:.0f} s", flush=True)
+
+
 def main():
     d = sys.argv[1]
+    if len(sys.argv) > 2 and sys.argv[2] == "pairs":
+        pairs(d)
+        return
     trees = int(sys.argv[2]) if len(sys.argv) > 2 else 30
     leaves = int(sys.argv[3]) if len(sys.argv) > 3 else 8
     quick = len(sys.argv) > 4 and sys.argv[4] == "quick"
