@@ -13,8 +13,9 @@ Needs numpy, scipy, scikit-learn and lightgbm (pip). Not part of the build or th
 measurement tool (docs/quality-levers.md, step 7).
 
 With "pairs" instead (scripts/tree_leaves_probe.py OUT pairs): the logistic regression on the
-rows against the same on the rows plus every pairwise product of two features (the
-"interactions a linear model misses" lever), C = 1 and 0.01 for each.
+rows against the same on the rows plus the product of every feature with each story-kind
+indicator (`kind_1..kind_3`: the "tie strength x story kind" interactions a linear model
+misses), both at C = 1.
 
 Usage: scripts/tree_leaves_probe.py OUT [TREES [LEAVES [quick]]] | OUT pairs
 ("quick": no 300-tree model, and each logistic regression at the inverse L2 that won on seed 7,
@@ -54,19 +55,23 @@ def pairs(d):
     width = len(open(f"{d}/names.txt").read().split())
     xtr, ytr = load(d, "train", width)
     xte, yte = load(d, "test", width)
-    iu = np.triu_indices(width, 1)
+    names = open(f"{d}/names.txt").read().split()
+    kinds = [j for j, n in enumerate(names) if n.startswith("kind_")]
+    others = [j for j in range(width) if j not in kinds]
 
     def products(x):
-        return np.hstack([x, (x[:, iu[0]] * x[:, iu[1]]).astype(np.float32)])
+        cols = [x[:, [j]] * x[:, [k]] for k in kinds for j in others]
+        return np.hstack([x] + cols).astype(np.float32)
 
     ptr, pte = products(xtr), products(xte)
-    print(f"{len(xtr)} training rows, {len(xte)} test rows, {width} features + {len(iu[0])} products")
+    extra = ptr.shape[1] - width
+    print(f"{len(xtr)} training rows, {len(xte)} test rows, {width} features + {extra} products")
     print("head      positives  LR      LR+products")
     for k, h in enumerate(HEADS):
         y, yt = (ytr >> k) & 1, (yte >> k) & 1
         t = time.time()
-        a_lr, _ = best_lr(xtr, y, xte, yt, [1.0, 0.01])
-        a_p, c = best_lr(ptr, y, pte, yt, [1.0, 0.01])
+        a_lr, _ = best_lr(xtr, y, xte, yt, [1.0])
+        a_p, c = best_lr(ptr, y, pte, yt, [1.0])
         print(f"{h:8s} {int(y.sum()):10d}  {a_lr:.4f}  {a_p:.4f} (C={c})  {time.time() - t:.0f} s", flush=True)
 
 
