@@ -6,6 +6,21 @@ use feedrank::model::{build_rows, default_as_of, train, ModelError, ModelScorer,
 use feedrank::world::Action;
 use model_world::toy_world;
 
+/// The 50-user toy world, its default cut-off, the default configuration and the model trained
+/// on it.
+fn toy_model() -> (
+    feedrank::world::World,
+    i64,
+    Config,
+    feedrank::model::TrainedModel,
+) {
+    let w = toy_world(50, 6, 4);
+    let as_of = default_as_of(&w).unwrap();
+    let cfg = Config::default();
+    let m = train(&w, as_of, &cfg).unwrap();
+    (w, as_of, cfg, m)
+}
+
 #[test]
 fn trains_a_head_per_action_present_and_learns_the_signal() {
     let w = toy_world(60, 8, 1);
@@ -103,10 +118,7 @@ fn negative_downsampling_is_recalibrated() {
 
 #[test]
 fn scorer_scores_and_explains_consistently() {
-    let w = toy_world(50, 6, 4);
-    let as_of = default_as_of(&w).unwrap();
-    let cfg = Config::default();
-    let m = train(&w, as_of, &cfg).unwrap();
+    let (w, as_of, cfg, m) = toy_model();
     let fs = FeatureSpace::new(&w, &cfg.features).unwrap();
     let sc = ModelScorer::new(&fs, &m).unwrap();
     assert_eq!(sc.heads(), m.actions());
@@ -211,10 +223,7 @@ fn a_viewer_state_reused_across_days_scores_as_a_fresh_one() {
     // Evaluation ranks one viewer on several days and hands the scorer its previous state
     // (Scorer::viewer_reusing): the reused history must not change a single score, whether
     // the previous state was of the same viewer (earlier or later day) or of another one.
-    let w = toy_world(50, 6, 4);
-    let as_of = default_as_of(&w).unwrap();
-    let cfg = Config::default();
-    let m = train(&w, as_of, &cfg).unwrap();
+    let (w, as_of, cfg, m) = toy_model();
     let fs = FeatureSpace::new(&w, &cfg.features).unwrap();
     let sc = ModelScorer::new(&fs, &m).unwrap();
     let days = [as_of - 2 * 86_400, as_of, as_of - 86_400];

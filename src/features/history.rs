@@ -12,8 +12,10 @@ use crate::world::Action;
 
 /// `(topic, time)` lists of one viewer, each sorted, plus the creation times of the posts
 /// sorted alone (for totals before `as_of`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ViewerHistory {
+    /// The viewer these lists are of.
+    viewer: u32,
     /// Positive engagements on stories with a topic, by (topic, ts).
     pub(super) positives: Vec<(u32, i64)>,
     /// Exposures (first sightings) of stories with a topic, by (topic, ts).
@@ -36,6 +38,13 @@ pub(super) fn count_before(sorted: &[(u32, i64)], topic: u32, as_of: i64) -> u32
 /// Entries of the sorted `times` strictly before `as_of`.
 pub(super) fn total_before(times: &[i64], as_of: i64) -> u32 {
     times.partition_point(|&t| t < as_of) as u32
+}
+
+impl ViewerHistory {
+    /// The viewer these lists are of.
+    pub fn viewer(&self) -> u32 {
+        self.viewer
+    }
 }
 
 impl FeatureSpace<'_> {
@@ -79,6 +88,7 @@ impl FeatureSpace<'_> {
         own_posts.sort_unstable();
         friends.sort_unstable();
         ViewerHistory {
+            viewer,
             positives,
             exposures,
             own_posts,
@@ -106,5 +116,27 @@ mod tests {
         assert_eq!(count_before(&[], 1, 100), 0);
         assert_eq!(total_before(&[1, 5, 5, 9], 5), 1);
         assert_eq!(total_before(&[1, 5, 5, 9], 10), 4);
+    }
+
+    #[test]
+    fn a_context_takes_only_its_own_viewers_history() {
+        let world = crate::sim::simulate(&crate::sim::SimParams::new(200, 4, 5)).expect("simulate");
+        let fs =
+            FeatureSpace::new(&world, &crate::features::FeatureConfig::default()).expect("space");
+        let as_of = world.time_span().expect("events").1;
+        let h = std::sync::Arc::new(fs.viewer_history(3));
+        assert_eq!(h.viewer(), 3);
+        let shared = fs
+            .viewer_with_history(3, as_of, h.clone())
+            .expect("own history");
+        let fresh = fs.viewer(3, as_of).expect("fresh");
+        assert_eq!(shared.history().positives, fresh.history().positives);
+        assert_eq!(shared.history().friend_posts, fresh.history().friend_posts);
+        match fs.viewer_with_history(4, as_of, h) {
+            Err(crate::features::FeatureError::HistoryOfAnotherViewer { viewer, history }) => {
+                assert_eq!((viewer, history), (4, 3));
+            }
+            other => panic!("expected HistoryOfAnotherViewer, got {other:?}"),
+        }
     }
 }

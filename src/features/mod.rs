@@ -69,6 +69,9 @@ pub enum FeatureError {
     /// A space built with aggregates at some `as_of`s was asked about another.
     #[error("this feature space holds aggregates at as_of {pinned:?} only, not at {asked}")]
     AsOfPinned { pinned: Vec<i64>, asked: i64 },
+    /// [`FeatureSpace::viewer_with_history`] was given another viewer's [`ViewerHistory`].
+    #[error("the history given for viewer {viewer} is viewer {history}'s")]
+    HistoryOfAnotherViewer { viewer: u32, history: u32 },
 }
 
 /// What makes a world unusable for a feature space (ids out of range, signals of another

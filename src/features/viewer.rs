@@ -136,7 +136,8 @@ impl FeatureSpace<'_> {
     /// at many times share it.
     ///
     /// # Errors
-    /// As [`FeatureSpace::viewer`].
+    /// As [`FeatureSpace::viewer`];
+    /// [`FeatureError::HistoryOfAnotherViewer`] when `history` is not `viewer`'s.
     pub fn viewer_with_history(
         &self,
         viewer: u32,
@@ -157,6 +158,12 @@ impl FeatureSpace<'_> {
                     id: viewer,
                 });
             }
+        }
+        if history.viewer() != viewer {
+            return Err(FeatureError::HistoryOfAnotherViewer {
+                viewer,
+                history: history.viewer(),
+            });
         }
         let at = self.at.iter().find(|t| t.as_of == as_of).cloned();
         if self.pinned && at.is_none() {

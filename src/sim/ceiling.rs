@@ -249,6 +249,7 @@ impl<'h> CeilingLearner<'h> {
                 *o = v;
             }
         }
+        let zte: Vec<[f64; OBSERVABLE_WIDTH]> = test.iter().map(|r| standardised(r)).collect();
         let d = crate::config::ModelConfig::default();
         let params = crate::model::fit::FitParams {
             l2_per_row: d.l2_grid[0],
@@ -262,13 +263,7 @@ impl<'h> CeilingLearner<'h> {
                 let fit = crate::model::fit::fit_logistic(head, ztr.view(), &y, &params, None)
                     .map_err(|e| tracing::warn!(head, %e, "observable_fitted: no fit"))
                     .ok()?;
-                let s: Vec<f64> = test
-                    .iter()
-                    .map(|r| {
-                        let z = standardised(r);
-                        fit.intercept + z.iter().zip(&fit.coef).map(|(a, b)| a * b).sum::<f64>()
-                    })
-                    .collect();
+                let s: Vec<f64> = zte.iter().map(|z| fit.logit(z)).collect();
                 let yt: Vec<bool> = test.iter().map(|r| r.fired[k]).collect();
                 roc_auc(&s, &yt)
             })
